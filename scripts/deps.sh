@@ -1,0 +1,46 @@
+#!/bin/sh
+# Install the Debian packages a make target needs, only when some are missing.
+# Silent when everything is there; idempotent; uses sudo when not root.
+# Usage: scripts/deps.sh GROUP...   (groups: build test fuzz)
+set -eu
+
+pkgs_build="gcc make meson ninja-build pkg-config"
+# test: the tiers' runners and the nested test bed (docs/testing.md)
+pkgs_test="python3 python3-pytest clang-format qemu-system-x86 linux-image-cloud-amd64 busybox-static"
+pkgs_fuzz="clang libclang-rt-14-dev"
+
+want=""
+for group in "$@"; do
+	case "$group" in
+	build) want="$want $pkgs_build" ;;
+	test) want="$want $pkgs_build $pkgs_test" ;;
+	fuzz) want="$want $pkgs_build $pkgs_fuzz" ;;
+	all) want="$want $pkgs_build $pkgs_test $pkgs_fuzz" ;;
+	*) echo "deps.sh: unknown group '$group' (expected build, test, fuzz or all)" >&2; exit 2 ;;
+	esac
+done
+
+missing=""
+for p in $want; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$status" in
+	*" installed") ;;
+	*) case " $missing " in *" $p "*) ;; *) missing="$missing $p" ;; esac ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+	sudo=""
+elif command -v sudo >/dev/null 2>&1; then
+	sudo="sudo"
+else
+	echo "deps.sh: missing packages:$missing; run as root or install sudo" >&2
+	exit 1
+fi
+
+echo "deps.sh: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,104 @@
+/*
+ * main.c: vmx, the monitor of one virtual machine. It builds the machine,
+ * loads the guest, runs it in the foreground, and exits with a status that
+ * says why the VM stopped (options.h, enum vmx_exit).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "vmx/machine.h"
+#include "vmx/options.h"
+
+static int vmx_open_console(const char *where, struct err *e)
+{
+	int fd;
+
+	if (where == NULL || strcmp(where, "stdio") == 0)
+		return STDOUT_FILENO;
+	fd = open(where, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY,
+		  0640);
+	if (fd < 0)
+		return err_set(e, -errno, "--console %s: %s", where,
+			       strerror(errno));
+	return fd;
+}
+
+static int vmx_exit_status(enum vm_stop_reason reason)
+{
+	switch (reason) {
+	case VM_STOP_POWEROFF:
+	case VM_STOP_REQUEST:
+		return VMX_EXIT_POWEROFF;
+	case VM_STOP_RESET:
+		return VMX_EXIT_RESET;
+	case VM_STOP_CRASH:
+		return VMX_EXIT_CRASH;
+	case VM_RUNNING:
+	case VM_STOP_ERROR:
+		break;
+	}
+	return VMX_EXIT_ERROR;
+}
+
+int main(int argc, char *argv[])
+{
+	struct machine_config cfg = {0};
+	struct vmx_options opts;
+	struct machine *m = NULL;
+	enum vm_stop_reason reason;
+	struct err e = {0};
+	int console_fd, status;
+
+	log_procinit("vmx");
+	if (vmx_options_parse(argc, argv, &opts, &e) < 0) {
+		fprintf(stderr, "vmx: %s\nTry 'vmx --help'.\n", err_msg(&e));
+		return VMX_EXIT_USAGE;
+	}
+	if (opts.vo_help) {
+		fputs(vmx_usage, stdout);
+		return 0;
+	}
+	if (opts.vo_version) {
+		printf("vmx (Basalt) %s\n", BASALT_VERSION);
+		return 0;
+	}
+	log_setlevel(opts.vo_verbose >= 2   ? LOG_LEVEL_DEBUG
+		     : opts.vo_verbose == 1 ? LOG_LEVEL_INFO
+					    : LOG_LEVEL_WARN);
+	/* A console reader that goes away must not kill the VM. */
+	signal(SIGPIPE, SIG_IGN);
+
+	console_fd = vmx_open_console(opts.vo_console, &e);
+	if (console_fd < 0)
+		goto fail;
+	cfg.mc_mem_bytes = opts.vo_memory_mib << 20;
+	cfg.mc_console_fd = console_fd;
+	if (machine_create(&m, &cfg, &e) < 0)
+		goto fail;
+	if (machine_load_kernel(m, opts.vo_kernel, &e) < 0)
+		goto fail;
+	log_info("running %s with %llu MiB", opts.vo_kernel,
+		 (unsigned long long)opts.vo_memory_mib);
+
+	reason = machine_run(m);
+	status = vmx_exit_status(reason);
+	if (status == VMX_EXIT_POWEROFF)
+		log_info("guest stopped: %s (%s)", vm_stop_name(reason),
+			 m->m_vm->vm_stop_detail);
+	else
+		log_warnx("guest stopped: %s (%s)", vm_stop_name(reason),
+			  m->m_vm->vm_stop_detail);
+	machine_destroy(m);
+	if (console_fd != STDOUT_FILENO)
+		close(console_fd);
+	return status;
+fail:
+	fprintf(stderr, "vmx: %s\n", err_msg(&e));
+	machine_destroy(m);
+	return VMX_EXIT_ERROR;
+}

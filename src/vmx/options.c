@@ -1,0 +1,132 @@
+/*
+ * options.c: vmx command-line parsing (see options.h). Hand-rolled instead
+ * of getopt_long so it has no global state and can run many times in one
+ * test process.
+ */
+#include "vmx/options.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmx/mem.h"
+
+const char vmx_usage[] =
+	"usage: vmx --kernel FILE [--memory MiB] [--console stdio|FILE] [-v]\n"
+	"\n"
+	"Run one virtual machine in the foreground until it powers off.\n"
+	"\n"
+	"  --kernel FILE     guest kernel: a freestanding x86_64 ELF executable\n"
+	"                    (entered in 64-bit mode at its entry point)\n"
+	"  --memory MiB      guest RAM, a multiple of 2 from 2 to 3072 "
+	"(default 128)\n"
+	"  --console WHERE   COM1 output: stdio (default) or a file to write\n"
+	"  -v, --verbose     more log lines on stderr (repeat for debug)\n"
+	"  --help            this text\n"
+	"  --version         print the version\n"
+	"\n"
+	"Exit status: 0 the guest powered off, 1 error, 2 bad command line,\n"
+	"3 the guest reset the machine, 4 the guest crashed (KVM could not\n"
+	"continue it).\n";
+
+static int parse_mib(const char *s, uint64_t *out, struct err *e)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	if (s[0] < '0' || s[0] > '9')
+		goto bad;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		goto bad;
+	if (v < (MEM_MIN_BYTES >> 20) || v > (MEM_LOW_MAX_BYTES >> 20) ||
+	    v % 2 != 0)
+		return err_set(e, -EINVAL,
+			       "--memory %s: expected an even number of MiB "
+			       "from %llu to %llu",
+			       s, MEM_MIN_BYTES >> 20, MEM_LOW_MAX_BYTES >> 20);
+	*out = v;
+	return 0;
+bad:
+	return err_set(e, -EINVAL, "--memory '%s': expected a number of MiB", s);
+}
+
+/* Match "--name VALUE" or "--name=VALUE"; returns 1 and sets *val. */
+static int take_value(int argc, char *const argv[], int *i, const char *name,
+		      const char **val, int *missing)
+{
+	const char *arg = argv[*i];
+	size_t n = strlen(name);
+
+	if (strncmp(arg, name, n) != 0)
+		return 0;
+	if (arg[n] == '=') {
+		*val = arg + n + 1;
+		return 1;
+	}
+	if (arg[n] != '\0')
+		return 0;
+	if (*i + 1 >= argc) {
+		*missing = 1;
+		return 1;
+	}
+	*val = argv[++*i];
+	return 1;
+}
+
+int vmx_options_parse(int argc, char *const argv[], struct vmx_options *opts,
+		      struct err *e)
+{
+	struct vmx_options o = {.vo_memory_mib = VMX_DEFAULT_MEMORY_MIB};
+	int i, rc;
+
+	for (i = 1; i < argc; i++) {
+		const char *arg = argv[i], *val = NULL;
+		int missing = 0;
+
+		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+			o.vo_help = 1;
+		} else if (strcmp(arg, "--version") == 0) {
+			o.vo_version = 1;
+		} else if (strcmp(arg, "-v") == 0 ||
+			   strcmp(arg, "--verbose") == 0) {
+			o.vo_verbose++;
+		} else if (take_value(argc, argv, &i, "--kernel", &val,
+				      &missing)) {
+			if (missing)
+				goto missing;
+			o.vo_kernel = val;
+		} else if (take_value(argc, argv, &i, "--memory", &val,
+				      &missing)) {
+			if (missing)
+				goto missing;
+			rc = parse_mib(val, &o.vo_memory_mib, e);
+			if (rc < 0)
+				return rc;
+		} else if (take_value(argc, argv, &i, "--console", &val,
+				      &missing)) {
+			if (missing)
+				goto missing;
+			if (val[0] == '\0')
+				return err_set(e, -EINVAL,
+					       "--console: expected stdio or "
+					       "a file name");
+			o.vo_console = val;
+		} else if (arg[0] == '-') {
+			return err_set(e, -EINVAL, "unknown option '%s'", arg);
+		} else {
+			return err_set(e, -EINVAL,
+				       "unexpected argument '%s' (VM config "
+				       "files are not supported yet; use "
+				       "--kernel)",
+				       arg);
+		}
+	}
+	if (!o.vo_help && !o.vo_version && o.vo_kernel == NULL)
+		return err_set(e, -EINVAL, "--kernel FILE is required");
+	*opts = o;
+	return 0;
+missing:
+	return err_set(e, -EINVAL, "%s: expected a value after it", argv[i]);
+}

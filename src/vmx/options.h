@@ -1,0 +1,43 @@
+/*
+ * options.h: vmx's command line, parsed into a struct so it can be tested
+ * without starting a VM. The full syntax is in `vmx --help` and README.md.
+ */
+#ifndef BASALT_VMX_OPTIONS_H
+#define BASALT_VMX_OPTIONS_H
+
+#include <stdint.h>
+
+#include "common/err.h"
+
+#define VMX_DEFAULT_MEMORY_MIB 128
+
+/* Exit statuses of vmx: they tell why the process ended. */
+enum vmx_exit {
+	VMX_EXIT_POWEROFF = 0, /* the guest powered off */
+	VMX_EXIT_ERROR = 1,    /* setup or monitor failure, one line on stderr */
+	VMX_EXIT_USAGE = 2,    /* bad command line */
+	VMX_EXIT_RESET = 3,    /* the guest reset the machine */
+	VMX_EXIT_CRASH = 4,    /* the guest could not continue (KVM error) */
+};
+
+struct vmx_options {
+	const char *vo_kernel;	/* --kernel FILE */
+	uint64_t vo_memory_mib; /* --memory MiB */
+	const char *vo_console; /* --console stdio|FILE; NULL = stdio */
+	int vo_verbose;		/* -v, repeatable */
+	int vo_help;		/* --help */
+	int vo_version;		/* --version */
+};
+
+/*
+ * Parse argv. Returns 0 and fills opts, or -EINVAL with a message naming
+ * the offending argument. Does not print or exit.
+ */
+BASALT_MUST_CHECK int vmx_options_parse(int argc, char *const argv[],
+					struct vmx_options *opts,
+					struct err *e);
+
+/* The --help text. */
+extern const char vmx_usage[];
+
+#endif
