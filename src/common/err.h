@@ -14,7 +14,7 @@
 #define ERR_MSG_MAX_BYTES 512
 
 struct err {
-	int e_code;			  /* negative errno, 0 when unset */
+	int e_code;		       /* negative errno, 0 when unset */
 	char e_msg[ERR_MSG_MAX_BYTES]; /* NUL-terminated, may be cut short */
 };
 

@@ -32,8 +32,9 @@ int file_read_all(const char *path, size_t max_bytes, void **datap,
 		goto fail;
 	}
 	if ((unsigned long long)st.st_size > max_bytes) {
-		rc = err_set(e, -EFBIG, "%s: %lld bytes, more than the %zu allowed",
-			     path, (long long)st.st_size, max_bytes);
+		rc = err_set(e, -EFBIG,
+			     "%s: %lld bytes, more than the %zu allowed", path,
+			     (long long)st.st_size, max_bytes);
 		goto fail;
 	}
 	len = (size_t)st.st_size;

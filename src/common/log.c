@@ -31,6 +31,7 @@ enum log_level log_getlevel(void)
 	return log_level;
 }
 
+BASALT_PRINTF(2, 0)
 static void log_vline(const char *suffix, const char *fmt, va_list ap)
 {
 	char line[LOG_LINE_MAX_BYTES];

@@ -55,7 +55,7 @@ int main(int argc, char *argv[])
 	int console_fd, status;
 
 	log_procinit("vmx");
-	if (vmx_options_parse(argc, argv, &opts, &e) < 0) {
+	if (vmx_options_parse(argc, (const char *const *)argv, &opts, &e) < 0) {
 		fprintf(stderr, "vmx: %s\nTry 'vmx --help'.\n", err_msg(&e));
 		return VMX_EXIT_USAGE;
 	}

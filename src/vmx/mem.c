@@ -25,9 +25,9 @@ int mem_init(struct guest_mem *mem, uint64_t size, struct err *e)
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
-		return err_set(e, -errno, "cannot map %llu MiB of guest memory: %s",
-			       (unsigned long long)(size >> 20),
-			       strerror(errno));
+		return err_set(
+			e, -errno, "cannot map %llu MiB of guest memory: %s",
+			(unsigned long long)(size >> 20), strerror(errno));
 	/* Guest memory must not end up in a core dump of vmx. */
 	(void)madvise(p, size, MADV_DONTDUMP);
 	mem->gm_host = p;

@@ -49,12 +49,13 @@ static int parse_mib(const char *s, uint64_t *out, struct err *e)
 	*out = v;
 	return 0;
 bad:
-	return err_set(e, -EINVAL, "--memory '%s': expected a number of MiB", s);
+	return err_set(e, -EINVAL, "--memory '%s': expected a number of MiB",
+		       s);
 }
 
 /* Match "--name VALUE" or "--name=VALUE"; returns 1 and sets *val. */
-static int take_value(int argc, char *const argv[], int *i, const char *name,
-		      const char **val, int *missing)
+static int take_value(int argc, const char *const argv[], int *i,
+		      const char *name, const char **val, int *missing)
 {
 	const char *arg = argv[*i];
 	size_t n = strlen(name);
@@ -75,8 +76,8 @@ static int take_value(int argc, char *const argv[], int *i, const char *name,
 	return 1;
 }
 
-int vmx_options_parse(int argc, char *const argv[], struct vmx_options *opts,
-		      struct err *e)
+int vmx_options_parse(int argc, const char *const argv[],
+		      struct vmx_options *opts, struct err *e)
 {
 	struct vmx_options o = {.vo_memory_mib = VMX_DEFAULT_MEMORY_MIB};
 	int i, rc;

@@ -14,10 +14,10 @@
 /* Exit statuses of vmx: they tell why the process ended. */
 enum vmx_exit {
 	VMX_EXIT_POWEROFF = 0, /* the guest powered off */
-	VMX_EXIT_ERROR = 1,    /* setup or monitor failure, one line on stderr */
-	VMX_EXIT_USAGE = 2,    /* bad command line */
-	VMX_EXIT_RESET = 3,    /* the guest reset the machine */
-	VMX_EXIT_CRASH = 4,    /* the guest could not continue (KVM error) */
+	VMX_EXIT_ERROR = 1, /* setup or monitor failure, one line on stderr */
+	VMX_EXIT_USAGE = 2, /* bad command line */
+	VMX_EXIT_RESET = 3, /* the guest reset the machine */
+	VMX_EXIT_CRASH = 4, /* the guest could not continue (KVM error) */
 };
 
 struct vmx_options {
@@ -33,7 +33,7 @@ struct vmx_options {
  * Parse argv. Returns 0 and fills opts, or -EINVAL with a message naming
  * the offending argument. Does not print or exit.
  */
-BASALT_MUST_CHECK int vmx_options_parse(int argc, char *const argv[],
+BASALT_MUST_CHECK int vmx_options_parse(int argc, const char *const argv[],
 					struct vmx_options *opts,
 					struct err *e);
 

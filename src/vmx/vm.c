@@ -16,11 +16,11 @@
 
 #include "common/log.h"
 
-#define KVM_DEVICE	  "/dev/kvm"
-#define KVM_API_EXPECTED  12
+#define KVM_DEVICE	 "/dev/kvm"
+#define KVM_API_EXPECTED 12
 /* Three pages below 4 GiB that KVM needs on Intel for real-mode emulation. */
-#define VM_TSS_GPA	  0xfffbd000ULL
-#define VM_IDENTITY_GPA	  0xfffbc000ULL
+#define VM_TSS_GPA	     0xfffbd000ULL
+#define VM_IDENTITY_GPA	     0xfffbc000ULL
 #define VM_CPUID_ENTRIES_MAX 256
 
 const char *vm_stop_name(enum vm_stop_reason reason)
@@ -81,10 +81,11 @@ int vm_create(struct vm **vmp, uint64_t mem_bytes, struct err *e)
 	}
 	if (ioctl(vm->vm_kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP) <= 0 ||
 	    ioctl(vm->vm_kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_PIT2) <= 0) {
-		rc = err_set(e, -ENOTSUP,
-			     "%s: no in-kernel irqchip or PIT (KVM_CAP_IRQCHIP, "
-			     "KVM_CAP_PIT2)",
-			     KVM_DEVICE);
+		rc = err_set(
+			e, -ENOTSUP,
+			"%s: no in-kernel irqchip or PIT (KVM_CAP_IRQCHIP, "
+			"KVM_CAP_PIT2)",
+			KVM_DEVICE);
 		goto fail;
 	}
 	vm->vm_fd = kvm_ioctl_retry(vm->vm_kvm_fd, KVM_CREATE_VM, 0);
@@ -93,7 +94,8 @@ int vm_create(struct vm **vmp, uint64_t mem_bytes, struct err *e)
 		goto fail;
 	}
 	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)VM_TSS_GPA) < 0) {
-		rc = err_set(e, -errno, "KVM_SET_TSS_ADDR: %s", strerror(errno));
+		rc = err_set(e, -errno, "KVM_SET_TSS_ADDR: %s",
+			     strerror(errno));
 		goto fail;
 	}
 	{
@@ -215,15 +217,17 @@ int vm_add_vcpu(struct vm *vm, int id, struct vcpu **vcpup, struct err *e)
 	int size, rc;
 
 	if (id < 0 || id >= VM_VCPUS_MAX || vm->vm_vcpus[id] != NULL)
-		return err_set(e, -EINVAL, "vCPU id %d: unused id below %d "
-			       "expected", id, VM_VCPUS_MAX);
+		return err_set(e, -EINVAL,
+			       "vCPU id %d: unused id below %d "
+			       "expected",
+			       id, VM_VCPUS_MAX);
 	vcpu = calloc(1, sizeof(*vcpu));
 	if (vcpu == NULL)
 		return err_set(e, -ENOMEM, "out of memory");
 	vcpu->vc_id = id;
 	vcpu->vc_vm = vm;
-	vcpu->vc_fd = kvm_ioctl_retry(vm->vm_fd, KVM_CREATE_VCPU,
-				      (unsigned long)id);
+	vcpu->vc_fd =
+		kvm_ioctl_retry(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (vcpu->vc_fd < 0) {
 		rc = err_set(e, -errno, "KVM_CREATE_VCPU %d: %s", id,
 			     strerror(errno));
@@ -347,7 +351,8 @@ enum vm_stop_reason vcpu_run_loop(struct vcpu *vcpu)
 		case KVM_EXIT_INTR:
 			break;
 		case KVM_EXIT_HLT:
-			/* Only without an in-kernel irqchip; we always have one. */
+			/* Only without an in-kernel irqchip; we always have
+			 * one. */
 			vm_request_stop(vm, VM_STOP_CRASH, "halted for good");
 			break;
 		case KVM_EXIT_SHUTDOWN:

@@ -4,8 +4,8 @@
  */
 #include "guest/lib/guest_test.h"
 
-#define TEST_MMIO	0xd0000000ULL
-#define UNCLAIMED_MMIO	0xd8000000ULL
+#define TEST_MMIO      0xd0000000ULL
+#define UNCLAIMED_MMIO 0xd8000000ULL
 
 #ifdef BASALT_GUEST
 void guest_code(void)

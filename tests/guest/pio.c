@@ -4,8 +4,8 @@
  */
 #include "guest/lib/guest_test.h"
 
-#define TEST_PORT	0x510
-#define UNCLAIMED_PORT	0x7770
+#define TEST_PORT      0x510
+#define UNCLAIMED_PORT 0x7770
 
 #ifdef BASALT_GUEST
 void guest_code(void)

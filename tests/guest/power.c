@@ -4,7 +4,7 @@
  */
 #include "guest/lib/guest_test.h"
 
-#define MODE_PORT 0x512
+#define MODE_PORT     0x512
 #define MODE_POWEROFF 1
 #define MODE_RESET    2
 #define MODE_RETURN   3

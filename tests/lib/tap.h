@@ -22,46 +22,47 @@ int tap_failed(void);
 
 #define RUN(fn) tap_run(#fn, fn)
 
-#define CHECK(cond)                                                     \
-	do {                                                            \
-		if (!(cond)) {                                          \
-			tap_fail(__FILE__, __LINE__, "CHECK(%s)", #cond); \
-			return;                                         \
-		}                                                       \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			tap_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);      \
+			return;                                                \
+		}                                                              \
 	} while (0)
 
-#define CHECK_EQ(a, b)                                                     \
-	do {                                                               \
-		long long va_ = (long long)(a), vb_ = (long long)(b);      \
-		if (va_ != vb_) {                                          \
-			tap_fail(__FILE__, __LINE__,                       \
-				 "%s == %s: %lld (0x%llx) != %lld (0x%llx)", \
-				 #a, #b, va_, (unsigned long long)va_, vb_, \
-				 (unsigned long long)vb_);                 \
-			return;                                            \
-		}                                                          \
+#define CHECK_EQ(a, b)                                                         \
+	do {                                                                   \
+		long long va_ = (long long)(a), vb_ = (long long)(b);          \
+		if (va_ != vb_) {                                              \
+			tap_fail(__FILE__, __LINE__,                           \
+				 "%s == %s: %lld (0x%llx) != %lld (0x%llx)",   \
+				 #a, #b, va_, (unsigned long long)va_, vb_,    \
+				 (unsigned long long)vb_);                     \
+			return;                                                \
+		}                                                              \
 	} while (0)
 
-#define CHECK_STR(a, b)                                                    \
-	do {                                                               \
-		const char *sa_ = (a), *sb_ = (b);                         \
-		if (sa_ == NULL || sb_ == NULL || strcmp(sa_, sb_) != 0) { \
-			tap_fail(__FILE__, __LINE__, "%s == %s: \"%s\" != \"%s\"", \
-				 #a, #b, sa_ ? sa_ : "(null)",             \
-				 sb_ ? sb_ : "(null)");                    \
-			return;                                            \
-		}                                                          \
+#define CHECK_STR(a, b)                                                        \
+	do {                                                                   \
+		const char *sa_ = (a), *sb_ = (b);                             \
+		if (sa_ == NULL || sb_ == NULL || strcmp(sa_, sb_) != 0) {     \
+			tap_fail(__FILE__, __LINE__,                           \
+				 "%s == %s: \"%s\" != \"%s\"", #a, #b,         \
+				 sa_ ? sa_ : "(null)", sb_ ? sb_ : "(null)");  \
+			return;                                                \
+		}                                                              \
 	} while (0)
 
 /* a contains b */
-#define CHECK_CONTAINS(a, b)                                               \
-	do {                                                               \
-		const char *sa_ = (a), *sb_ = (b);                         \
-		if (sa_ == NULL || strstr(sa_, sb_) == NULL) {             \
-			tap_fail(__FILE__, __LINE__, "\"%s\" does not contain \"%s\"", \
-				 sa_ ? sa_ : "(null)", sb_);               \
-			return;                                            \
-		}                                                          \
+#define CHECK_CONTAINS(a, b)                                                   \
+	do {                                                                   \
+		const char *sa_ = (a), *sb_ = (b);                             \
+		if (sa_ == NULL || strstr(sa_, sb_) == NULL) {                 \
+			tap_fail(__FILE__, __LINE__,                           \
+				 "\"%s\" does not contain \"%s\"",             \
+				 sa_ ? sa_ : "(null)", sb_);                   \
+			return;                                                \
+		}                                                              \
 	} while (0)
 
 #endif

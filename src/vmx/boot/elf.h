@@ -13,7 +13,7 @@
 #include "common/err.h"
 #include "vmx/mem.h"
 
-#define ELF_PHDRS_MAX	   64
+#define ELF_PHDRS_MAX	    64
 #define ELF_IMAGE_MAX_BYTES (256U << 20)
 
 /* 1 when img starts with the ELF magic (whatever else it holds). */

@@ -12,20 +12,20 @@
 
 #include "vmx/boot/layout.h"
 
-#define CR0_PE (1ULL << 0)
-#define CR0_MP (1ULL << 1)
-#define CR0_ET (1ULL << 4)
-#define CR0_NE (1ULL << 5)
-#define CR0_WP (1ULL << 16)
-#define CR0_PG (1ULL << 31)
+#define CR0_PE	       (1ULL << 0)
+#define CR0_MP	       (1ULL << 1)
+#define CR0_ET	       (1ULL << 4)
+#define CR0_NE	       (1ULL << 5)
+#define CR0_WP	       (1ULL << 16)
+#define CR0_PG	       (1ULL << 31)
 #define CR4_PAE	       (1ULL << 5)
 #define CR4_OSFXSR     (1ULL << 9)
 #define CR4_OSXMMEXCPT (1ULL << 10)
-#define EFER_LME (1ULL << 8)
-#define EFER_LMA (1ULL << 10)
-#define PTE_P  (1ULL << 0)
-#define PTE_RW (1ULL << 1)
-#define PTE_PS (1ULL << 7)
+#define EFER_LME       (1ULL << 8)
+#define EFER_LMA       (1ULL << 10)
+#define PTE_P	       (1ULL << 0)
+#define PTE_RW	       (1ULL << 1)
+#define PTE_PS	       (1ULL << 7)
 
 /*
  * Flat descriptors. The accessed bit is preset: with the GDT in memory the
@@ -33,9 +33,9 @@
  * (docs/testbed.md, quirks).
  */
 static const uint64_t longmode_gdt[] = {
-	0,			/* null */
-	0x00af9b000000ffffULL,	/* 0x08: code, 64-bit (L=1), DPL 0 */
-	0x00cf93000000ffffULL,	/* 0x10: data, read/write */
+	0,		       /* null */
+	0x00af9b000000ffffULL, /* 0x08: code, 64-bit (L=1), DPL 0 */
+	0x00cf93000000ffffULL, /* 0x10: data, read/write */
 	0,
 };
 
@@ -48,8 +48,8 @@ int longmode_build_tables(struct guest_mem *mem, struct err *e)
 	pdpt = mem_ptr(mem, LAYOUT_PDPT_GPA, 4096);
 	pd = mem_ptr(mem, LAYOUT_PD_GPA, 4096ULL * LAYOUT_PD_COUNT);
 	if (pml4 == NULL || pdpt == NULL || pd == NULL ||
-	    mem_write(mem, LAYOUT_GDT_GPA, longmode_gdt,
-		      sizeof(longmode_gdt)) < 0)
+	    mem_write(mem, LAYOUT_GDT_GPA, longmode_gdt, sizeof(longmode_gdt)) <
+		    0)
 		return err_set(e, -EINVAL,
 			       "guest memory too small for boot tables");
 	memset(pml4, 0, 4096);

@@ -55,8 +55,8 @@ static void acpi_pm_evt_write(void *opaque, uint64_t off, const void *data,
 	for (unsigned i = 0; i < size; i++) {
 		unsigned idx = (unsigned)off + i;
 		if (idx < 2) /* status bits are write-1-to-clear */
-			pm->ap_sts &= (uint16_t)~((unsigned)in[i]
-						  << (8 * (idx & 1)));
+			pm->ap_sts &= (uint16_t) ~((unsigned)in[i]
+						   << (8 * (idx & 1)));
 		else if (idx < ACPI_PM1_EVT_LEN)
 			pm->ap_en = reg_set_byte(pm->ap_en, idx, in[i]);
 	}

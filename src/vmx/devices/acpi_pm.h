@@ -14,8 +14,8 @@
 #define ACPI_PM1_EVT_LEN   4
 #define ACPI_PM1_CNT_LEN   2
 /* The SLP_TYP value our DSDT's \_S5 package names for soft-off. */
-#define ACPI_S5_SLP_TYP	   5
-#define ACPI_PM1_CNT_SLP_EN	 (1u << 13)
+#define ACPI_S5_SLP_TYP		   5
+#define ACPI_PM1_CNT_SLP_EN	   (1u << 13)
 #define ACPI_PM1_CNT_SLP_TYP_SHIFT 10
 
 /* Register the PM1a blocks on vm's port bus. */

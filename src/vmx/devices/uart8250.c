@@ -22,27 +22,27 @@
 #define UART_SCR	 7
 #define UART_REGS	 8
 
-#define IER_ERBFI 0x01 /* received data available */
-#define IER_ETBEI 0x02 /* THR empty */
-#define IER_MASK  0x0f
-#define IIR_NONE  0x01
-#define IIR_THRE  0x02
-#define IIR_RDA	  0x04
-#define IIR_FIFO  0xc0
+#define IER_ERBFI    0x01 /* received data available */
+#define IER_ETBEI    0x02 /* THR empty */
+#define IER_MASK     0x0f
+#define IIR_NONE     0x01
+#define IIR_THRE     0x02
+#define IIR_RDA	     0x04
+#define IIR_FIFO     0xc0
 #define FCR_ENABLE   0x01
 #define FCR_CLEAR_RX 0x02
-#define LCR_DLAB  0x80
-#define MCR_LOOP  0x10
-#define MCR_MASK  0x1f
-#define LSR_DR	  0x01
-#define LSR_OE	  0x02
-#define LSR_THRE  0x20
-#define LSR_TEMT  0x40
+#define LCR_DLAB     0x80
+#define MCR_LOOP     0x10
+#define MCR_MASK     0x1f
+#define LSR_DR	     0x01
+#define LSR_OE	     0x02
+#define LSR_THRE     0x20
+#define LSR_TEMT     0x40
 
 struct uart8250 {
 	uint8_t u_ier, u_lcr, u_mcr, u_lsr, u_msr, u_scr, u_fcr;
 	uint8_t u_dll, u_dlm;
-	int u_thri;	/* THR-empty interrupt pending */
+	int u_thri;	 /* THR-empty interrupt pending */
 	int u_irq_level; /* last level sent to the irq callback */
 	uint8_t u_rx[UART8250_FIFO_BYTES];
 	unsigned u_rx_head, u_rx_count;
@@ -190,8 +190,7 @@ static void uart_write_reg(struct uart8250 *u, unsigned reg, uint8_t v)
 	uart_update_irq(u);
 }
 
-static void uart_bus_read(void *opaque, uint64_t off, void *data,
-			  unsigned size)
+static void uart_bus_read(void *opaque, uint64_t off, void *data, unsigned size)
 {
 	uint8_t *out = data;
 

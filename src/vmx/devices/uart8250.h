@@ -10,8 +10,8 @@
 #include "common/err.h"
 #include "vmx/iobus.h"
 
-#define UART8250_COM1_PORT 0x3f8
-#define UART8250_COM1_IRQ  4
+#define UART8250_COM1_PORT  0x3f8
+#define UART8250_COM1_IRQ   4
 #define UART8250_FIFO_BYTES 16
 
 struct uart8250;

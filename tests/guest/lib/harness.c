@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -123,6 +124,21 @@ const char *harness_console(struct harness *h)
 	return h->h_console;
 }
 
+/* Record why the run failed; fail the current test unless expected. */
+static void harness_failed(struct harness *h, const char *file, int line,
+			   const char *fmt, ...) BASALT_PRINTF(4, 5);
+static void harness_failed(struct harness *h, const char *file, int line,
+			   const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(h->h_failure, sizeof(h->h_failure), fmt, ap);
+	va_end(ap);
+	if (!h->h_expect_failure)
+		tap_fail(file, line, "%s", h->h_failure);
+}
+
 int harness_run(struct harness *h)
 {
 	enum vm_stop_reason reason;
@@ -134,19 +150,20 @@ int harness_run(struct harness *h)
 	alarm(0);
 	harness_current = NULL;
 	if (h->h_asserted) {
-		tap_fail(h->h_last.uc_file, (int)h->h_last.uc_line,
-			 "guest assertion %s failed (0x%llx vs 0x%llx)",
-			 h->h_last.uc_msg,
-			 (unsigned long long)h->h_last.uc_args[0],
-			 (unsigned long long)h->h_last.uc_args[1]);
+		harness_failed(h, h->h_last.uc_file, (int)h->h_last.uc_line,
+			       "guest assertion %s failed (0x%llx vs 0x%llx)",
+			       h->h_last.uc_msg,
+			       (unsigned long long)h->h_last.uc_args[0],
+			       (unsigned long long)h->h_last.uc_args[1]);
 		return -1;
 	}
 	if (!h->h_done) {
-		tap_fail(__FILE__, __LINE__,
-			 "guest stopped without GUEST_DONE: %s (%s); console: "
-			 "%s",
-			 vm_stop_name(reason), h->h_m->m_vm->vm_stop_detail,
-			 harness_console(h));
+		harness_failed(
+			h, __FILE__, __LINE__,
+			"guest stopped without GUEST_DONE: %s (%s); console: "
+			"%s",
+			vm_stop_name(reason), h->h_m->m_vm->vm_stop_detail,
+			harness_console(h));
 		return -1;
 	}
 	return 0;

@@ -27,6 +27,9 @@ struct harness {
 	int h_done;
 	int h_asserted;
 	struct ucall h_last;
+	/* Set by a test that expects the run to fail: report, don't fail. */
+	int h_expect_failure;
+	char h_failure[512]; /* why harness_run returned -1 */
 };
 
 /*

@@ -36,17 +36,17 @@ void ucall(uint64_t cmd, const char *file, uint64_t line, const char *msg,
 
 #define GUEST_SYNC(stage) ucall(UCALL_SYNC, __FILE__, __LINE__, "", (stage), 0)
 #define GUEST_DONE()	  ucall(UCALL_DONE, __FILE__, __LINE__, "", 0, 0)
-#define GUEST_ASSERT(cond)                                                  \
-	do {                                                                \
-		if (!(cond))                                                \
-			ucall(UCALL_ASSERT, __FILE__, __LINE__, #cond, 0, 0); \
+#define GUEST_ASSERT(cond)                                                     \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			ucall(UCALL_ASSERT, __FILE__, __LINE__, #cond, 0, 0);  \
 	} while (0)
-#define GUEST_ASSERT_EQ(a, b)                                               \
-	do {                                                                \
-		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);            \
-		if (a_ != b_)                                               \
-			ucall(UCALL_ASSERT, __FILE__, __LINE__, #a " == " #b, \
-			      a_, b_);                                      \
+#define GUEST_ASSERT_EQ(a, b)                                                  \
+	do {                                                                   \
+		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);               \
+		if (a_ != b_)                                                  \
+			ucall(UCALL_ASSERT, __FILE__, __LINE__, #a " == " #b,  \
+			      a_, b_);                                         \
 	} while (0)
 #endif
 

@@ -1,0 +1,86 @@
+# Basalt's public build interface. The build itself is declared once in
+# meson.build; these targets drive it. See README.md and docs/testing.md.
+#
+#   make run        build, then run the current demonstration
+#   make test       every test tier (format, unit, vmm, e2e)
+#   make test-unit | test-vmm | test-e2e    one tier
+#   make bench      measurements for docs/performance.md
+#   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
+#   make hosted     the host stack in hosted mode (not built yet: issue 4)
+#   make image      the bootable image (not built yet: issue 7)
+#   make format     rewrite C files with clang-format
+#   make deps       install missing Debian packages (every target calls it)
+
+BUILD        ?= build
+RELEASE_DIR  := $(BUILD)/release
+ASAN_DIR     := $(BUILD)/asan
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_SECONDS ?= 30
+PYTHON       := /usr/bin/python3
+TIERS        := $(PYTHON) tests/tiers.py
+
+export BASALT_ASAN_DIR    := $(abspath $(ASAN_DIR))
+export BASALT_RELEASE_DIR := $(abspath $(RELEASE_DIR))
+
+.PHONY: all build build-asan run test test-unit test-vmm test-e2e bench \
+	fuzz hosted image format deps deps-test deps-fuzz clean
+
+all: build
+
+deps:
+	@scripts/deps.sh build
+deps-test:
+	@scripts/deps.sh test
+deps-fuzz:
+	@scripts/deps.sh fuzz
+
+# meson setup runs once per build directory; ninja rebuilds what changed.
+$(RELEASE_DIR)/build.ninja: | deps
+	@meson setup --buildtype=debugoptimized $(RELEASE_DIR) >/dev/null
+$(ASAN_DIR)/build.ninja: | deps
+	@meson setup -Db_sanitize=address,undefined -Db_lundef=false \
+		$(ASAN_DIR) >/dev/null
+$(FUZZ_DIR)/build.ninja: | deps-fuzz
+	@CC=clang meson setup -Dfuzz=true -Db_sanitize=address,undefined \
+		-Db_lundef=false $(FUZZ_DIR) >/dev/null
+
+build: deps $(RELEASE_DIR)/build.ninja
+	@ninja --quiet -C $(RELEASE_DIR)
+	@ln -sf release/src/vmx/vmx $(BUILD)/vmx
+
+build-asan: deps $(ASAN_DIR)/build.ninja
+	@ninja --quiet -C $(ASAN_DIR)
+
+run: build
+	@echo "==> vmx boots the demonstration guest (tests/guest/hello.c) on /dev/kvm"
+	@echo "    $(BUILD)/vmx --kernel $(RELEASE_DIR)/tests/guest/hello.guest -v"
+	@$(BUILD)/vmx --kernel $(RELEASE_DIR)/tests/guest/hello.guest -v; \
+	status=$$?; echo "==> vmx exited with status $$status (0: the guest powered off)"; \
+	exit $$status
+
+test: deps-test build build-asan
+	@$(TIERS) format unit vmm e2e
+
+test-unit: deps-test build-asan
+	@$(TIERS) unit
+test-vmm: deps-test build-asan
+	@$(TIERS) vmm
+test-e2e: deps-test build
+	@$(TIERS) e2e
+
+bench: build
+	@$(PYTHON) bench/run.py
+
+fuzz: deps-fuzz $(FUZZ_DIR)/build.ninja
+	@ninja --quiet -C $(FUZZ_DIR)
+	@scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+hosted image:
+	@echo "make $@: not built yet (hosted mode arrives with issue 4, the image with issue 7)" >&2
+	@exit 1
+
+format: deps-test
+	@git ls-files '*.c' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD)
