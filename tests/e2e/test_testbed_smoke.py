@@ -43,7 +43,7 @@ def l1(tmp_path_factory, vmx_bin, hello_guest):
     """One L1 machine shared by this module's tests (boot once)."""
     from testbed.testbed import Testbed
     tb = Testbed(tmp_path_factory.mktemp("l1"))
-    tb.add_file(vmx_bin, "/bin/vmx")
+    tb.add_program(vmx_bin, "/bin/vmx")  # with the libraries it links
     tb.add_file(hello_guest, "/guests/hello.elf")
     tb.add_bytes("served from L1\n", "/www/index.html")
     tb.http_port = tb.forward_port(8080)
