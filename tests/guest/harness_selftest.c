@@ -18,27 +18,15 @@ void guest_code(void)
 static struct harness h;
 static uint8_t mode;
 
-static void mode_read(void *opaque, uint64_t off, void *data, unsigned size)
-{
-	(void)opaque;
-	(void)off;
-	(void)size;
-	*(uint8_t *)data = mode;
-}
-
-static const struct iobus_ops mode_ops = {.read = mode_read, .write = NULL};
-
 static int run_mode(uint8_t m)
 {
-	struct err e = {0};
 	int rc;
 
 	mode = m;
 	if (harness_init(&h, GUEST_ELF, 0) < 0)
 		return 0;
 	h.h_expect_failure = 1;
-	if (iobus_register(&h.h_m->m_vm->vm_pio, MODE_PORT, 1, &mode_ops, NULL,
-			   "mode", &e) < 0) {
+	if (harness_add_mode_port(&h, MODE_PORT, &mode) < 0) {
 		harness_fini(&h);
 		return 0;
 	}

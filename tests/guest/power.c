@@ -27,26 +27,14 @@ void guest_code(void)
 static struct harness h;
 static uint8_t mode;
 
-static void mode_read(void *opaque, uint64_t off, void *data, unsigned size)
-{
-	(void)opaque;
-	(void)off;
-	(void)size;
-	*(uint8_t *)data = mode;
-}
-
-static const struct iobus_ops mode_ops = {.read = mode_read, .write = NULL};
-
 static enum vm_stop_reason run_mode(uint8_t m)
 {
 	enum vm_stop_reason r;
-	struct err e = {0};
 
 	mode = m;
 	if (harness_init(&h, GUEST_ELF, 0) < 0)
 		return VM_STOP_ERROR;
-	if (iobus_register(&h.h_m->m_vm->vm_pio, MODE_PORT, 1, &mode_ops, NULL,
-			   "mode", &e) < 0) {
+	if (harness_add_mode_port(&h, MODE_PORT, &mode) < 0) {
 		harness_fini(&h);
 		return VM_STOP_ERROR;
 	}

@@ -115,6 +115,31 @@ int harness_init(struct harness *h, const char *elf_path, uint64_t mem_mb)
 	return 0;
 }
 
+static void harness_mode_read(void *opaque, uint64_t off, void *data,
+			      unsigned size)
+{
+	(void)off;
+	memset(data, 0, size);
+	*(uint8_t *)data = *(uint8_t *)opaque;
+}
+
+static const struct iobus_ops harness_mode_ops = {
+	.read = harness_mode_read,
+	.write = NULL,
+};
+
+int harness_add_mode_port(struct harness *h, uint16_t port, uint8_t *mode)
+{
+	struct err e = {0};
+
+	if (iobus_register(&h->h_m->m_vm->vm_pio, port, 1, &harness_mode_ops,
+			   mode, "mode", &e) < 0) {
+		tap_fail(__FILE__, __LINE__, "mode port: %s", err_msg(&e));
+		return -1;
+	}
+	return 0;
+}
+
 const char *harness_console(struct harness *h)
 {
 	ssize_t n = pread(h->h_console_fd, h->h_console,

@@ -42,6 +42,13 @@ const char *harness_require_kvm(void);
 int harness_init(struct harness *h, const char *elf_path, uint64_t mem_mb);
 
 /*
+ * Claim a one-byte read-only port that reads *mode at each access: how a
+ * host test tells its guest which scenario to play. Fails the current test
+ * on error.
+ */
+int harness_add_mode_port(struct harness *h, uint16_t port, uint8_t *mode);
+
+/*
  * Run until DONE (returns 0), a failed guest assertion, an unexpected
  * stop, or the timeout (each returns -1 after tap_fail with details).
  */
