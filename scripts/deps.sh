@@ -6,7 +6,7 @@ set -eu
 
 pkgs_build="gcc make meson ninja-build pkg-config"
 # test: the tiers' runners and the nested test bed (docs/testing.md)
-pkgs_test="python3 python3-pytest clang-format qemu-system-x86 linux-image-cloud-amd64 busybox-static"
+pkgs_test="python3 python3-pytest clang-format qemu-system-x86 qemu-system-data linux-image-cloud-amd64 busybox-static"
 pkgs_fuzz="clang libclang-rt-14-dev"
 
 want=""
