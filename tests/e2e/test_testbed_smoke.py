@@ -8,7 +8,6 @@
   forwarded TCP ports, timeouts that report and recover.
 """
 import io
-import os
 import time
 import urllib.request
 

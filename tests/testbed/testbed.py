@@ -17,7 +17,6 @@ build/testbed/ keyed by its inputs, so a second run starts at once.
 import base64
 import glob
 import hashlib
-import io
 import lzma
 import os
 import re

@@ -40,7 +40,7 @@
 #define LSR_TEMT     0x40
 
 struct uart8250 {
-	uint8_t u_ier, u_lcr, u_mcr, u_lsr, u_msr, u_scr, u_fcr;
+	uint8_t u_ier, u_lcr, u_mcr, u_lsr, u_scr, u_fcr;
 	uint8_t u_dll, u_dlm;
 	int u_thri;	 /* THR-empty interrupt pending */
 	int u_irq_level; /* last level sent to the irq callback */

@@ -1,7 +1,8 @@
 /*
  * uart8250_fuzz.c: libFuzzer target playing a hostile guest against the
  * UART: each 3-byte record is (op, offset, value): read or write of 1, 2
- * or 4 bytes at offset 0..15 (past the 8 registers too), or host input.
+ * or 4 bytes at a register offset (kept inside the 8-byte range, as the
+ * bus guarantees), or host input of up to 4 bytes.
  */
 #include <stdint.h>
 #include <string.h>
