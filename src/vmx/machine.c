@@ -10,11 +10,14 @@
 
 #include "common/file.h"
 #include "common/log.h"
+#include "vmx/boot/acpi.h"
+#include "vmx/boot/bzimage.h"
 #include "vmx/boot/elf.h"
 #include "vmx/boot/layout.h"
 #include "vmx/boot/longmode.h"
 #include "vmx/devices/acpi_pm.h"
 #include "vmx/devices/i8042.h"
+#include "vmx/devices/rtc_cmos.h"
 
 static int machine_console_tx(void *opaque, uint8_t byte)
 {
@@ -53,12 +56,23 @@ int machine_create(struct machine **mp, const struct machine_config *cfg,
 	if (m == NULL)
 		return err_set(e, -ENOMEM, "out of memory");
 	m->m_console_fd = cfg->mc_console_fd;
+	m->m_cpus = cfg->mc_cpus > 0 ? cfg->mc_cpus : 1;
+	if (m->m_cpus > VM_VCPUS_MAX) {
+		rc = err_set(e, -EINVAL, "%d vCPUs: at most %d", m->m_cpus,
+			     VM_VCPUS_MAX);
+		goto fail;
+	}
 	rc = vm_create(&m->m_vm, cfg->mc_mem_bytes, e);
 	if (rc < 0)
 		goto fail;
-	rc = vm_add_vcpu(m->m_vm, 0, &m->m_boot_vcpu, e);
-	if (rc < 0)
-		goto fail;
+	for (int i = 0; i < m->m_cpus; i++) {
+		struct vcpu *v;
+		rc = vm_add_vcpu(m->m_vm, i, m->m_cpus, &v, e);
+		if (rc < 0)
+			goto fail;
+		if (i == 0)
+			m->m_boot_vcpu = v;
+	}
 	rc = uart8250_create(&m->m_uart, machine_console_tx,
 			     machine_console_irq, m, e);
 	if (rc < 0)
@@ -72,10 +86,13 @@ int machine_create(struct machine **mp, const struct machine_config *cfg,
 			    &uart8250_iobus_ops, m->m_uart, "com1", e);
 	if (rc < 0)
 		goto fail;
-	rc = acpi_pm_create(m->m_vm, e);
+	rc = acpi_pm_create(m->m_vm, ACPI_SCI_IRQ, &m->m_acpi_pm, e);
 	if (rc < 0)
 		goto fail;
 	rc = i8042_create(m->m_vm, e);
+	if (rc < 0)
+		goto fail;
+	rc = rtc_cmos_create(m->m_vm, NULL, e);
 	if (rc < 0)
 		goto fail;
 	*mp = m;
@@ -85,33 +102,105 @@ fail:
 	return rc;
 }
 
-int machine_load_kernel(struct machine *m, const char *path, struct err *e)
+unsigned machine_e820(uint64_t mem_bytes, struct e820_entry *map)
 {
-	uint64_t entry;
+	unsigned n = 0;
+
+	/* Conventional memory, then the EBDA and the BIOS area (where the
+	 * ACPI tables are), then RAM from 1 MiB. */
+	map[n++] = (struct e820_entry){0, LAYOUT_EBDA_GPA, E820_RAM};
+	map[n++] = (struct e820_entry){
+		LAYOUT_EBDA_GPA, 0xa0000 - LAYOUT_EBDA_GPA, E820_RESERVED};
+	map[n++] = (struct e820_entry){LAYOUT_ACPI_GPA,
+				       LAYOUT_HIGH_GPA - LAYOUT_ACPI_GPA,
+				       E820_RESERVED};
+	if (mem_bytes > LAYOUT_HIGH_GPA)
+		map[n++] = (struct e820_entry){
+			LAYOUT_HIGH_GPA, mem_bytes - LAYOUT_HIGH_GPA, E820_RAM};
+	return n;
+}
+
+static int machine_load_bzimage(struct machine *m, const struct machine_boot *b,
+				const void *img, size_t len, uint64_t *entry,
+				struct err *e)
+{
+	struct e820_entry map[MACHINE_E820_MAX];
+	struct bzimage_boot bb = {0};
+	void *initrd = NULL;
+	int rc;
+
+	if (b->mb_initrd != NULL) {
+		rc = file_read_all(b->mb_initrd, MACHINE_INITRD_MAX_BYTES,
+				   &initrd, &bb.bb_initrd_len, e);
+		if (rc < 0)
+			return rc;
+	}
+	rc = acpi_build(&m->m_vm->vm_mem, (unsigned)m->m_cpus, &bb.bb_rsdp_gpa,
+			e);
+	if (rc < 0)
+		goto out;
+	bb.bb_kernel = img;
+	bb.bb_kernel_len = len;
+	bb.bb_initrd = initrd;
+	bb.bb_cmdline = b->mb_cmdline;
+	bb.bb_e820 = map;
+	bb.bb_ne820 = machine_e820(m->m_vm->vm_mem.gm_size, map);
+	rc = bzimage_load(&m->m_vm->vm_mem, b->mb_kernel, &bb, entry, e);
+out:
+	free(initrd);
+	return rc;
+}
+
+int machine_load_kernel(struct machine *m, const struct machine_boot *b,
+			struct err *e)
+{
+	uint64_t entry, rsdp;
 	void *img;
 	size_t len;
 	int rc;
 
-	rc = file_read_all(path, MACHINE_KERNEL_MAX_BYTES, &img, &len, e);
+	rc = file_read_all(b->mb_kernel, MACHINE_KERNEL_MAX_BYTES, &img, &len,
+			   e);
 	if (rc < 0)
 		return rc;
+	if (bzimage_is_bzimage(img, len)) {
+		rc = machine_load_bzimage(m, b, img, len, &entry, e);
+		free(img);
+		if (rc < 0)
+			return rc;
+		return longmode_enter(m->m_boot_vcpu, entry,
+				      LAYOUT_STACK_TOP_GPA,
+				      LAYOUT_ZERO_PAGE_GPA, e);
+	}
 	if (!elf_is_elf(img, len)) {
 		free(img);
 		return err_set(e, -ENOEXEC,
-			       "%s: not a kernel vmx can boot yet (expected a "
-			       "freestanding x86_64 ELF executable)",
-			       path);
+			       "%s: not a kernel vmx can boot (expected a "
+			       "Linux bzImage or a freestanding x86_64 ELF "
+			       "executable)",
+			       b->mb_kernel);
 	}
-	rc = elf_load(&m->m_vm->vm_mem, path, img, len, &entry, e);
+	if (b->mb_initrd != NULL || b->mb_cmdline != NULL) {
+		free(img);
+		return err_set(e, -EINVAL,
+			       "%s: an ELF kernel takes no initrd or command "
+			       "line",
+			       b->mb_kernel);
+	}
+	rc = elf_load(&m->m_vm->vm_mem, b->mb_kernel, img, len, &entry, e);
 	free(img);
+	if (rc == 0)
+		rc = acpi_build(&m->m_vm->vm_mem, (unsigned)m->m_cpus, &rsdp,
+				e);
 	if (rc < 0)
 		return rc;
-	return longmode_enter(m->m_boot_vcpu, entry, LAYOUT_STACK_TOP_GPA, e);
+	return longmode_enter(m->m_boot_vcpu, entry, LAYOUT_STACK_TOP_GPA, 0,
+			      e);
 }
 
 enum vm_stop_reason machine_run(struct machine *m)
 {
-	return vcpu_run_loop(m->m_boot_vcpu);
+	return vm_run(m->m_vm);
 }
 
 void machine_destroy(struct machine *m)

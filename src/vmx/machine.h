@@ -1,8 +1,9 @@
 /*
  * machine.h: the standard Basalt PC: a VM with its vCPUs, the console UART
- * on COM1, the ACPI PM registers and the i8042 reset line, and a kernel
- * loaded into it. main.c and the VMM tests build VMs through this, so the
- * tests run the same code the product runs.
+ * on COM1, the ACPI PM registers and power button, the CMOS RTC, the i8042
+ * reset line, ACPI tables and an e820 map, and a kernel loaded into it. main.c
+ * and the VMM tests build VMs through this, so the tests run the same code the
+ * product runs.
  */
 #ifndef BASALT_VMX_MACHINE_H
 #define BASALT_VMX_MACHINE_H
@@ -10,20 +11,35 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "vmx/boot/bzimage.h"
 #include "vmx/devices/uart8250.h"
 #include "vmx/vm.h"
 
 #define MACHINE_KERNEL_MAX_BYTES (256U << 20)
+#define MACHINE_INITRD_MAX_BYTES (1U << 30)
+#define MACHINE_E820_MAX	 8
+
+struct acpi_pm;
 
 struct machine_config {
 	uint64_t mc_mem_bytes; /* RAM size */
+	int mc_cpus;	       /* vCPUs; 0 means 1 */
 	int mc_console_fd;     /* where COM1 output goes; -1: discard */
+};
+
+/* What to boot. */
+struct machine_boot {
+	const char *mb_kernel;	/* bzImage, or a freestanding ELF */
+	const char *mb_initrd;	/* NULL: none (bzImage only) */
+	const char *mb_cmdline; /* NULL: empty (bzImage only) */
 };
 
 struct machine {
 	struct vm *m_vm;
 	struct vcpu *m_boot_vcpu;
+	int m_cpus;
 	struct uart8250 *m_uart;
+	struct acpi_pm *m_acpi_pm;
 	int m_console_fd;
 };
 
@@ -32,13 +48,18 @@ BASALT_MUST_CHECK int machine_create(struct machine **mp,
 				     struct err *e);
 
 /*
- * Load a kernel file and point the boot vCPU at it. Today: a freestanding
- * x86_64 ELF executable, entered in 64-bit mode (boot/elf.c).
+ * Load a kernel and point the boot vCPU at it: a Linux bzImage through the
+ * boot protocol (boot/bzimage.c) with initrd and command line, or a
+ * freestanding x86_64 ELF executable entered in 64-bit mode (boot/elf.c).
  */
-BASALT_MUST_CHECK int machine_load_kernel(struct machine *m, const char *path,
+BASALT_MUST_CHECK int machine_load_kernel(struct machine *m,
+					  const struct machine_boot *b,
 					  struct err *e);
 
-/* Run until the VM stops; returns why. */
+/* Fill map with the machine's e820 memory map; returns the entry count. */
+unsigned machine_e820(uint64_t mem_bytes, struct e820_entry *map);
+
+/* Run all vCPUs until the VM stops; returns why. */
 enum vm_stop_reason machine_run(struct machine *m);
 
 void machine_destroy(struct machine *m);

@@ -48,6 +48,7 @@ static int vmx_exit_status(enum vm_stop_reason reason)
 int main(int argc, char *argv[])
 {
 	struct machine_config cfg = {0};
+	struct machine_boot boot = {0};
 	struct vmx_options opts;
 	struct machine *m = NULL;
 	enum vm_stop_reason reason;
@@ -77,13 +78,17 @@ int main(int argc, char *argv[])
 	if (console_fd < 0)
 		goto fail;
 	cfg.mc_mem_bytes = opts.vo_memory_mib << 20;
+	cfg.mc_cpus = opts.vo_cpus;
 	cfg.mc_console_fd = console_fd;
+	boot.mb_kernel = opts.vo_kernel;
+	boot.mb_initrd = opts.vo_initrd;
+	boot.mb_cmdline = opts.vo_cmdline;
 	if (machine_create(&m, &cfg, &e) < 0)
 		goto fail;
-	if (machine_load_kernel(m, opts.vo_kernel, &e) < 0)
+	if (machine_load_kernel(m, &boot, &e) < 0)
 		goto fail;
-	log_info("running %s with %llu MiB", opts.vo_kernel,
-		 (unsigned long long)opts.vo_memory_mib);
+	log_info("running %s with %llu MiB and %d vCPUs", opts.vo_kernel,
+		 (unsigned long long)opts.vo_memory_mib, opts.vo_cpus);
 
 	reason = machine_run(m);
 	status = vmx_exit_status(reason);

@@ -12,14 +12,19 @@
 #include "vmx/mem.h"
 
 const char vmx_usage[] =
-	"usage: vmx --kernel FILE [--memory MiB] [--console stdio|FILE] [-v]\n"
+	"usage: vmx --kernel FILE [--initrd FILE] [--cmdline STR] [--memory MiB]\n"
+	"           [--cpus N] [--console stdio|FILE] [-v]\n"
 	"\n"
 	"Run one virtual machine in the foreground until it powers off.\n"
 	"\n"
-	"  --kernel FILE     guest kernel: a freestanding x86_64 ELF executable\n"
-	"                    (entered in 64-bit mode at its entry point)\n"
+	"  --kernel FILE     guest kernel: an x86_64 Linux bzImage (booted with\n"
+	"                    the Linux boot protocol), or a freestanding x86_64\n"
+	"                    ELF executable (entered in 64-bit mode)\n"
+	"  --initrd FILE     initial ramdisk for a Linux kernel\n"
+	"  --cmdline STR     kernel command line, e.g. \"console=ttyS0\"\n"
 	"  --memory MiB      guest RAM, a multiple of 2 from 2 to 3072 "
 	"(default 128)\n"
+	"  --cpus N          virtual CPUs, 1 to 64 (default 1)\n"
 	"  --console WHERE   COM1 output: stdio (default) or a file to write\n"
 	"  -v, --verbose     more log lines on stderr (repeat for debug)\n"
 	"  --help            this text\n"
@@ -53,6 +58,25 @@ bad:
 		       s);
 }
 
+static int parse_cpus(const char *s, int *out, struct err *e)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	if (s[0] < '0' || s[0] > '9')
+		goto bad;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > VMX_CPUS_MAX)
+		goto bad;
+	*out = (int)v;
+	return 0;
+bad:
+	return err_set(e, -EINVAL,
+		       "--cpus '%s': expected a number from 1 to %d", s,
+		       VMX_CPUS_MAX);
+}
+
 /* Match "--name VALUE" or "--name=VALUE"; returns 1 and sets *val. */
 static int take_value(int argc, const char *const argv[], int *i,
 		      const char *name, const char **val, int *missing)
@@ -79,7 +103,8 @@ static int take_value(int argc, const char *const argv[], int *i,
 int vmx_options_parse(int argc, const char *const argv[],
 		      struct vmx_options *opts, struct err *e)
 {
-	struct vmx_options o = {.vo_memory_mib = VMX_DEFAULT_MEMORY_MIB};
+	struct vmx_options o = {.vo_memory_mib = VMX_DEFAULT_MEMORY_MIB,
+				.vo_cpus = 1};
 	int i, rc;
 
 	for (i = 1; i < argc; i++) {
@@ -98,6 +123,23 @@ int vmx_options_parse(int argc, const char *const argv[],
 			if (missing)
 				goto missing;
 			o.vo_kernel = val;
+		} else if (take_value(argc, argv, &i, "--initrd", &val,
+				      &missing)) {
+			if (missing)
+				goto missing;
+			o.vo_initrd = val;
+		} else if (take_value(argc, argv, &i, "--cmdline", &val,
+				      &missing)) {
+			if (missing)
+				goto missing;
+			o.vo_cmdline = val;
+		} else if (take_value(argc, argv, &i, "--cpus", &val,
+				      &missing)) {
+			if (missing)
+				goto missing;
+			rc = parse_cpus(val, &o.vo_cpus, e);
+			if (rc < 0)
+				return rc;
 		} else if (take_value(argc, argv, &i, "--memory", &val,
 				      &missing)) {
 			if (missing)

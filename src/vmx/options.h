@@ -10,6 +10,7 @@
 #include "common/err.h"
 
 #define VMX_DEFAULT_MEMORY_MIB 128
+#define VMX_CPUS_MAX	       64 /* VM_VCPUS_MAX */
 
 /* Exit statuses of vmx: they tell why the process ended. */
 enum vmx_exit {
@@ -22,7 +23,10 @@ enum vmx_exit {
 
 struct vmx_options {
 	const char *vo_kernel;	/* --kernel FILE */
+	const char *vo_initrd;	/* --initrd FILE, NULL: none */
+	const char *vo_cmdline; /* --cmdline STR, NULL: none */
 	uint64_t vo_memory_mib; /* --memory MiB */
+	int vo_cpus;		/* --cpus N */
 	const char *vo_console; /* --console stdio|FILE; NULL = stdio */
 	int vo_verbose;		/* -v, repeatable */
 	int vo_help;		/* --help */

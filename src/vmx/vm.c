@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,20 @@
 #define VM_TSS_GPA	     0xfffbd000ULL
 #define VM_IDENTITY_GPA	     0xfffbc000ULL
 #define VM_CPUID_ENTRIES_MAX 256
+/* Sent to a vCPU thread to get it out of KVM_RUN; its handler is empty. */
+#define VM_KICK_SIGNAL SIGUSR1
+
+/* MSRs and LAPIC registers set at vCPU creation (Intel SDM vol. 4, vol. 3A
+ * 11.5.1) */
+#define MSR_IA32_MISC_ENABLE	0x1a0
+#define MISC_ENABLE_FAST_STRING 1ULL
+#define MSR_MTRR_DEF_TYPE	0x2ff
+#define MTRR_DEF_TYPE_E_WB	0x806ULL /* MTRRs on, default write-back */
+#define LAPIC_LVT_LINT0		0x350
+#define LAPIC_LVT_LINT1		0x360
+#define LAPIC_DELIVERY_EXTINT	0x700u
+#define LAPIC_DELIVERY_NMI	0x400u
+#define LAPIC_DELIVERY_MASK	0x700u
 
 const char *vm_stop_name(enum vm_stop_reason reason)
 {
@@ -64,6 +79,8 @@ int vm_create(struct vm **vmp, uint64_t mem_bytes, struct err *e)
 		return err_set(e, -ENOMEM, "out of memory");
 	vm->vm_kvm_fd = -1;
 	vm->vm_fd = -1;
+	pthread_mutex_init(&vm->vm_stop_lock, NULL);
+	pthread_mutex_init(&vm->vm_dev_lock, NULL);
 	iobus_init(&vm->vm_pio, "pio");
 	iobus_init(&vm->vm_mmio, "mmio");
 
@@ -176,10 +193,62 @@ void vm_destroy(struct vm *vm)
 		close(vm->vm_fd);
 	if (vm->vm_kvm_fd >= 0)
 		close(vm->vm_kvm_fd);
+	pthread_mutex_destroy(&vm->vm_stop_lock);
+	pthread_mutex_destroy(&vm->vm_dev_lock);
 	free(vm);
 }
 
-static int vcpu_set_cpuid(struct vcpu *vcpu, struct err *e)
+/* Bits needed to number n things: the APIC id field widths. */
+static uint32_t id_bits(int n)
+{
+	uint32_t b = 0;
+
+	while ((1 << b) < n)
+		b++;
+	return b;
+}
+
+/*
+ * Present ncpus cores of one package, one thread each, APIC id = vCPU id:
+ * leaf 1 (initial APIC id, logical count), leaves 0xb/0x1f (x2APIC
+ * topology), leaf 4 (cores per package) and AMD's 0x80000008 (core count).
+ */
+static void cpuid_topology(struct kvm_cpuid_entry2 *ent, int id, int ncpus)
+{
+	uint32_t fn = ent->function;
+
+	if (fn == 1) {
+		ent->ebx &= 0x0000ffffu;
+		ent->ebx |= (uint32_t)id << 24 | (uint32_t)ncpus << 16;
+		if (ncpus > 1)
+			ent->edx |= 1u << 28; /* HTT: the count is valid */
+		/* KVM leaves the hypervisor bit to us; without it guests
+		 * skip the KVM leaves (kvm-clock, PV EOI, ...). */
+		ent->ecx |= 1u << 31;
+	} else if (fn == 4) {
+		ent->eax &= 0x03ffffffu;
+		ent->eax |= (uint32_t)(ncpus - 1) << 26;
+	} else if (fn == 0xb || fn == 0x1f) {
+		uint32_t level = ent->index;
+		ent->edx = (uint32_t)id;
+		if (level == 0) { /* SMT: one thread per core */
+			ent->eax = 0;
+			ent->ebx = 1;
+			ent->ecx = 1u << 8 | level;
+		} else if (level == 1) { /* cores */
+			ent->eax = id_bits(ncpus);
+			ent->ebx = (uint32_t)ncpus;
+			ent->ecx = 2u << 8 | level;
+		} else {
+			ent->eax = ent->ebx = 0;
+			ent->ecx = level;
+		}
+	} else if (fn == 0x80000008) {
+		ent->ecx = (id_bits(ncpus) << 12) | (uint32_t)(ncpus - 1);
+	}
+}
+
+static int vcpu_set_cpuid(struct vcpu *vcpu, int ncpus, struct err *e)
 {
 	struct kvm_cpuid2 *cpuid;
 	size_t size;
@@ -196,14 +265,8 @@ static int vcpu_set_cpuid(struct vcpu *vcpu, struct err *e)
 			     strerror(errno));
 		goto out;
 	}
-	/* Leaf 1: the initial APIC id in EBX[31:24] must match the vCPU. */
-	for (uint32_t i = 0; i < cpuid->nent; i++) {
-		struct kvm_cpuid_entry2 *ent = &cpuid->entries[i];
-		if (ent->function == 1) {
-			ent->ebx &= 0x00ffffffu;
-			ent->ebx |= (uint32_t)vcpu->vc_id << 24;
-		}
-	}
+	for (uint32_t i = 0; i < cpuid->nent; i++)
+		cpuid_topology(&cpuid->entries[i], vcpu->vc_id, ncpus);
 	if (ioctl(vcpu->vc_fd, KVM_SET_CPUID2, cpuid) < 0)
 		rc = err_set(e, -errno, "KVM_SET_CPUID2: %s", strerror(errno));
 out:
@@ -211,16 +274,52 @@ out:
 	return rc;
 }
 
-int vm_add_vcpu(struct vm *vm, int id, struct vcpu **vcpup, struct err *e)
+/*
+ * What firmware leaves behind: fast strings on, MTRRs on with write-back
+ * default (otherwise Linux turns PAT off and maps everything uncached),
+ * and the LAPIC's LINT0 as ExtINT (the 8259) and LINT1 as NMI.
+ */
+static int vcpu_set_firmware_state(struct vcpu *vcpu, struct err *e)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry ent[2];
+	} msrs = {.hdr.nmsrs = 2};
+	struct kvm_lapic_state lapic;
+	uint32_t lvt;
+
+	msrs.ent[0].index = MSR_IA32_MISC_ENABLE;
+	msrs.ent[0].data = MISC_ENABLE_FAST_STRING;
+	msrs.ent[1].index = MSR_MTRR_DEF_TYPE;
+	msrs.ent[1].data = MTRR_DEF_TYPE_E_WB;
+	if (ioctl(vcpu->vc_fd, KVM_SET_MSRS, &msrs) != 2)
+		return err_set(e, -EIO, "KVM_SET_MSRS on vCPU %d failed",
+			       vcpu->vc_id);
+	if (ioctl(vcpu->vc_fd, KVM_GET_LAPIC, &lapic) < 0)
+		return err_set(e, -errno, "KVM_GET_LAPIC: %s", strerror(errno));
+	memcpy(&lvt, &lapic.regs[LAPIC_LVT_LINT0], 4);
+	lvt = (lvt & ~LAPIC_DELIVERY_MASK) | LAPIC_DELIVERY_EXTINT;
+	memcpy(&lapic.regs[LAPIC_LVT_LINT0], &lvt, 4);
+	memcpy(&lvt, &lapic.regs[LAPIC_LVT_LINT1], 4);
+	lvt = (lvt & ~LAPIC_DELIVERY_MASK) | LAPIC_DELIVERY_NMI;
+	memcpy(&lapic.regs[LAPIC_LVT_LINT1], &lvt, 4);
+	if (ioctl(vcpu->vc_fd, KVM_SET_LAPIC, &lapic) < 0)
+		return err_set(e, -errno, "KVM_SET_LAPIC: %s", strerror(errno));
+	return 0;
+}
+
+int vm_add_vcpu(struct vm *vm, int id, int ncpus, struct vcpu **vcpup,
+		struct err *e)
 {
 	struct vcpu *vcpu;
 	int size, rc;
 
-	if (id < 0 || id >= VM_VCPUS_MAX || vm->vm_vcpus[id] != NULL)
+	if (ncpus < 1 || ncpus > VM_VCPUS_MAX || id < 0 || id >= ncpus ||
+	    vm->vm_vcpus[id] != NULL)
 		return err_set(e, -EINVAL,
-			       "vCPU id %d: unused id below %d "
+			       "vCPU id %d of %d: unused id below %d "
 			       "expected",
-			       id, VM_VCPUS_MAX);
+			       id, ncpus, VM_VCPUS_MAX);
 	vcpu = calloc(1, sizeof(*vcpu));
 	if (vcpu == NULL)
 		return err_set(e, -ENOMEM, "out of memory");
@@ -247,7 +346,9 @@ int vm_add_vcpu(struct vm *vm, int id, struct vcpu **vcpup, struct err *e)
 			     strerror(errno));
 		goto fail;
 	}
-	rc = vcpu_set_cpuid(vcpu, e);
+	rc = vcpu_set_cpuid(vcpu, ncpus, e);
+	if (rc == 0)
+		rc = vcpu_set_firmware_state(vcpu, e);
 	if (rc < 0)
 		goto fail;
 	vm->vm_vcpus[id] = vcpu;
@@ -262,11 +363,38 @@ fail:
 void vm_request_stop(struct vm *vm, enum vm_stop_reason reason,
 		     const char *detail)
 {
-	if (vm->vm_stop != VM_RUNNING)
+	pthread_mutex_lock(&vm->vm_stop_lock);
+	if (vm->vm_stop != VM_RUNNING) {
+		pthread_mutex_unlock(&vm->vm_stop_lock);
 		return;
+	}
 	snprintf(vm->vm_stop_detail, sizeof(vm->vm_stop_detail), "%s",
 		 detail != NULL ? detail : "");
 	vm->vm_stop = reason;
+	/*
+	 * Kick every running vCPU: immediate_exit covers a thread about to
+	 * enter KVM_RUN, the signal one already inside it.
+	 */
+	for (int i = 0; i < VM_VCPUS_MAX; i++) {
+		struct vcpu *v = vm->vm_vcpus[i];
+		if (v == NULL || !v->vc_thread_live)
+			continue;
+		__atomic_store_n(&v->vc_run->immediate_exit, 1,
+				 __ATOMIC_SEQ_CST);
+		if (!pthread_equal(v->vc_thread, pthread_self()))
+			pthread_kill(v->vc_thread, VM_KICK_SIGNAL);
+	}
+	pthread_mutex_unlock(&vm->vm_stop_lock);
+}
+
+void vm_lock(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->vm_dev_lock);
+}
+
+void vm_unlock(struct vm *vm)
+{
+	pthread_mutex_unlock(&vm->vm_dev_lock);
 }
 
 int vm_irq_line(struct vm *vm, unsigned irq, int level)
@@ -333,8 +461,11 @@ enum vm_stop_reason vcpu_run_loop(struct vcpu *vcpu)
 
 	while (vm->vm_stop == VM_RUNNING) {
 		if (ioctl(vcpu->vc_fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				__atomic_store_n(&run->immediate_exit, 0,
+						 __ATOMIC_SEQ_CST);
 				continue;
+			}
 			snprintf(detail, sizeof(detail), "KVM_RUN: %s",
 				 strerror(errno));
 			vm_request_stop(vm, VM_STOP_ERROR, detail);
@@ -343,10 +474,14 @@ enum vm_stop_reason vcpu_run_loop(struct vcpu *vcpu)
 		vcpu->vc_exits++;
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
+			vm_lock(vm);
 			vcpu_handle_io(vcpu);
+			vm_unlock(vm);
 			break;
 		case KVM_EXIT_MMIO:
+			vm_lock(vm);
 			vcpu_handle_mmio(vcpu);
+			vm_unlock(vm);
 			break;
 		case KVM_EXIT_INTR:
 			break;
@@ -387,5 +522,75 @@ enum vm_stop_reason vcpu_run_loop(struct vcpu *vcpu)
 			break;
 		}
 	}
+	return vm->vm_stop;
+}
+
+static void vm_kick_handler(int sig)
+{
+	(void)sig; /* interrupting KVM_RUN is all it is for */
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+
+	vcpu_run_loop(vcpu);
+	return NULL;
+}
+
+enum vm_stop_reason vm_run(struct vm *vm)
+{
+	struct sigaction sa;
+	struct vcpu *boot = vm->vm_vcpus[0];
+	sigset_t kick;
+	char name[16];
+
+	if (boot == NULL) {
+		vm_request_stop(vm, VM_STOP_ERROR, "no boot vCPU");
+		return vm->vm_stop;
+	}
+	/* No SA_RESTART: the kick must make KVM_RUN return EINTR. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = vm_kick_handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(VM_KICK_SIGNAL, &sa, NULL);
+	sigemptyset(&kick);
+	sigaddset(&kick, VM_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+
+	pthread_mutex_lock(&vm->vm_stop_lock);
+	boot->vc_thread = pthread_self();
+	boot->vc_thread_live = 1;
+	for (int i = 1; i < VM_VCPUS_MAX && vm->vm_stop == VM_RUNNING; i++) {
+		struct vcpu *v = vm->vm_vcpus[i];
+		if (v == NULL)
+			continue;
+		if (pthread_create(&v->vc_thread, NULL, vcpu_thread, v) != 0) {
+			pthread_mutex_unlock(&vm->vm_stop_lock);
+			vm_request_stop(vm, VM_STOP_ERROR,
+					"cannot start a vCPU thread");
+			pthread_mutex_lock(&vm->vm_stop_lock);
+			break;
+		}
+		snprintf(name, sizeof(name), "vcpu%d", i);
+		pthread_setname_np(v->vc_thread, name);
+		v->vc_thread_live = 1;
+	}
+	pthread_mutex_unlock(&vm->vm_stop_lock);
+
+	vcpu_run_loop(boot);
+
+	for (int i = 1; i < VM_VCPUS_MAX; i++) {
+		struct vcpu *v = vm->vm_vcpus[i];
+		if (v == NULL || !v->vc_thread_live)
+			continue;
+		pthread_join(v->vc_thread, NULL);
+		pthread_mutex_lock(&vm->vm_stop_lock);
+		v->vc_thread_live = 0;
+		pthread_mutex_unlock(&vm->vm_stop_lock);
+	}
+	pthread_mutex_lock(&vm->vm_stop_lock);
+	boot->vc_thread_live = 0;
+	pthread_mutex_unlock(&vm->vm_stop_lock);
 	return vm->vm_stop;
 }

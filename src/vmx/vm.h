@@ -5,6 +5,7 @@
 #ifndef BASALT_VMX_VM_H
 #define BASALT_VMX_VM_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "common/compiler.h"
@@ -31,7 +32,9 @@ struct vcpu {
 	struct kvm_run *vc_run; /* shared with KVM, vc_run_size bytes */
 	size_t vc_run_size;
 	struct vm *vc_vm;
-	uint64_t vc_exits; /* exits to user space handled */
+	uint64_t vc_exits;   /* exits to user space handled */
+	pthread_t vc_thread; /* the thread in KVM_RUN, once started */
+	int vc_thread_live;  /* vc_thread is valid */
 };
 
 struct vm {
@@ -42,9 +45,17 @@ struct vm {
 	struct iobus vm_mmio;
 	struct vcpu *vm_vcpus[VM_VCPUS_MAX];
 	int vm_nvcpus;
-	/* Set once by whoever stops the VM first; read by the run loop. */
+	/* Set once by whoever stops the VM first (under vm_stop_lock); read
+	 * by every run loop. */
 	volatile enum vm_stop_reason vm_stop;
 	char vm_stop_detail[128];
+	pthread_mutex_t vm_stop_lock;
+	/*
+	 * Serializes device models: vCPU threads take it around each exit
+	 * they dispatch, other threads (control, I/O) around any call into
+	 * a device.
+	 */
+	pthread_mutex_t vm_dev_lock;
 	/* Device state freed with the VM (see vm_own). */
 	struct {
 		void *vo_ptr;
@@ -69,9 +80,20 @@ void vm_destroy(struct vm *vm);
 BASALT_MUST_CHECK int vm_own(struct vm *vm, void *ptr, void (*free_fn)(void *),
 			     struct err *e);
 
-/* Add vCPU number id (0..VM_VCPUS_MAX-1) with the host's supported CPUID. */
-BASALT_MUST_CHECK int vm_add_vcpu(struct vm *vm, int id, struct vcpu **vcpup,
-				  struct err *e);
+/*
+ * Add vCPU number id (0..ncpus-1, below VM_VCPUS_MAX) of ncpus, with the
+ * host's supported CPUID, its APIC id and the topology of ncpus cores in
+ * one package, and the MSR and LAPIC state firmware would leave.
+ */
+BASALT_MUST_CHECK int vm_add_vcpu(struct vm *vm, int id, int ncpus,
+				  struct vcpu **vcpup, struct err *e);
+
+/*
+ * Run every vCPU but the first on its own thread and the first on the
+ * calling one, until the VM stops; joins them all and returns the stop
+ * reason.
+ */
+enum vm_stop_reason vm_run(struct vm *vm);
 
 /*
  * Run the vCPU until the VM stops; returns the stop reason. Exits are
@@ -81,10 +103,14 @@ enum vm_stop_reason vcpu_run_loop(struct vcpu *vcpu);
 
 /*
  * Stop the VM with reason (the first reason wins) and a short detail for
- * the log. Safe to call from device callbacks.
+ * the log, and kick every vCPU out of KVM_RUN. Safe to call from any
+ * thread, device callbacks included.
  */
 void vm_request_stop(struct vm *vm, enum vm_stop_reason reason,
 		     const char *detail);
+
+void vm_lock(struct vm *vm);
+void vm_unlock(struct vm *vm);
 
 /* Drive an interrupt line of the in-kernel PIC/IOAPIC. */
 BASALT_MUST_CHECK int vm_irq_line(struct vm *vm, unsigned irq, int level);

@@ -17,7 +17,26 @@ static void kernel_and_defaults(void)
 	CHECK_EQ(PARSE("vmx", "--kernel", "k.elf"), 0);
 	CHECK_STR(o.vo_kernel, "k.elf");
 	CHECK_EQ(o.vo_memory_mib, VMX_DEFAULT_MEMORY_MIB);
+	CHECK_EQ(o.vo_cpus, 1);
 	CHECK(o.vo_console == NULL);
+	CHECK(o.vo_initrd == NULL);
+	CHECK(o.vo_cmdline == NULL);
+}
+
+static void linux_boot_options(void)
+{
+	CHECK_EQ(PARSE("vmx", "--kernel", "bzImage", "--initrd", "rd.cpio",
+		       "--cmdline", "console=ttyS0 root=/dev/vda", "--cpus=4"),
+		 0);
+	CHECK_STR(o.vo_initrd, "rd.cpio");
+	CHECK_STR(o.vo_cmdline, "console=ttyS0 root=/dev/vda");
+	CHECK_EQ(o.vo_cpus, 4);
+	CHECK(PARSE("vmx", "--kernel", "k", "--cpus", "0") < 0);
+	CHECK_STR(err_msg(&e), "--cpus '0': expected a number from 1 to 64");
+	CHECK(PARSE("vmx", "--kernel", "k", "--cpus", "65") < 0);
+	CHECK(PARSE("vmx", "--kernel", "k", "--cpus", "2x") < 0);
+	CHECK(PARSE("vmx", "--kernel", "k", "--cmdline") < 0);
+	CHECK_STR(err_msg(&e), "--cmdline: expected a value after it");
 }
 
 static void equals_form_and_all_options(void)
@@ -66,6 +85,7 @@ static void help_needs_nothing_else(void)
 int main(void)
 {
 	RUN(kernel_and_defaults);
+	RUN(linux_boot_options);
 	RUN(equals_form_and_all_options);
 	RUN(bad_memory_is_explained);
 	RUN(missing_and_unknown);

@@ -25,7 +25,7 @@ static void s5_powers_off(void)
 	struct err e = {0};
 	uint16_t v = (ACPI_S5_SLP_TYP << 10) | (1u << 13), back = 0;
 
-	CHECK_EQ(acpi_pm_create(vm, &e), 0);
+	CHECK_EQ(acpi_pm_create(vm, 9, NULL, &e), 0);
 	iobus_read(&vm->vm_pio, ACPI_PM1A_CNT_PORT, &back, 2);
 	CHECK_EQ(back & 1, 1); /* SCI_EN */
 	iobus_write(&vm->vm_pio, ACPI_PM1A_CNT_PORT, &v, 2);
@@ -42,7 +42,7 @@ static void other_sleep_types_are_ignored(void)
 	uint16_t v = (3u << 10) | (1u << 13);
 	uint8_t hi = (uint8_t)((ACPI_S5_SLP_TYP << 2) | 0x20);
 
-	CHECK_EQ(acpi_pm_create(vm, &e), 0);
+	CHECK_EQ(acpi_pm_create(vm, 9, NULL, &e), 0);
 	iobus_write(&vm->vm_pio, ACPI_PM1A_CNT_PORT, &v, 2);
 	CHECK_EQ(vm->vm_stop, VM_RUNNING);
 	/* Byte access to the high half works like a word write. */
@@ -57,13 +57,38 @@ static void status_bits_clear_on_write(void)
 	struct err e = {0};
 	uint16_t v = (3u << 10) | (1u << 13), sts = 0, one = 0x8000;
 
-	CHECK_EQ(acpi_pm_create(vm, &e), 0);
+	CHECK_EQ(acpi_pm_create(vm, 9, NULL, &e), 0);
 	iobus_write(&vm->vm_pio, ACPI_PM1A_CNT_PORT, &v, 2); /* sets WAK */
 	iobus_read(&vm->vm_pio, ACPI_PM1A_EVT_PORT, &sts, 2);
 	CHECK_EQ(sts & 0x8000, 0x8000);
 	iobus_write(&vm->vm_pio, ACPI_PM1A_EVT_PORT, &one, 2);
 	iobus_read(&vm->vm_pio, ACPI_PM1A_EVT_PORT, &sts, 2);
 	CHECK_EQ(sts, 0);
+	vm_destroy(vm);
+}
+
+static void power_button_raises_sci_until_cleared(void)
+{
+	struct vm *vm = fake_vm();
+	struct acpi_pm *pm = NULL;
+	struct err e = {0};
+	uint16_t en = ACPI_PM1_PWRBTN, sts = 0, clear = ACPI_PM1_PWRBTN;
+
+	CHECK_EQ(acpi_pm_create(vm, 9, &pm, &e), 0);
+	/* Not enabled yet: status latches, no interrupt, nobody listens. */
+	CHECK_EQ(acpi_pm_power_button(pm), 0);
+	CHECK_EQ(acpi_pm_sci_asserted(pm), 0);
+	iobus_read(&vm->vm_pio, ACPI_PM1A_EVT_PORT, &sts, 2);
+	CHECK_EQ(sts & ACPI_PM1_PWRBTN, ACPI_PM1_PWRBTN);
+	/* Enabling with the status pending raises the SCI at once. */
+	iobus_write(&vm->vm_pio, ACPI_PM1A_EVT_PORT + 2, &en, 2);
+	CHECK_EQ(acpi_pm_sci_asserted(pm), 1);
+	/* Write 1 to clear drops it; a second press raises it again. */
+	iobus_write(&vm->vm_pio, ACPI_PM1A_EVT_PORT, &clear, 2);
+	CHECK_EQ(acpi_pm_sci_asserted(pm), 0);
+	CHECK_EQ(acpi_pm_power_button(pm), 1);
+	CHECK_EQ(acpi_pm_sci_asserted(pm), 1);
+	CHECK_EQ(vm->vm_stop, VM_RUNNING);
 	vm_destroy(vm);
 }
 
@@ -99,6 +124,7 @@ int main(void)
 	RUN(s5_powers_off);
 	RUN(other_sleep_types_are_ignored);
 	RUN(status_bits_clear_on_write);
+	RUN(power_button_raises_sci_until_cleared);
 	RUN(i8042_reset_command);
 	RUN(first_stop_reason_wins);
 	return tap_done();

@@ -34,9 +34,9 @@
  */
 static const uint64_t longmode_gdt[] = {
 	0,		       /* null */
-	0x00af9b000000ffffULL, /* 0x08: code, 64-bit (L=1), DPL 0 */
-	0x00cf93000000ffffULL, /* 0x10: data, read/write */
-	0,
+	0,		       /* 0x08: unused */
+	0x00af9b000000ffffULL, /* 0x10: code, 64-bit (L=1), DPL 0 */
+	0x00cf93000000ffffULL, /* 0x18: data, read/write */
 };
 
 int longmode_build_tables(struct guest_mem *mem, struct err *e)
@@ -82,7 +82,7 @@ static void longmode_segment(struct kvm_segment *s, uint16_t sel, int code)
 }
 
 int longmode_enter(struct vcpu *vcpu, uint64_t entry, uint64_t stack_top,
-		   struct err *e)
+		   uint64_t rsi, struct err *e)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
@@ -108,6 +108,7 @@ int longmode_enter(struct vcpu *vcpu, uint64_t entry, uint64_t stack_top,
 	memset(&regs, 0, sizeof(regs));
 	regs.rip = entry;
 	regs.rsp = stack_top;
+	regs.rsi = rsi;
 	regs.rflags = 0x2; /* reserved bit 1; IF clear */
 	if (ioctl(vcpu->vc_fd, KVM_SET_REGS, &regs) < 0)
 		return err_set(e, -errno, "KVM_SET_REGS: %s", strerror(errno));

@@ -18,9 +18,11 @@ BASALT_MUST_CHECK int longmode_build_tables(struct guest_mem *mem,
 
 /*
  * Build the tables and set the vCPU's registers: long mode, paging, CS a
- * 64-bit code segment, RIP = entry, RSP = stack_top, interrupts off.
+ * 64-bit code segment, RIP = entry, RSP = stack_top, RSI = rsi (the zero
+ * page for Linux), interrupts off.
  */
 BASALT_MUST_CHECK int longmode_enter(struct vcpu *vcpu, uint64_t entry,
-				     uint64_t stack_top, struct err *e);
+				     uint64_t stack_top, uint64_t rsi,
+				     struct err *e);
 
 #endif

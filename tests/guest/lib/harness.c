@@ -92,7 +92,8 @@ static void harness_timeout(int sig)
 
 int harness_init(struct harness *h, const char *elf_path, uint64_t mem_mb)
 {
-	struct machine_config cfg;
+	struct machine_config cfg = {0};
+	struct machine_boot boot = {.mb_kernel = elf_path};
 	struct err e = {0};
 
 	memset(h, 0, sizeof(*h));
@@ -107,7 +108,7 @@ int harness_init(struct harness *h, const char *elf_path, uint64_t mem_mb)
 	if (machine_create(&h->h_m, &cfg, &e) < 0 ||
 	    iobus_register(&h->h_m->m_vm->vm_pio, UCALL_PORT, 4,
 			   &harness_ucall_ops, h, "ucall", &e) < 0 ||
-	    machine_load_kernel(h->h_m, elf_path, &e) < 0) {
+	    machine_load_kernel(h->h_m, &boot, &e) < 0) {
 		tap_fail(__FILE__, __LINE__, "machine setup: %s", err_msg(&e));
 		harness_fini(h);
 		return -1;

@@ -1,0 +1,70 @@
+"""vmx boots Debian's own kernel, unmodified, in the nested test bed
+(docs/testing.md, tier 3): the Linux boot protocol with initrd and command
+line, SMP through the MADT, the memory size in the e820 map, the CMOS
+clock, and power-off and reboot reported through vmx's exit status."""
+import time
+
+import pytest
+
+import l2guest
+
+# A healthy L2 boot takes 15-25 s of L1 time; the bound is for hangs.
+L2_TIMEOUT_S = 150
+
+
+@pytest.fixture(scope="module")
+def l1(tmp_path_factory, vmx_bin):
+    from testbed.testbed import Testbed
+    tb = Testbed(tmp_path_factory.mktemp("l1-linux"))
+    tb.add_program(vmx_bin, "/bin/vmx")
+    tb.add_file(tb.kernel, "/l2/vmlinuz")
+    tb.add_bytes(l2guest.initramfs(), "/l2/initrd")
+    tb.boot()
+    yield tb
+    tb.close()
+
+
+def vmx(l1, cpus=1, memory=256, action="poweroff", extra=""):
+    cmd = (f"vmx -v --kernel /l2/vmlinuz --initrd /l2/initrd "
+           f"--memory {memory} --cpus {cpus} "
+           f"--cmdline 'console=ttyS0 panic=-1 basalt.action={action}' "
+           f"{extra}")
+    start = time.monotonic()
+    r = l1.run(cmd, timeout=L2_TIMEOUT_S)
+    print(f"{cmd}: status {r.status} in {time.monotonic() - start:.1f}s")
+    return r
+
+
+@pytest.mark.parametrize("cpus", [1, 2])
+def test_debian_kernel_boots_to_init(l1, cpus):
+    r = vmx(l1, cpus=cpus)
+    assert r.status == 0, r.output[-3000:]
+    f = l2guest.facts(r.output)
+    assert f is not None, r.output[-3000:]
+    assert f["nproc"] == str(cpus)
+    # MemTotal is RAM minus what the kernel keeps: most of 256 MiB.
+    assert 180 * 1024 < int(f["mem_kb"]) <= 256 * 1024
+    assert f"Command line: console=ttyS0 panic=-1" in r.output
+    assert "guest stopped: poweroff (ACPI S5)" in r.output
+
+
+def test_guest_clock_comes_from_the_cmos_rtc(l1):
+    r = vmx(l1)
+    f = l2guest.facts(r.output)
+    assert f is not None, r.output[-3000:]
+    # L1's clock is the host's (QEMU's RTC), and L2's is read from ours.
+    assert abs(int(f["epoch"]) - time.time()) < 600
+    assert "rtc_cmos rtc_cmos: setting system clock to" in r.output
+
+
+def test_guest_reboot_ends_vmx_with_reset_status(l1):
+    r = vmx(l1, action="reboot")
+    assert r.status == 3, r.output[-3000:]
+    assert "guest stopped: reset" in r.output
+
+
+def test_too_little_memory_is_a_clear_error(l1):
+    r = l1.run("vmx --kernel /l2/vmlinuz --initrd /l2/initrd --memory 16")
+    assert r.status == 1
+    assert "vmx: /l2/vmlinuz: the kernel needs" in r.output
+    assert r.output.count("\n") == 1
