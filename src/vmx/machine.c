@@ -17,7 +17,9 @@
 #include "vmx/boot/longmode.h"
 #include "vmx/devices/acpi_pm.h"
 #include "vmx/devices/i8042.h"
+#include "vmx/devices/pci.h"
 #include "vmx/devices/rtc_cmos.h"
+#include "vmx/devices/virtio_rng.h"
 
 static int machine_console_tx(void *opaque, uint8_t byte)
 {
@@ -93,6 +95,14 @@ int machine_create(struct machine **mp, const struct machine_config *cfg,
 	if (rc < 0)
 		goto fail;
 	rc = rtc_cmos_create(m->m_vm, NULL, e);
+	if (rc < 0)
+		goto fail;
+	rc = pci_bus_create(m->m_vm, &m->m_pci, e);
+	if (rc < 0)
+		goto fail;
+	/* Every VM gets entropy: guests without it stall at boot waiting
+	 * for their random pool. */
+	rc = virtio_rng_create(m->m_pci, e);
 	if (rc < 0)
 		goto fail;
 	*mp = m;

@@ -20,6 +20,7 @@
 #define MACHINE_E820_MAX	 8
 
 struct acpi_pm;
+struct pci_bus;
 
 struct machine_config {
 	uint64_t mc_mem_bytes; /* RAM size */
@@ -40,6 +41,7 @@ struct machine {
 	int m_cpus;
 	struct uart8250 *m_uart;
 	struct acpi_pm *m_acpi_pm;
+	struct pci_bus *m_pci;
 	int m_console_fd;
 };
 

@@ -6,8 +6,10 @@ for the ACPI power button). Every test boots the same Debian kernel with
 this initramfs, so a guest's behaviour is chosen at boot, not rebuilt.
 """
 import io
+import os
 
 from testbed import cpio
+from testbed.testbed import _module_paths, _read_module, find_kernel
 
 MARKER = "L2-BASALT-READY"
 
@@ -17,20 +19,29 @@ INIT = r"""#!/bin/busybox sh
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
+# Debian's cloud kernel has virtio-pci and the virtio drivers as modules.
+for m in $(cat /etc/modules-order); do insmod /lib/modules/l2/$m 2>/dev/null; done
 action=poweroff
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in basalt.action=*) action="${arg#basalt.action=}" ;; esac
 done
 mem_kb=$(awk '/^MemTotal/ {print $2}' /proc/meminfo)
-echo "MARKER nproc=$(nproc) mem_kb=$mem_kb epoch=$(date +%s) action=$action"
+rng=$(cat /sys/class/misc/hw_random/rng_current 2>/dev/null)
+echo "MARKER nproc=$(nproc) mem_kb=$mem_kb epoch=$(date +%s) rng=$rng action=$action"
 case "$action" in
+pci)
+	lspci -k 2>/dev/null || for d in /sys/bus/pci/devices/*; do
+		echo "$d $(cat $d/vendor) $(cat $d/device) $(cat $d/class) driver=$(basename $(readlink $d/driver) 2>/dev/null)"
+	done
+	cat /proc/interrupts | grep -i virtio
+	echo "hwrng: $(head -c 32 /dev/hwrng | od -An -tx1 | tr -d ' \n')"
+	poweroff -f ;;
 reboot) reboot -f ;;
 button)
 	# busybox acpid runs /etc/acpi/<event> for the power button's
 	# input event; a real distribution's logind does the same.
 	printf '#!/bin/sh\necho L2-POWER-BUTTON\npoweroff -f\n' >/etc/acpi/PWRF
 	chmod +x /etc/acpi/PWRF
-	modprobe button 2>/dev/null
 	acpid -d -c /etc/acpi 2>&1 &
 	echo L2-WAITING-FOR-BUTTON
 	while true; do sleep 1; done ;;
@@ -39,12 +50,25 @@ esac
 """.replace("MARKER", MARKER)
 
 
+# ext4 and the 8250 are built into that kernel.
+MODULES = ["virtio_pci", "virtio_rng", "virtio_blk", "virtio_net", "button"]
+
+
 def initramfs():
     buf = io.BytesIO()
     w = cpio.CpioWriter(buf)
     with open("/bin/busybox", "rb") as f:
         w.file("bin/busybox", f.read(), 0o755)
     w.file("init", INIT.encode(), 0o755)
+    version, _ = find_kernel()
+    moddir, order = _module_paths(version, MODULES)
+    names = []
+    for mod in order:
+        base = os.path.basename(mod).split(".ko")[0] + ".ko"
+        w.file("lib/modules/l2/" + base,
+               _read_module(os.path.join(moddir, mod)), 0o644)
+        names.append(base)
+    w.file("etc/modules-order", ("\n".join(names) + "\n").encode(), 0o644)
     w.close()
     return buf.getvalue()
 

@@ -4,8 +4,9 @@
  */
 #include "guest/lib/guest_test.h"
 
-#define TEST_MMIO      0xd0000000ULL
-#define UNCLAIMED_MMIO 0xd8000000ULL
+/* Between the IOAPIC and the LAPIC: outside the PCI BAR window. */
+#define TEST_MMIO      0xfed00000ULL
+#define UNCLAIMED_MMIO 0xfed80000ULL
 
 #ifdef BASALT_GUEST
 void guest_code(void)
