@@ -19,6 +19,7 @@
 #include "vmx/devices/i8042.h"
 #include "vmx/devices/pci.h"
 #include "vmx/devices/rtc_cmos.h"
+#include "vmx/devices/virtio_blk.h"
 #include "vmx/devices/virtio_rng.h"
 
 static int machine_console_tx(void *opaque, uint8_t byte)
@@ -105,6 +106,16 @@ int machine_create(struct machine **mp, const struct machine_config *cfg,
 	rc = virtio_rng_create(m->m_pci, e);
 	if (rc < 0)
 		goto fail;
+	for (int i = 0; i < cfg->mc_ndisks && i < MACHINE_DISKS_MAX; i++) {
+		struct virtio_blk_config bc = {
+			.vbc_path = cfg->mc_disks[i].md_path,
+			.vbc_ro = cfg->mc_disks[i].md_ro,
+			.vbc_serial = cfg->mc_disks[i].md_serial,
+		};
+		rc = virtio_blk_create(m->m_pci, &bc, NULL, e);
+		if (rc < 0)
+			goto fail;
+	}
 	*mp = m;
 	return 0;
 fail:

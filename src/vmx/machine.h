@@ -22,10 +22,20 @@
 struct acpi_pm;
 struct pci_bus;
 
+#define MACHINE_DISKS_MAX 8
+
+struct machine_disk {
+	const char *md_path;
+	int md_ro;
+	const char *md_serial; /* NULL: from the file name */
+};
+
 struct machine_config {
 	uint64_t mc_mem_bytes; /* RAM size */
 	int mc_cpus;	       /* vCPUs; 0 means 1 */
 	int mc_console_fd;     /* where COM1 output goes; -1: discard */
+	struct machine_disk mc_disks[MACHINE_DISKS_MAX]; /* /dev/vda, ... */
+	int mc_ndisks;
 };
 
 /* What to boot. */

@@ -14,6 +14,8 @@
 #include "vmx/machine.h"
 #include "vmx/options.h"
 
+_Static_assert(VMX_DISKS_MAX <= MACHINE_DISKS_MAX, "every --disk fits");
+
 static int vmx_open_console(const char *where, struct err *e)
 {
 	int fd;
@@ -80,6 +82,14 @@ int main(int argc, char *argv[])
 	cfg.mc_mem_bytes = opts.vo_memory_mib << 20;
 	cfg.mc_cpus = opts.vo_cpus;
 	cfg.mc_console_fd = console_fd;
+	for (int i = 0; i < opts.vo_ndisks; i++) {
+		cfg.mc_disks[i].md_path = opts.vo_disks[i].vd_path;
+		cfg.mc_disks[i].md_ro = opts.vo_disks[i].vd_ro;
+		cfg.mc_disks[i].md_serial = opts.vo_disks[i].vd_serial[0]
+						    ? opts.vo_disks[i].vd_serial
+						    : NULL;
+	}
+	cfg.mc_ndisks = opts.vo_ndisks;
 	boot.mb_kernel = opts.vo_kernel;
 	boot.mb_initrd = opts.vo_initrd;
 	boot.mb_cmdline = opts.vo_cmdline;

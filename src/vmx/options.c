@@ -13,7 +13,8 @@
 
 const char vmx_usage[] =
 	"usage: vmx --kernel FILE [--initrd FILE] [--cmdline STR] [--memory MiB]\n"
-	"           [--cpus N] [--console stdio|FILE] [-v]\n"
+	"           [--cpus N] [--disk FILE[,ro][,serial=ID]]...\n"
+	"           [--console stdio|FILE] [-v]\n"
 	"\n"
 	"Run one virtual machine in the foreground until it powers off.\n"
 	"\n"
@@ -25,6 +26,10 @@ const char vmx_usage[] =
 	"  --memory MiB      guest RAM, a multiple of 2 from 2 to 3072 "
 	"(default 128)\n"
 	"  --cpus N          virtual CPUs, 1 to 64 (default 1)\n"
+	"  --disk FILE[,ro][,serial=ID]\n"
+	"                    a virtio-blk disk on a raw image file or block\n"
+	"                    device (the guest's /dev/vda, vdb, ... in order);\n"
+	"                    ro: read-only; ID: up to 20 characters\n"
 	"  --console WHERE   COM1 output: stdio (default) or a file to write\n"
 	"  -v, --verbose     more log lines on stderr (repeat for debug)\n"
 	"  --help            this text\n"
@@ -75,6 +80,46 @@ bad:
 	return err_set(e, -EINVAL,
 		       "--cpus '%s': expected a number from 1 to %d", s,
 		       VMX_CPUS_MAX);
+}
+
+static int parse_disk(const char *s, struct vmx_options *o, struct err *e)
+{
+	struct vmx_disk_opt *d;
+	const char *p;
+	size_t n;
+
+	if (o->vo_ndisks >= VMX_DISKS_MAX)
+		return err_set(e, -EINVAL, "--disk: at most %d disks",
+			       VMX_DISKS_MAX);
+	d = &o->vo_disks[o->vo_ndisks];
+	memset(d, 0, sizeof(*d));
+	p = strchr(s, ',');
+	n = p != NULL ? (size_t)(p - s) : strlen(s);
+	if (n == 0 || n >= sizeof(d->vd_path))
+		return err_set(e, -EINVAL,
+			       "--disk '%s': expected FILE[,ro]"
+			       "[,serial=ID]",
+			       s);
+	memcpy(d->vd_path, s, n);
+	while (p != NULL) {
+		const char *opt = p + 1;
+		p = strchr(opt, ',');
+		n = p != NULL ? (size_t)(p - opt) : strlen(opt);
+		if (n == 2 && strncmp(opt, "ro", 2) == 0) {
+			d->vd_ro = 1;
+		} else if (n > 7 && strncmp(opt, "serial=", 7) == 0 &&
+			   n - 7 < sizeof(d->vd_serial)) {
+			memcpy(d->vd_serial, opt + 7, n - 7);
+		} else {
+			return err_set(e, -EINVAL,
+				       "--disk '%s': unknown option '%.*s' "
+				       "(expected ro or serial=ID, ID at most "
+				       "20 characters)",
+				       s, (int)n, opt);
+		}
+	}
+	o->vo_ndisks++;
+	return 0;
 }
 
 /* Match "--name VALUE" or "--name=VALUE"; returns 1 and sets *val. */
@@ -133,6 +178,13 @@ int vmx_options_parse(int argc, const char *const argv[],
 			if (missing)
 				goto missing;
 			o.vo_cmdline = val;
+		} else if (take_value(argc, argv, &i, "--disk", &val,
+				      &missing)) {
+			if (missing)
+				goto missing;
+			rc = parse_disk(val, &o, e);
+			if (rc < 0)
+				return rc;
 		} else if (take_value(argc, argv, &i, "--cpus", &val,
 				      &missing)) {
 			if (missing)

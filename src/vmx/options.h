@@ -11,6 +11,16 @@
 
 #define VMX_DEFAULT_MEMORY_MIB 128
 #define VMX_CPUS_MAX	       64 /* VM_VCPUS_MAX */
+#define VMX_DISKS_MAX	       8
+#define VMX_NICS_MAX	       4
+#define VMX_ARG_MAX_BYTES      1024
+
+/* --disk FILE[,ro][,serial=ID] */
+struct vmx_disk_opt {
+	char vd_path[VMX_ARG_MAX_BYTES];
+	int vd_ro;
+	char vd_serial[21]; /* "" : derived from the file name */
+};
 
 /* Exit statuses of vmx: they tell why the process ended. */
 enum vmx_exit {
@@ -27,6 +37,8 @@ struct vmx_options {
 	const char *vo_cmdline; /* --cmdline STR, NULL: none */
 	uint64_t vo_memory_mib; /* --memory MiB */
 	int vo_cpus;		/* --cpus N */
+	struct vmx_disk_opt vo_disks[VMX_DISKS_MAX]; /* --disk, in order */
+	int vo_ndisks;
 	const char *vo_console; /* --console stdio|FILE; NULL = stdio */
 	int vo_verbose;		/* -v, repeatable */
 	int vo_help;		/* --help */

@@ -1,9 +1,11 @@
 """A small Linux userland for L2 guests: busybox and one init script.
 
 The init mounts the basics, prints one line of facts, then does what the
-kernel command line asks with basalt.action= (poweroff, reboot, or wait
-for the ACPI power button). Every test boots the same Debian kernel with
-this initramfs, so a guest's behaviour is chosen at boot, not rebuilt.
+kernel command line asks with basalt.action=: poweroff, reboot, button
+(wait for the ACPI power button), pci (list devices), or the name of a
+script a test added under /actions (run, then power off). Arguments for
+scripts come as basalt.arg=VALUE. The same init serves as /init of an
+initramfs and of an ext4 root file system (root=/dev/vda).
 """
 import io
 import os
@@ -14,20 +16,27 @@ from testbed.testbed import _module_paths, _read_module, find_kernel
 MARKER = "L2-BASALT-READY"
 
 INIT = r"""#!/bin/busybox sh
-/bin/busybox mkdir -p /proc /sys /dev /tmp /bin /sbin /usr/bin /usr/sbin /etc/acpi
+/bin/busybox mkdir -p /proc /sys /dev /tmp /mnt /run /bin /sbin /usr/bin /usr/sbin /etc/acpi
 /bin/busybox --install -s
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 # Debian's cloud kernel has virtio-pci and the virtio drivers as modules.
-for m in $(cat /etc/modules-order); do insmod /lib/modules/l2/$m 2>/dev/null; done
+[ -f /etc/modules-order ] && for m in $(cat /etc/modules-order); do
+	insmod /lib/modules/l2/$m 2>/dev/null
+done
 action=poweroff
 for arg in $(cat /proc/cmdline); do
-	case "$arg" in basalt.action=*) action="${arg#basalt.action=}" ;; esac
+	case "$arg" in
+	basalt.action=*) action="${arg#basalt.action=}" ;;
+	basalt.arg=*) BASALT_ARG="${arg#basalt.arg=}" ;;
+	esac
 done
+export BASALT_ARG
+root=$(awk '$2 == "/" {print $1 " " $3}' /proc/mounts)
 mem_kb=$(awk '/^MemTotal/ {print $2}' /proc/meminfo)
 rng=$(cat /sys/class/misc/hw_random/rng_current 2>/dev/null)
-echo "MARKER nproc=$(nproc) mem_kb=$mem_kb epoch=$(date +%s) rng=$rng action=$action"
+echo "MARKER nproc=$(nproc) mem_kb=$mem_kb epoch=$(date +%s) rng=$rng action=$action root=${root%% *}"
 case "$action" in
 pci)
 	lspci -k 2>/dev/null || for d in /sys/bus/pci/devices/*; do
@@ -37,6 +46,7 @@ pci)
 	echo "hwrng: $(head -c 32 /dev/hwrng | od -An -tx1 | tr -d ' \n')"
 	poweroff -f ;;
 reboot) reboot -f ;;
+poweroff) poweroff -f ;;
 button)
 	# busybox acpid runs /etc/acpi/<event> for the power button's
 	# input event; a real distribution's logind does the same.
@@ -45,7 +55,15 @@ button)
 	acpid -d -c /etc/acpi 2>&1 &
 	echo L2-WAITING-FOR-BUTTON
 	while true; do sleep 1; done ;;
-*) poweroff -f ;;
+*)
+	if [ -f "/actions/$action" ]; then
+		sh "/actions/$action" 2>&1
+		echo "L2-ACTION-DONE status=$?"
+	else
+		echo "L2-ACTION-UNKNOWN $action"
+	fi
+	sync
+	poweroff -f ;;
 esac
 """.replace("MARKER", MARKER)
 
@@ -54,12 +72,16 @@ esac
 MODULES = ["virtio_pci", "virtio_rng", "virtio_blk", "virtio_net", "button"]
 
 
-def initramfs():
+def initramfs(actions=None):
+    """cpio bytes: busybox, init, virtio modules, and actions, a dict of
+    name -> shell script text."""
     buf = io.BytesIO()
     w = cpio.CpioWriter(buf)
     with open("/bin/busybox", "rb") as f:
         w.file("bin/busybox", f.read(), 0o755)
     w.file("init", INIT.encode(), 0o755)
+    for name, text in (actions or {}).items():
+        w.file("actions/" + name, text.encode(), 0o755)
     version, _ = find_kernel()
     moddir, order = _module_paths(version, MODULES)
     names = []
@@ -79,3 +101,39 @@ def facts(output):
         if line.startswith(MARKER):
             return dict(kv.split("=", 1) for kv in line.split()[1:])
     return None
+
+
+def ext4_image(path, size_mb=64, root=False, actions=None):
+    """An ext4 image file at path: empty, or (root=True) a root file
+    system with busybox, the same /init and the actions, made with
+    mkfs.ext4 -d (no root privileges needed)."""
+    import shutil
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        args = ["mkfs.ext4", "-q", "-F", "-L", "basalt-test"]
+        if root:
+            for d in ("bin", "proc", "sys", "dev", "tmp", "mnt", "run",
+                      "etc", "actions"):
+                os.makedirs(os.path.join(tmp, d), exist_ok=True)
+            shutil.copy("/bin/busybox", os.path.join(tmp, "bin/busybox"))
+            with open(os.path.join(tmp, "init"), "w") as f:
+                f.write(INIT)
+            os.chmod(os.path.join(tmp, "init"), 0o755)
+            for name, text in (actions or {}).items():
+                with open(os.path.join(tmp, "actions", name), "w") as f:
+                    f.write(text)
+            args += ["-d", tmp]
+        with open(path, "wb") as f:
+            f.truncate(size_mb << 20)
+        subprocess.run(args + [path], check=True,
+                       env=dict(os.environ, PATH="/usr/sbin:/sbin:" +
+                                os.environ.get("PATH", "")))
+    return path
+
+
+def debian_initrd():
+    """Debian's own initramfs for the test kernel (initramfs-tools): it
+    loads virtio modules and mounts root=/dev/vda like on a real system."""
+    version, _ = find_kernel()
+    return f"/boot/initrd.img-{version}"

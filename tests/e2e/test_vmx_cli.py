@@ -67,7 +67,7 @@ def test_not_an_elf_is_refused(need_kvm, vmx_bin, tmp_path):
     r = run([vmx_bin, "--kernel", str(bogus)])
     assert r.returncode == 1
     assert r.stderr.count("\n") == 1
-    assert "not a kernel vmx can boot yet" in r.stderr
+    assert "not a kernel vmx can boot (expected a Linux bzImage" in r.stderr
 
 
 def test_corrupt_elf_is_refused(need_kvm, vmx_bin, hello_guest, tmp_path):
@@ -86,3 +86,39 @@ def test_unwritable_console_is_refused(vmx_bin, hello_guest, tmp_path):
     assert r.returncode == 1
     assert r.stderr.startswith(f"vmx: --console {target}: No such file")
     assert not os.path.exists(target)
+
+
+def test_disk_in_use_by_another_vmx_is_refused(need_kvm, vmx_bin,
+                                                hello_guest, tmp_path):
+    import fcntl
+    img = tmp_path / "disk.img"
+    img.write_bytes(b"\0" * 1024 * 1024)
+    with open(img, "rb+") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)  # what a running vmx holds
+        r = run([vmx_bin, "--kernel", hello_guest, "--disk", str(img)])
+    assert r.returncode == 1
+    assert r.stderr == (f"vmx: disk {img} is in use by another process "
+                        "(locked)\n")
+    # Unlocked, the same disk is fine (read-only takes a shared lock).
+    r = run([vmx_bin, "--kernel", hello_guest, "--disk", f"{img},ro"])
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("spec,message", [
+    ("", "vmx: --disk '': expected FILE[,ro][,serial=ID]"),
+    ("a.img,rw", "vmx: --disk 'a.img,rw': unknown option 'rw'"),
+    ("a.img,serial=" + "x" * 21, "vmx: --disk 'a.img,serial=x"),
+])
+def test_bad_disk_option_is_usage_error(vmx_bin, spec, message):
+    r = run([vmx_bin, "--kernel", "k", "--disk", spec])
+    assert r.returncode == 2
+    assert r.stderr.splitlines()[0].startswith(message)
+
+
+def test_missing_disk_is_one_line_error(need_kvm, vmx_bin, hello_guest,
+                                        tmp_path):
+    r = run([vmx_bin, "--kernel", hello_guest, "--disk",
+             str(tmp_path / "none.img")])
+    assert r.returncode == 1
+    assert r.stderr == (f"vmx: disk {tmp_path}/none.img: No such file or "
+                        "directory\n")
