@@ -20,6 +20,7 @@
 #include "vmx/devices/pci.h"
 #include "vmx/devices/rtc_cmos.h"
 #include "vmx/devices/virtio_blk.h"
+#include "vmx/devices/virtio_net.h"
 #include "vmx/devices/virtio_rng.h"
 
 static int machine_console_tx(void *opaque, uint8_t byte)
@@ -113,6 +114,26 @@ int machine_create(struct machine **mp, const struct machine_config *cfg,
 			.vbc_serial = cfg->mc_disks[i].md_serial,
 		};
 		rc = virtio_blk_create(m->m_pci, &bc, NULL, e);
+		if (rc < 0)
+			goto fail;
+	}
+	for (int i = 0; i < cfg->mc_nnics && i < MACHINE_NICS_MAX; i++) {
+		struct virtio_net_config nc = {
+			.vnc_tap = cfg->mc_nics[i].mn_tap,
+			.vnc_bridge = cfg->mc_nics[i].mn_bridge,
+		};
+		if (cfg->mc_nics[i].mn_mac != NULL) {
+			if (virtio_net_parse_mac(cfg->mc_nics[i].mn_mac,
+						 nc.vnc_mac) < 0) {
+				rc = err_set(e, -EINVAL,
+					     "MAC address '%s': expected a "
+					     "unicast aa:bb:cc:dd:ee:ff",
+					     cfg->mc_nics[i].mn_mac);
+				goto fail;
+			}
+			nc.vnc_mac_set = 1;
+		}
+		rc = virtio_net_create(m->m_pci, &nc, e);
 		if (rc < 0)
 			goto fail;
 	}

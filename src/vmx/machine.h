@@ -30,12 +30,22 @@ struct machine_disk {
 	const char *md_serial; /* NULL: from the file name */
 };
 
+#define MACHINE_NICS_MAX 4
+
+struct machine_nic {
+	const char *mn_tap;
+	const char *mn_bridge; /* NULL: none */
+	const char *mn_mac;    /* NULL: generated */
+};
+
 struct machine_config {
 	uint64_t mc_mem_bytes; /* RAM size */
 	int mc_cpus;	       /* vCPUs; 0 means 1 */
 	int mc_console_fd;     /* where COM1 output goes; -1: discard */
 	struct machine_disk mc_disks[MACHINE_DISKS_MAX]; /* /dev/vda, ... */
 	int mc_ndisks;
+	struct machine_nic mc_nics[MACHINE_NICS_MAX];
+	int mc_nnics;
 };
 
 /* What to boot. */

@@ -15,6 +15,7 @@
 #include "vmx/options.h"
 
 _Static_assert(VMX_DISKS_MAX <= MACHINE_DISKS_MAX, "every --disk fits");
+_Static_assert(VMX_NICS_MAX <= MACHINE_NICS_MAX, "every --net fits");
 
 static int vmx_open_console(const char *where, struct err *e)
 {
@@ -90,6 +91,14 @@ int main(int argc, char *argv[])
 						    : NULL;
 	}
 	cfg.mc_ndisks = opts.vo_ndisks;
+	for (int i = 0; i < opts.vo_nnics; i++) {
+		struct vmx_net_opt *n = &opts.vo_nics[i];
+		cfg.mc_nics[i].mn_tap = n->vn_tap;
+		cfg.mc_nics[i].mn_bridge =
+			n->vn_bridge[0] ? n->vn_bridge : NULL;
+		cfg.mc_nics[i].mn_mac = n->vn_mac[0] ? n->vn_mac : NULL;
+	}
+	cfg.mc_nnics = opts.vo_nnics;
 	boot.mb_kernel = opts.vo_kernel;
 	boot.mb_initrd = opts.vo_initrd;
 	boot.mb_cmdline = opts.vo_cmdline;

@@ -14,6 +14,7 @@
 const char vmx_usage[] =
 	"usage: vmx --kernel FILE [--initrd FILE] [--cmdline STR] [--memory MiB]\n"
 	"           [--cpus N] [--disk FILE[,ro][,serial=ID]]...\n"
+	"           [--net TAP[,bridge=BR][,mac=MAC]]...\n"
 	"           [--console stdio|FILE] [-v]\n"
 	"\n"
 	"Run one virtual machine in the foreground until it powers off.\n"
@@ -30,6 +31,10 @@ const char vmx_usage[] =
 	"                    a virtio-blk disk on a raw image file or block\n"
 	"                    device (the guest's /dev/vda, vdb, ... in order);\n"
 	"                    ro: read-only; ID: up to 20 characters\n"
+	"  --net TAP[,bridge=BR][,mac=MAC]\n"
+	"                    a virtio-net NIC on TAP interface TAP (created if\n"
+	"                    missing), added to host bridge BR; MAC like\n"
+	"                    02:00:00:00:00:01 (default: random, local)\n"
 	"  --console WHERE   COM1 output: stdio (default) or a file to write\n"
 	"  -v, --verbose     more log lines on stderr (repeat for debug)\n"
 	"  --help            this text\n"
@@ -122,6 +127,56 @@ static int parse_disk(const char *s, struct vmx_options *o, struct err *e)
 	return 0;
 }
 
+/* Copy the n bytes at src into dst[cap] as a string; 0, or -1 if empty or
+ * too long. */
+static int copy_field(char *dst, size_t cap, const char *src, size_t n)
+{
+	if (n == 0 || n >= cap)
+		return -1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+static int parse_net(const char *s, struct vmx_options *o, struct err *e)
+{
+	struct vmx_net_opt *nic;
+	const char *p;
+	size_t n;
+
+	if (o->vo_nnics >= VMX_NICS_MAX)
+		return err_set(e, -EINVAL, "--net: at most %d NICs",
+			       VMX_NICS_MAX);
+	nic = &o->vo_nics[o->vo_nnics];
+	memset(nic, 0, sizeof(*nic));
+	p = strchr(s, ',');
+	n = p != NULL ? (size_t)(p - s) : strlen(s);
+	if (copy_field(nic->vn_tap, sizeof(nic->vn_tap), s, n) < 0)
+		return err_set(e, -EINVAL,
+			       "--net '%s': expected TAP[,bridge=BR][,mac=MAC] "
+			       "with an interface name of 1 to 15 characters",
+			       s);
+	while (p != NULL) {
+		const char *opt = p + 1;
+		p = strchr(opt, ',');
+		n = p != NULL ? (size_t)(p - opt) : strlen(opt);
+		if (n > 7 && strncmp(opt, "bridge=", 7) == 0 &&
+		    copy_field(nic->vn_bridge, sizeof(nic->vn_bridge), opt + 7,
+			       n - 7) == 0)
+			continue;
+		if (n == 4 + 17 && strncmp(opt, "mac=", 4) == 0 &&
+		    copy_field(nic->vn_mac, sizeof(nic->vn_mac), opt + 4,
+			       n - 4) == 0)
+			continue;
+		return err_set(e, -EINVAL,
+			       "--net '%s': bad option '%.*s' (expected "
+			       "bridge=NAME or mac=aa:bb:cc:dd:ee:ff)",
+			       s, (int)n, opt);
+	}
+	o->vo_nnics++;
+	return 0;
+}
+
 /* Match "--name VALUE" or "--name=VALUE"; returns 1 and sets *val. */
 static int take_value(int argc, const char *const argv[], int *i,
 		      const char *name, const char **val, int *missing)
@@ -183,6 +238,13 @@ int vmx_options_parse(int argc, const char *const argv[],
 			if (missing)
 				goto missing;
 			rc = parse_disk(val, &o, e);
+			if (rc < 0)
+				return rc;
+		} else if (take_value(argc, argv, &i, "--net", &val,
+				      &missing)) {
+			if (missing)
+				goto missing;
+			rc = parse_net(val, &o, e);
 			if (rc < 0)
 				return rc;
 		} else if (take_value(argc, argv, &i, "--cpus", &val,

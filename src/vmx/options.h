@@ -15,6 +15,13 @@
 #define VMX_NICS_MAX	       4
 #define VMX_ARG_MAX_BYTES      1024
 
+/* --net TAP[,bridge=BR][,mac=MAC] */
+struct vmx_net_opt {
+	char vn_tap[16];    /* IFNAMSIZ */
+	char vn_bridge[16]; /* "": none */
+	char vn_mac[18];    /* "": generated */
+};
+
 /* --disk FILE[,ro][,serial=ID] */
 struct vmx_disk_opt {
 	char vd_path[VMX_ARG_MAX_BYTES];
@@ -39,6 +46,8 @@ struct vmx_options {
 	int vo_cpus;		/* --cpus N */
 	struct vmx_disk_opt vo_disks[VMX_DISKS_MAX]; /* --disk, in order */
 	int vo_ndisks;
+	struct vmx_net_opt vo_nics[VMX_NICS_MAX]; /* --net, in order */
+	int vo_nnics;
 	const char *vo_console; /* --console stdio|FILE; NULL = stdio */
 	int vo_verbose;		/* -v, repeatable */
 	int vo_help;		/* --help */

@@ -14,7 +14,7 @@
 #include "vmx/mem.h"
 
 #define VM_VCPUS_MAX 64
-#define VM_OWNED_MAX 32
+#define VM_OWNED_MAX 128
 
 /* Why a VM stopped running; vmx turns this into its exit status. */
 enum vm_stop_reason {

@@ -53,3 +53,8 @@ def testbed(tmp_path):
     tb = Testbed(tmp_path / "testbed")
     yield tb
     tb.close()
+
+
+@pytest.fixture(scope="session")
+def tcpblast_bin():
+    return built("tests/tools/tcpblast")

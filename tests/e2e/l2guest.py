@@ -72,9 +72,10 @@ esac
 MODULES = ["virtio_pci", "virtio_rng", "virtio_blk", "virtio_net", "button"]
 
 
-def initramfs(actions=None):
-    """cpio bytes: busybox, init, virtio modules, and actions, a dict of
-    name -> shell script text."""
+def initramfs(actions=None, files=None):
+    """cpio bytes: busybox, init, virtio modules, actions (a dict of name
+    -> shell script text) and files (a dict of path in the guest -> host
+    file, copied executable)."""
     buf = io.BytesIO()
     w = cpio.CpioWriter(buf)
     with open("/bin/busybox", "rb") as f:
@@ -82,6 +83,9 @@ def initramfs(actions=None):
     w.file("init", INIT.encode(), 0o755)
     for name, text in (actions or {}).items():
         w.file("actions/" + name, text.encode(), 0o755)
+    for dst, src in (files or {}).items():
+        with open(src, "rb") as f:
+            w.file(dst.lstrip("/"), f.read(), 0o755)
     version, _ = find_kernel()
     moddir, order = _module_paths(version, MODULES)
     names = []

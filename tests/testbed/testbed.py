@@ -33,7 +33,7 @@ CACHE = os.path.join(ROOT, "build", "testbed")
 
 # Modules loaded in L1, dependencies first (resolved from modules.dep).
 L1_MODULES = ["kvm-amd", "kvm-intel", "virtio_pci", "virtio_net",
-              "virtio_blk", "tun"]
+              "virtio_blk", "tun", "bridge"]
 BOOT_TIMEOUT_S = 120
 
 

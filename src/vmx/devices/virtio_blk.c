@@ -22,29 +22,29 @@
 #include "vmx/backends/raw.h"
 #include "vmx/devices/virtio_pci.h"
 
-#define VIRTIO_ID_BLOCK		   2
-#define VIRTIO_BLK_F_SIZE_MAX	   1
-#define VIRTIO_BLK_F_SEG_MAX	   2
-#define VIRTIO_BLK_F_RO		   5
-#define VIRTIO_BLK_F_BLK_SIZE	   6
-#define VIRTIO_BLK_F_FLUSH	   9
-#define VIRTIO_BLK_F_DISCARD	   13
-#define VIRTIO_BLK_F_WRITE_ZEROES  14
-#define VIRTIO_BLK_T_IN		   0
-#define VIRTIO_BLK_T_OUT	   1
-#define VIRTIO_BLK_T_FLUSH	   4
-#define VIRTIO_BLK_T_GET_ID	   8
-#define VIRTIO_BLK_T_DISCARD	   11
-#define VIRTIO_BLK_T_WRITE_ZEROES  13
-#define VIRTIO_BLK_S_OK		   0
-#define VIRTIO_BLK_S_IOERR	   1
-#define VIRTIO_BLK_S_UNSUPP	   2
-#define SECTOR_BYTES		   512ULL
-#define HDR_BYTES		   16
-#define DISCARD_SEG_BYTES	   16
-#define CONFIG_BYTES		   60
-#define QUEUE_SIZE		   256
-#define LOG_ERRORS_MAX		   10
+#define VIRTIO_ID_BLOCK		  2
+#define VIRTIO_BLK_F_SIZE_MAX	  1
+#define VIRTIO_BLK_F_SEG_MAX	  2
+#define VIRTIO_BLK_F_RO		  5
+#define VIRTIO_BLK_F_BLK_SIZE	  6
+#define VIRTIO_BLK_F_FLUSH	  9
+#define VIRTIO_BLK_F_DISCARD	  13
+#define VIRTIO_BLK_F_WRITE_ZEROES 14
+#define VIRTIO_BLK_T_IN		  0
+#define VIRTIO_BLK_T_OUT	  1
+#define VIRTIO_BLK_T_FLUSH	  4
+#define VIRTIO_BLK_T_GET_ID	  8
+#define VIRTIO_BLK_T_DISCARD	  11
+#define VIRTIO_BLK_T_WRITE_ZEROES 13
+#define VIRTIO_BLK_S_OK		  0
+#define VIRTIO_BLK_S_IOERR	  1
+#define VIRTIO_BLK_S_UNSUPP	  2
+#define SECTOR_BYTES		  512ULL
+#define HDR_BYTES		  16
+#define DISCARD_SEG_BYTES	  16
+#define CONFIG_BYTES		  60
+#define QUEUE_SIZE		  256
+#define LOG_ERRORS_MAX		  10
 
 struct virtio_blk {
 	struct virtio_pci *vb_vp;
@@ -113,8 +113,7 @@ static void blk_io_error(struct virtio_blk *b, const char *what, int rc)
 }
 
 /* Is [sector, sector + bytes/512) on the disk? */
-static int in_range(const struct virtio_blk *b, uint64_t sector,
-		    uint64_t bytes)
+static int in_range(const struct virtio_blk *b, uint64_t sector, uint64_t bytes)
 {
 	uint64_t n = bytes / SECTOR_BYTES;
 
@@ -300,12 +299,11 @@ static const struct virtio_dev_ops virtio_blk_ops = {
 	.vd_pci_class = 0x018000, /* mass storage, other */
 	.vd_nqueues = 1,
 	.vd_queue_size = QUEUE_SIZE,
-	.vd_features = 1ULL << VIRTIO_BLK_F_SIZE_MAX |
-		       1ULL << VIRTIO_BLK_F_SEG_MAX |
-		       1ULL << VIRTIO_BLK_F_BLK_SIZE |
-		       1ULL << VIRTIO_BLK_F_FLUSH |
-		       1ULL << VIRTIO_BLK_F_DISCARD |
-		       1ULL << VIRTIO_BLK_F_WRITE_ZEROES,
+	.vd_features =
+		1ULL << VIRTIO_BLK_F_SIZE_MAX | 1ULL << VIRTIO_BLK_F_SEG_MAX |
+		1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_FLUSH |
+		1ULL << VIRTIO_BLK_F_DISCARD |
+		1ULL << VIRTIO_BLK_F_WRITE_ZEROES,
 	.vd_config_bytes = CONFIG_BYTES,
 	.vd_queue_notify = virtio_blk_notify,
 };
@@ -331,8 +329,9 @@ static void default_serial(char *out, const char *path)
 	base = base != NULL ? base + 1 : path;
 	memset(out, 0, VIRTIO_BLK_SERIAL_BYTES);
 	memcpy(out, base,
-	       strlen(base) < VIRTIO_BLK_SERIAL_BYTES ? strlen(base)
-						      : VIRTIO_BLK_SERIAL_BYTES);
+	       strlen(base) < VIRTIO_BLK_SERIAL_BYTES
+		       ? strlen(base)
+		       : VIRTIO_BLK_SERIAL_BYTES);
 }
 
 int virtio_blk_create(struct pci_bus *bus, const struct virtio_blk_config *cfg,
@@ -371,8 +370,7 @@ int virtio_blk_create(struct pci_bus *bus, const struct virtio_blk_config *cfg,
 				       cfg->vbc_serial,
 				       VIRTIO_BLK_SERIAL_BYTES);
 		memset(b->vb_serial, 0, sizeof(b->vb_serial));
-		memcpy(b->vb_serial, cfg->vbc_serial,
-		       strlen(cfg->vbc_serial));
+		memcpy(b->vb_serial, cfg->vbc_serial, strlen(cfg->vbc_serial));
 	} else {
 		default_serial(b->vb_serial, cfg->vbc_path);
 	}
@@ -387,10 +385,9 @@ int virtio_blk_create(struct pci_bus *bus, const struct virtio_blk_config *cfg,
 	le32(c + 48, VIRTIO_BLK_REQUEST_MAX_BYTES / SECTOR_BYTES);
 	le32(c + 52, VIRTIO_BLK_DISCARD_SEG_MAX);
 	c[56] = 1; /* write zeroes may unmap */
-	rc = virtio_pci_create(bus,
-			       cfg->vbc_ro ? &virtio_blk_ro_ops
-					   : &virtio_blk_ops,
-			       b, b->vb_config, &b->vb_vp, e);
+	rc = virtio_pci_create(
+		bus, cfg->vbc_ro ? &virtio_blk_ro_ops : &virtio_blk_ops, b,
+		b->vb_config, &b->vb_vp, e);
 	if (rc == 0 && bp != NULL)
 		*bp = b;
 	return rc;

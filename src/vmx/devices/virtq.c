@@ -229,6 +229,11 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *ch, struct err *e)
 	return 1;
 }
 
+void virtq_unpop(struct virtq *vq, uint16_t n)
+{
+	vq->vq_last_avail = (uint16_t)(vq->vq_last_avail - n);
+}
+
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)
 {
 	uint8_t *ent = vq->vq_used + 4 + 8 * (vq->vq_used_idx % vq->vq_size);

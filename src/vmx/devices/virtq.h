@@ -71,6 +71,10 @@ BASALT_MUST_CHECK int virtq_enable(struct virtq *vq,
 BASALT_MUST_CHECK int virtq_pop(struct virtq *vq, struct virtq_chain *ch,
 				struct err *e);
 
+/* Give back the last n chains popped and not pushed: they will be popped
+ * again (a receive that ran out of buffers half way). */
+void virtq_unpop(struct virtq *vq, uint16_t n);
+
 /* Return chain head to the driver with len bytes written into it. */
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t len);
 
