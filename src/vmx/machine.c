@@ -23,11 +23,23 @@
 #include "vmx/devices/virtio_net.h"
 #include "vmx/devices/virtio_rng.h"
 
+void machine_set_console_hook(struct machine *m, machine_console_hook_fn fn,
+			      void *opaque)
+{
+	vm_lock(m->m_vm);
+	m->m_console_hook = fn;
+	m->m_console_hook_opaque = opaque;
+	vm_unlock(m->m_vm);
+}
+
 static int machine_console_tx(void *opaque, uint8_t byte)
 {
 	struct machine *m = opaque;
 	ssize_t n;
 
+	/* Called with the VM lock held, like machine_set_console_hook. */
+	if (m->m_console_hook != NULL)
+		m->m_console_hook(m->m_console_hook_opaque, byte);
 	if (m->m_console_fd < 0)
 		return -EBADF;
 	do {

@@ -55,6 +55,9 @@ struct machine_boot {
 	const char *mb_cmdline; /* NULL: empty (bzImage only) */
 };
 
+/* Sees every byte the guest writes to the console (control.c). */
+typedef void (*machine_console_hook_fn)(void *opaque, uint8_t byte);
+
 struct machine {
 	struct vm *m_vm;
 	struct vcpu *m_boot_vcpu;
@@ -63,7 +66,14 @@ struct machine {
 	struct acpi_pm *m_acpi_pm;
 	struct pci_bus *m_pci;
 	int m_console_fd;
+	machine_console_hook_fn m_console_hook;
+	void *m_console_hook_opaque;
 };
+
+/* Set (or clear with NULL) the console hook; call while no vCPU runs or
+ * accept that bytes in flight may miss it. */
+void machine_set_console_hook(struct machine *m, machine_console_hook_fn fn,
+			      void *opaque);
 
 BASALT_MUST_CHECK int machine_create(struct machine **mp,
 				     const struct machine_config *cfg,

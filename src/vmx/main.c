@@ -5,12 +5,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "vmx/control.h"
 #include "vmx/machine.h"
 #include "vmx/options.h"
 
@@ -48,8 +50,41 @@ static int vmx_exit_status(enum vm_stop_reason reason)
 	return VMX_EXIT_ERROR;
 }
 
+/*
+ * SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken here,
+ * where stopping the VM is safe (a handler could not take its locks).
+ */
+static void *vmx_signal_thread(void *arg)
+{
+	struct machine *m = arg;
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigwait(&set, &sig) == 0) {
+		log_info("signal %d: powering the VM off", sig);
+		vm_request_stop(m->m_vm, VM_STOP_REQUEST, strsignal(sig));
+		vm_resume(m->m_vm);
+	}
+	return NULL;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
+}
+
 int main(int argc, char *argv[])
 {
+	struct control *ctl = NULL;
+	pthread_t sig_thread;
+	int sig_live = 0;
+	sigset_t stop_sigs;
 	struct machine_config cfg = {0};
 	struct machine_boot boot = {0};
 	struct vmx_options opts;
@@ -76,6 +111,12 @@ int main(int argc, char *argv[])
 					    : LOG_LEVEL_WARN);
 	/* A console reader that goes away must not kill the VM. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Blocked before any thread exists, so every thread inherits it. */
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
 
 	console_fd = vmx_open_console(opts.vo_console, &e);
 	if (console_fd < 0)
@@ -106,11 +147,23 @@ int main(int argc, char *argv[])
 		goto fail;
 	if (machine_load_kernel(m, &boot, &e) < 0)
 		goto fail;
+	if (opts.vo_control != NULL &&
+	    control_start(&ctl, m, opts.vo_control,
+			  opts.vo_name ? opts.vo_name
+				       : base_name(opts.vo_kernel),
+			  &e) < 0)
+		goto fail;
+	sig_live = pthread_create(&sig_thread, NULL, vmx_signal_thread, m) == 0;
 	log_info("running %s with %llu MiB and %d vCPUs", opts.vo_kernel,
 		 (unsigned long long)opts.vo_memory_mib, opts.vo_cpus);
 
 	reason = machine_run(m);
 	status = vmx_exit_status(reason);
+	control_stop(ctl, reason, status);
+	if (sig_live) { /* sigwait is a cancellation point */
+		pthread_cancel(sig_thread);
+		pthread_join(sig_thread, NULL);
+	}
 	if (status == VMX_EXIT_POWEROFF)
 		log_info("guest stopped: %s (%s)", vm_stop_name(reason),
 			 m->m_vm->vm_stop_detail);

@@ -15,7 +15,7 @@ const char vmx_usage[] =
 	"usage: vmx --kernel FILE [--initrd FILE] [--cmdline STR] [--memory MiB]\n"
 	"           [--cpus N] [--disk FILE[,ro][,serial=ID]]...\n"
 	"           [--net TAP[,bridge=BR][,mac=MAC]]...\n"
-	"           [--console stdio|FILE] [-v]\n"
+	"           [--console stdio|FILE] [--control SOCKET] [--name NAME] [-v]\n"
 	"\n"
 	"Run one virtual machine in the foreground until it powers off.\n"
 	"\n"
@@ -36,13 +36,18 @@ const char vmx_usage[] =
 	"                    missing), added to host bridge BR; MAC like\n"
 	"                    02:00:00:00:00:01 (default: random, local)\n"
 	"  --console WHERE   COM1 output: stdio (default) or a file to write\n"
+	"  --control SOCKET  serve the control protocol on this Unix socket\n"
+	"                    (status, pause, resume, power-off, ACPI shutdown,\n"
+	"                    reset, console; see vmxctl)\n"
+	"  --name NAME       the VM's name in status and logs\n"
 	"  -v, --verbose     more log lines on stderr (repeat for debug)\n"
 	"  --help            this text\n"
 	"  --version         print the version\n"
 	"\n"
-	"Exit status: 0 the guest powered off, 1 error, 2 bad command line,\n"
-	"3 the guest reset the machine, 4 the guest crashed (KVM could not\n"
-	"continue it).\n";
+	"Exit status: 0 the guest powered off (or a control client or SIGTERM\n"
+	"did), 1 error, 2 bad command line, 3 the guest or a control client\n"
+	"reset the machine (run vmx again to boot it again), 4 the guest\n"
+	"crashed (KVM could not continue it).\n";
 
 static int parse_mib(const char *s, uint64_t *out, struct err *e)
 {
@@ -240,6 +245,16 @@ int vmx_options_parse(int argc, const char *const argv[],
 			rc = parse_disk(val, &o, e);
 			if (rc < 0)
 				return rc;
+		} else if (take_value(argc, argv, &i, "--control", &val,
+				      &missing)) {
+			if (missing)
+				goto missing;
+			o.vo_control = val;
+		} else if (take_value(argc, argv, &i, "--name", &val,
+				      &missing)) {
+			if (missing)
+				goto missing;
+			o.vo_name = val;
 		} else if (take_value(argc, argv, &i, "--net", &val,
 				      &missing)) {
 			if (missing)

@@ -49,6 +49,8 @@ struct vmx_options {
 	struct vmx_net_opt vo_nics[VMX_NICS_MAX]; /* --net, in order */
 	int vo_nnics;
 	const char *vo_console; /* --console stdio|FILE; NULL = stdio */
+	const char *vo_control; /* --control SOCKET; NULL = none */
+	const char *vo_name;	/* --name NAME; NULL = the kernel's name */
 	int vo_verbose;		/* -v, repeatable */
 	int vo_help;		/* --help */
 	int vo_version;		/* --version */

@@ -81,6 +81,7 @@ int vm_create(struct vm **vmp, uint64_t mem_bytes, struct err *e)
 	vm->vm_fd = -1;
 	pthread_mutex_init(&vm->vm_stop_lock, NULL);
 	pthread_mutex_init(&vm->vm_dev_lock, NULL);
+	pthread_cond_init(&vm->vm_pause_cond, NULL);
 	iobus_init(&vm->vm_pio, "pio");
 	iobus_init(&vm->vm_mmio, "mmio");
 
@@ -195,6 +196,7 @@ void vm_destroy(struct vm *vm)
 		close(vm->vm_kvm_fd);
 	pthread_mutex_destroy(&vm->vm_stop_lock);
 	pthread_mutex_destroy(&vm->vm_dev_lock);
+	pthread_cond_destroy(&vm->vm_pause_cond);
 	free(vm);
 }
 
@@ -360,6 +362,24 @@ fail:
 	return rc;
 }
 
+/*
+ * Get every running vCPU out of KVM_RUN (vm_stop_lock held):
+ * immediate_exit covers a thread about to enter it, the signal one
+ * already inside.
+ */
+static void vm_kick_all(struct vm *vm)
+{
+	for (int i = 0; i < VM_VCPUS_MAX; i++) {
+		struct vcpu *v = vm->vm_vcpus[i];
+		if (v == NULL || !v->vc_thread_live)
+			continue;
+		__atomic_store_n(&v->vc_run->immediate_exit, 1,
+				 __ATOMIC_SEQ_CST);
+		if (!pthread_equal(v->vc_thread, pthread_self()))
+			pthread_kill(v->vc_thread, VM_KICK_SIGNAL);
+	}
+}
+
 void vm_request_stop(struct vm *vm, enum vm_stop_reason reason,
 		     const char *detail)
 {
@@ -371,19 +391,66 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason,
 	snprintf(vm->vm_stop_detail, sizeof(vm->vm_stop_detail), "%s",
 		 detail != NULL ? detail : "");
 	vm->vm_stop = reason;
-	/*
-	 * Kick every running vCPU: immediate_exit covers a thread about to
-	 * enter KVM_RUN, the signal one already inside it.
-	 */
-	for (int i = 0; i < VM_VCPUS_MAX; i++) {
-		struct vcpu *v = vm->vm_vcpus[i];
-		if (v == NULL || !v->vc_thread_live)
-			continue;
-		__atomic_store_n(&v->vc_run->immediate_exit, 1,
-				 __ATOMIC_SEQ_CST);
-		if (!pthread_equal(v->vc_thread, pthread_self()))
-			pthread_kill(v->vc_thread, VM_KICK_SIGNAL);
+	vm_kick_all(vm);
+	pthread_cond_broadcast(&vm->vm_pause_cond); /* parked ones too */
+	pthread_mutex_unlock(&vm->vm_stop_lock);
+}
+
+void vm_pause(struct vm *vm)
+{
+	int live;
+
+	pthread_mutex_lock(&vm->vm_stop_lock);
+	vm->vm_pause_req = 1;
+	vm_kick_all(vm);
+	for (;;) {
+		live = 0;
+		for (int i = 0; i < VM_VCPUS_MAX; i++)
+			if (vm->vm_vcpus[i] != NULL &&
+			    vm->vm_vcpus[i]->vc_thread_live)
+				live++;
+		if (vm->vm_parked >= live || vm->vm_stop != VM_RUNNING)
+			break;
+		pthread_cond_wait(&vm->vm_pause_cond, &vm->vm_stop_lock);
 	}
+	pthread_mutex_unlock(&vm->vm_stop_lock);
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->vm_stop_lock);
+	vm->vm_pause_req = 0;
+	pthread_cond_broadcast(&vm->vm_pause_cond);
+	pthread_mutex_unlock(&vm->vm_stop_lock);
+}
+
+int vm_is_paused(struct vm *vm)
+{
+	return vm->vm_pause_req;
+}
+
+uint64_t vm_exits(struct vm *vm)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < VM_VCPUS_MAX; i++)
+		if (vm->vm_vcpus[i] != NULL)
+			n += __atomic_load_n(&vm->vm_vcpus[i]->vc_exits,
+					     __ATOMIC_RELAXED);
+	return n;
+}
+
+/* Park the calling vCPU thread while a pause is requested. */
+static void vcpu_park(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vc_vm;
+
+	pthread_mutex_lock(&vm->vm_stop_lock);
+	vm->vm_parked++;
+	pthread_cond_broadcast(&vm->vm_pause_cond);
+	while (vm->vm_pause_req && vm->vm_stop == VM_RUNNING)
+		pthread_cond_wait(&vm->vm_pause_cond, &vm->vm_stop_lock);
+	vm->vm_parked--;
 	pthread_mutex_unlock(&vm->vm_stop_lock);
 }
 
@@ -460,6 +527,10 @@ enum vm_stop_reason vcpu_run_loop(struct vcpu *vcpu)
 	char detail[96];
 
 	while (vm->vm_stop == VM_RUNNING) {
+		if (vm->vm_pause_req) {
+			vcpu_park(vcpu);
+			continue;
+		}
 		if (ioctl(vcpu->vc_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				__atomic_store_n(&run->immediate_exit, 0,
@@ -471,7 +542,7 @@ enum vm_stop_reason vcpu_run_loop(struct vcpu *vcpu)
 			vm_request_stop(vm, VM_STOP_ERROR, detail);
 			break;
 		}
-		vcpu->vc_exits++;
+		__atomic_add_fetch(&vcpu->vc_exits, 1, __ATOMIC_RELAXED);
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
 			vm_lock(vm);

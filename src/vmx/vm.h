@@ -50,6 +50,10 @@ struct vm {
 	volatile enum vm_stop_reason vm_stop;
 	char vm_stop_detail[128];
 	pthread_mutex_t vm_stop_lock;
+	/* Pause: vCPU threads park while vm_pause_req (under vm_stop_lock). */
+	volatile int vm_pause_req;
+	int vm_parked; /* vCPU threads parked */
+	pthread_cond_t vm_pause_cond;
 	/*
 	 * Serializes device models: vCPU threads take it around each exit
 	 * they dispatch, other threads (control, I/O) around any call into
@@ -108,6 +112,17 @@ enum vm_stop_reason vcpu_run_loop(struct vcpu *vcpu);
  */
 void vm_request_stop(struct vm *vm, enum vm_stop_reason reason,
 		     const char *detail);
+
+/*
+ * Stop every vCPU outside KVM_RUN and return once all are parked (or the
+ * VM stopped); vm_resume lets them go on. Devices keep their state.
+ */
+void vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
+int vm_is_paused(struct vm *vm);
+
+/* Exits handled by all vCPUs so far. */
+uint64_t vm_exits(struct vm *vm);
 
 void vm_lock(struct vm *vm);
 void vm_unlock(struct vm *vm);

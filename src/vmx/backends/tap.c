@@ -63,8 +63,9 @@ static int tap_plumb(struct tap *t, const char *bridge, struct err *e)
 		ifindex = ifr.ifr_ifindex;
 		memset(&ifr, 0, sizeof(ifr));
 		if (name_copy(ifr.ifr_name, bridge) < 0) {
-			rc = err_set(e, -EINVAL, "bridge name '%s' is not a "
-						 "valid interface name",
+			rc = err_set(e, -EINVAL,
+				     "bridge name '%s' is not a "
+				     "valid interface name",
 				     bridge);
 			goto out;
 		}
@@ -125,8 +126,8 @@ int tap_open(struct tap **tp, const char *name, const char *bridge,
 	}
 	/* No offloads until the guest's features say which it takes. */
 	if (tap_set_offload(t, 0) < 0) {
-		rc = err_set(e, -errno, "tap %s: TUNSETOFFLOAD: %s",
-			     t->tp_name, strerror(errno));
+		rc = err_set(e, -errno, "tap %s: TUNSETOFFLOAD: %s", t->tp_name,
+			     strerror(errno));
 		goto fail;
 	}
 	rc = tap_plumb(t, bridge, e);

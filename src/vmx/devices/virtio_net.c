@@ -27,32 +27,32 @@
 #include "vmx/backends/tap.h"
 #include "vmx/devices/virtio_pci.h"
 
-#define VIRTIO_ID_NET		   1
-#define VIRTIO_NET_F_CSUM	   0
-#define VIRTIO_NET_F_GUEST_CSUM	   1
-#define VIRTIO_NET_F_MAC	   5
-#define VIRTIO_NET_F_GUEST_TSO4	   7
-#define VIRTIO_NET_F_GUEST_TSO6	   8
-#define VIRTIO_NET_F_GUEST_ECN	   9
-#define VIRTIO_NET_F_HOST_TSO4	   11
-#define VIRTIO_NET_F_HOST_TSO6	   12
-#define VIRTIO_NET_F_HOST_ECN	   13
-#define VIRTIO_NET_F_MRG_RXBUF	   15
-#define VIRTIO_NET_F_STATUS	   16
-#define VIRTIO_NET_S_LINK_UP	   1
-#define RXQ			   0
-#define TXQ			   1
-#define QUEUE_SIZE		   256
-#define CONFIG_BYTES		   10
-#define HDR_NUM_BUFFERS_OFF	   10
-#define LOG_DROPS_MAX		   10
+#define VIRTIO_ID_NET		1
+#define VIRTIO_NET_F_CSUM	0
+#define VIRTIO_NET_F_GUEST_CSUM 1
+#define VIRTIO_NET_F_MAC	5
+#define VIRTIO_NET_F_GUEST_TSO4 7
+#define VIRTIO_NET_F_GUEST_TSO6 8
+#define VIRTIO_NET_F_GUEST_ECN	9
+#define VIRTIO_NET_F_HOST_TSO4	11
+#define VIRTIO_NET_F_HOST_TSO6	12
+#define VIRTIO_NET_F_HOST_ECN	13
+#define VIRTIO_NET_F_MRG_RXBUF	15
+#define VIRTIO_NET_F_STATUS	16
+#define VIRTIO_NET_S_LINK_UP	1
+#define RXQ			0
+#define TXQ			1
+#define QUEUE_SIZE		256
+#define CONFIG_BYTES		10
+#define HDR_NUM_BUFFERS_OFF	10
+#define LOG_DROPS_MAX		10
 
 struct virtio_net {
 	struct virtio_pci *vn_vp;
 	struct vm *vn_vm;
 	struct tap *vn_tap;
-	int vn_kick_fd;	 /* eventfd: rx buffers added, or stop */
-	int vn_stop;	 /* under the VM lock */
+	int vn_kick_fd; /* eventfd: rx buffers added, or stop */
+	int vn_stop;	/* under the VM lock */
 	pthread_t vn_rx_thread;
 	int vn_rx_thread_live;
 	uint8_t vn_config[CONFIG_BYTES];
@@ -182,19 +182,19 @@ static int rx_deliver(struct virtio_net *n, struct virtq *vq)
 			 * never be delivered. */
 			virtq_unpop(vq, nbufs);
 			n->vn_rx_dropped++;
-			net_log_drop(n, "receive (frame larger than the "
-					"guest's buffers)",
+			net_log_drop(n,
+				     "receive (frame larger than the "
+				     "guest's buffers)",
 				     EMSGSIZE);
 			return 1;
 		}
-		if (ch->vc_write_bytes < (nbufs == 0 ? TAP_VNET_HDR_BYTES
-						     : 1)) {
+		if (ch->vc_write_bytes <
+		    (nbufs == 0 ? TAP_VNET_HDR_BYTES : 1)) {
 			virtio_pci_needs_reset(n->vn_vp,
 					       "receive buffer too small");
 			return -1;
 		}
-		put = virtq_chain_write(ch, 0, n->vn_rx_frame + off,
-					len - off);
+		put = virtq_chain_write(ch, 0, n->vn_rx_frame + off, len - off);
 		if (nbufs == 0)
 			chain_save(&n->vn_rx_first, ch);
 		n->vn_rx_heads[nbufs] = ch->vc_head;
@@ -332,17 +332,14 @@ static const struct virtio_dev_ops virtio_net_ops = {
 	.vd_pci_class = 0x020000, /* Ethernet controller */
 	.vd_nqueues = 2,
 	.vd_queue_size = QUEUE_SIZE,
-	.vd_features = 1ULL << VIRTIO_NET_F_CSUM |
-		       1ULL << VIRTIO_NET_F_GUEST_CSUM |
-		       1ULL << VIRTIO_NET_F_MAC |
-		       1ULL << VIRTIO_NET_F_GUEST_TSO4 |
-		       1ULL << VIRTIO_NET_F_GUEST_TSO6 |
-		       1ULL << VIRTIO_NET_F_GUEST_ECN |
-		       1ULL << VIRTIO_NET_F_HOST_TSO4 |
-		       1ULL << VIRTIO_NET_F_HOST_TSO6 |
-		       1ULL << VIRTIO_NET_F_HOST_ECN |
-		       1ULL << VIRTIO_NET_F_MRG_RXBUF |
-		       1ULL << VIRTIO_NET_F_STATUS,
+	.vd_features =
+		1ULL << VIRTIO_NET_F_CSUM | 1ULL << VIRTIO_NET_F_GUEST_CSUM |
+		1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_GUEST_TSO4 |
+		1ULL << VIRTIO_NET_F_GUEST_TSO6 |
+		1ULL << VIRTIO_NET_F_GUEST_ECN |
+		1ULL << VIRTIO_NET_F_HOST_TSO4 |
+		1ULL << VIRTIO_NET_F_HOST_TSO6 | 1ULL << VIRTIO_NET_F_HOST_ECN |
+		1ULL << VIRTIO_NET_F_MRG_RXBUF | 1ULL << VIRTIO_NET_F_STATUS,
 	.vd_config_bytes = CONFIG_BYTES,
 	.vd_queue_notify = virtio_net_notify,
 	.vd_features_ok = virtio_net_features_ok,
@@ -412,8 +409,8 @@ int virtio_net_create(struct pci_bus *bus, const struct virtio_net_config *cfg,
 		n->vn_config[0] = (uint8_t)((n->vn_config[0] & 0xfe) | 0x02);
 	}
 	n->vn_config[6] = VIRTIO_NET_S_LINK_UP;
-	rc = virtio_pci_create(bus, &virtio_net_ops, n, n->vn_config,
-			       &n->vn_vp, e);
+	rc = virtio_pci_create(bus, &virtio_net_ops, n, n->vn_config, &n->vn_vp,
+			       e);
 	if (rc < 0)
 		goto fail;
 	/*
@@ -425,8 +422,9 @@ int virtio_net_create(struct pci_bus *bus, const struct virtio_net_config *cfg,
 		goto fail;
 	if (pthread_create(&n->vn_rx_thread, NULL, virtio_net_rx_thread, n) !=
 	    0)
-		return err_set(e, -EAGAIN, "virtio-net: cannot start the rx "
-					   "thread");
+		return err_set(e, -EAGAIN,
+			       "virtio-net: cannot start the rx "
+			       "thread");
 	pthread_setname_np(n->vn_rx_thread, "net-rx");
 	n->vn_rx_thread_live = 1;
 	log_info("virtio-net on tap %s%s%s, MAC "
