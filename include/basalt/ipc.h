@@ -16,10 +16,10 @@
 
 #include <stdint.h>
 
-#define IPC_VERSION	1
-#define IPC_HDR_BYTES	16
-#define IPC_MAX_BYTES	65536 /* payload */
-#define IPC_MSG_MAX_BYTES 256 /* text in IPC_ERROR */
+#define IPC_VERSION	  1
+#define IPC_HDR_BYTES	  16
+#define IPC_MAX_BYTES	  65536 /* payload */
+#define IPC_MSG_MAX_BYTES 256	/* text in IPC_ERROR */
 
 struct ipc_hdr {
 	uint32_t ih_type;  /* enum ipc_type */

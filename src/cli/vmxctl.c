@@ -25,16 +25,16 @@ static struct ipc_conn conn;
 
 static const char *state_name(uint32_t s)
 {
-	return s == IPC_VMX_RUNNING	 ? "running"
-	       : s == IPC_VMX_PAUSED	 ? "paused"
+	return s == IPC_VMX_RUNNING    ? "running"
+	       : s == IPC_VMX_PAUSED   ? "paused"
 	       : s == IPC_VMX_STOPPING ? "stopping"
-					 : "unknown";
+				       : "unknown";
 }
 
 static const char *reason_name(uint32_t r)
 {
-	static const char *const names[] = {"none",    "poweroff", "reset",
-					    "crash",   "requested", "error"};
+	static const char *const names[] = {"none",  "poweroff",  "reset",
+					    "crash", "requested", "error"};
 
 	return r < sizeof(names) / sizeof(names[0]) ? names[r] : "unknown";
 }
@@ -55,7 +55,8 @@ static int next_frame(struct ipc_hdr *h, const uint8_t **p)
 		if (n == 0)
 			return 0;
 		if (n < 0 && n != -EINTR) {
-			fprintf(stderr, "vmxctl: read: %s\n", strerror((int)-n));
+			fprintf(stderr, "vmxctl: read: %s\n",
+				strerror((int)-n));
 			exit(1);
 		}
 	}
@@ -74,8 +75,7 @@ static void print_stopped(const uint8_t *p, uint32_t len)
 }
 
 /* Wait for the answer to request id, printing console data meanwhile. */
-static int await(uint32_t id, uint32_t *type, const uint8_t **p,
-		 uint32_t *len)
+static int await(uint32_t id, uint32_t *type, const uint8_t **p, uint32_t *len)
 {
 	struct ipc_hdr h;
 
@@ -116,7 +116,8 @@ static int request(uint32_t type, uint32_t id, const void *payload,
 			p + sizeof(ie));
 		return 1;
 	}
-	if (rtype == IPC_VMX_STATUS_REPLY && len == sizeof(struct ipc_vmx_status)) {
+	if (rtype == IPC_VMX_STATUS_REPLY &&
+	    len == sizeof(struct ipc_vmx_status)) {
 		struct ipc_vmx_status st;
 		memcpy(&st, p, sizeof(st));
 		st.vs_name[sizeof(st.vs_name) - 1] = '\0';

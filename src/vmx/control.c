@@ -113,7 +113,7 @@ static void console_flush(struct control *c)
 		n = c->ct_ring_len < sizeof(buf) ? c->ct_ring_len : sizeof(buf);
 		for (size_t i = 0; i < n; i++)
 			buf[i] = c->ct_ring[(c->ct_ring_head + i) %
-					   sizeof(c->ct_ring)];
+					    sizeof(c->ct_ring)];
 		c->ct_ring_head = (c->ct_ring_head + n) % sizeof(c->ct_ring);
 		c->ct_ring_len -= n;
 		pthread_mutex_unlock(&c->ct_ring_lock);
@@ -143,8 +143,8 @@ static int send_status(struct control *c, struct control_client *cl,
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	st.vs_state = vm->vm_stop != VM_RUNNING ? IPC_VMX_STOPPING
-		      : vm_is_paused(vm)	  ? IPC_VMX_PAUSED
-						  : IPC_VMX_RUNNING;
+		      : vm_is_paused(vm)	? IPC_VMX_PAUSED
+						: IPC_VMX_RUNNING;
 	st.vs_stop_reason = reason_code(vm->vm_stop);
 	st.vs_vcpus = (uint32_t)c->ct_m->m_cpus;
 	st.vs_pid = (uint32_t)getpid();
@@ -179,8 +179,7 @@ static int control_request(struct control *c, struct control_client *cl,
 		cl->cc_hello = 1;
 		hello.ih_version = IPC_VERSION;
 		hello.ih_pid = (uint32_t)getpid();
-		return ipc_send(fd, IPC_HELLO, h->ih_id, &hello,
-				sizeof(hello));
+		return ipc_send(fd, IPC_HELLO, h->ih_id, &hello, sizeof(hello));
 	}
 	/* Only console input carries a payload. */
 	if (h->ih_type != IPC_VMX_CONSOLE_INPUT && h->ih_len != 0)
@@ -245,8 +244,7 @@ static int control_request(struct control *c, struct control_client *cl,
 		return reply_ok(cl, h->ih_id);
 	}
 	default:
-		return ipc_send_error(fd, h->ih_id, -ENOSYS,
-				      "unknown request");
+		return ipc_send_error(fd, h->ih_id, -ENOSYS, "unknown request");
 	}
 }
 
@@ -270,8 +268,8 @@ static void client_readable(struct control *c, struct control_client *cl)
 			break;
 	}
 	if (rc < 0) {
-		log_info("control: closing a client: %s (%s)",
-			 strerror(-rc), ipc_type_name(h.ih_type));
+		log_info("control: closing a client: %s (%s)", strerror(-rc),
+			 ipc_type_name(h.ih_type));
 		client_close(c, cl);
 	}
 }
@@ -305,8 +303,8 @@ static void *control_thread(void *arg)
 
 	for (;;) {
 		int n = 0;
-		pfd[n++] = (struct pollfd){.fd = c->ct_wake_fd,
-					   .events = POLLIN};
+		pfd[n++] =
+			(struct pollfd){.fd = c->ct_wake_fd, .events = POLLIN};
 		pfd[n++] = (struct pollfd){.fd = c->ct_listen_fd,
 					   .events = POLLIN};
 		for (int i = 0; i < CONTROL_CLIENTS_MAX; i++)
@@ -346,8 +344,8 @@ static int control_bind(struct control *c, const char *path, struct err *e)
 			       sizeof(sa.sun_path) - 1, path);
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (probe >= 0 && connect(probe, (struct sockaddr *)&sa,
-				  sizeof(sa)) == 0) {
+	if (probe >= 0 &&
+	    connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
 		close(probe);
 		return err_set(e, -EADDRINUSE,
 			       "control socket %s is in use by another vmx",

@@ -13,7 +13,7 @@
 #include "common/err.h"
 #include "vmx/machine.h"
 
-#define CONTROL_CLIENTS_MAX	  8
+#define CONTROL_CLIENTS_MAX	   8
 #define CONTROL_CONSOLE_RING_BYTES 65536
 
 struct control;

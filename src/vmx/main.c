@@ -53,7 +53,10 @@ static int vmx_exit_status(enum vm_stop_reason reason)
 /*
  * SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken here,
  * where stopping the VM is safe (a handler could not take its locks).
+ * SIGUSR2 is how main() ends this thread (pthread_cancel would need
+ * libgcc_s at run time).
  */
+#define VMX_SIGNAL_THREAD_EXIT SIGUSR2
 static void *vmx_signal_thread(void *arg)
 {
 	struct machine *m = arg;
@@ -64,7 +67,8 @@ static void *vmx_signal_thread(void *arg)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
-	if (sigwait(&set, &sig) == 0) {
+	sigaddset(&set, VMX_SIGNAL_THREAD_EXIT);
+	if (sigwait(&set, &sig) == 0 && sig != VMX_SIGNAL_THREAD_EXIT) {
 		log_info("signal %d: powering the VM off", sig);
 		vm_request_stop(m->m_vm, VM_STOP_REQUEST, strsignal(sig));
 		vm_resume(m->m_vm);
@@ -116,6 +120,7 @@ int main(int argc, char *argv[])
 	sigaddset(&stop_sigs, SIGTERM);
 	sigaddset(&stop_sigs, SIGINT);
 	sigaddset(&stop_sigs, SIGHUP);
+	sigaddset(&stop_sigs, VMX_SIGNAL_THREAD_EXIT);
 	pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
 
 	console_fd = vmx_open_console(opts.vo_console, &e);
@@ -160,8 +165,8 @@ int main(int argc, char *argv[])
 	reason = machine_run(m);
 	status = vmx_exit_status(reason);
 	control_stop(ctl, reason, status);
-	if (sig_live) { /* sigwait is a cancellation point */
-		pthread_cancel(sig_thread);
+	if (sig_live) {
+		pthread_kill(sig_thread, VMX_SIGNAL_THREAD_EXIT);
 		pthread_join(sig_thread, NULL);
 	}
 	if (status == VMX_EXIT_POWEROFF)

@@ -58,3 +58,14 @@ def testbed(tmp_path):
 @pytest.fixture(scope="session")
 def tcpblast_bin():
     return built("tests/tools/tcpblast")
+
+
+@pytest.fixture(scope="session")
+def vmxctl_bin():
+    return built("src/cli/vmxctl")
+
+
+@pytest.fixture(scope="session")
+def control_guest():
+    """A tiny guest that runs until the ACPI power button is pressed."""
+    return built("tests/guest/control.guest")

@@ -50,9 +50,11 @@ poweroff) poweroff -f ;;
 button)
 	# busybox acpid runs /etc/acpi/<event> for the power button's
 	# input event; a real distribution's logind does the same.
-	printf '#!/bin/sh\necho L2-POWER-BUTTON\npoweroff -f\n' >/etc/acpi/PWRF
-	chmod +x /etc/acpi/PWRF
+	mkdir -p /etc/acpi/PWRF
+	printf '#!/bin/sh\necho L2-POWER-BUTTON\nsync\npoweroff -f\n' >/etc/acpi/PWRF/00000080
+	chmod +x /etc/acpi/PWRF/00000080
 	acpid -d -c /etc/acpi 2>&1 &
+	sleep 2 # acpid has opened the input device by then
 	echo L2-WAITING-FOR-BUTTON
 	while true; do sleep 1; done ;;
 *)
@@ -69,7 +71,8 @@ esac
 
 
 # ext4 and the 8250 are built into that kernel.
-MODULES = ["virtio_pci", "virtio_rng", "virtio_blk", "virtio_net", "button"]
+MODULES = ["virtio_pci", "virtio_rng", "virtio_blk", "virtio_net", "button",
+           "evdev"]
 
 
 def initramfs(actions=None, files=None):
