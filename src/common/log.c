@@ -9,12 +9,40 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LOG_LINE_MAX_BYTES 1024
 
 static char log_name[64] = "basalt";
 static enum log_level log_level = LOG_LEVEL_INFO;
+static int log_file_fd = -1;
+static enum log_level log_file_level = LOG_LEVEL_INFO;
+
+void log_set_file(int fd, enum log_level level)
+{
+	log_file_fd = fd;
+	log_file_level = level;
+}
+
+/* The file copy: an RFC 3339 UTC timestamp, then the line. */
+static void log_file_line(const char *line, size_t len)
+{
+	char buf[LOG_LINE_MAX_BYTES + 40];
+	struct timeval tv;
+	struct tm tm;
+	size_t n;
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, ".%03ldZ ",
+			      (long)(tv.tv_usec / 1000));
+	memcpy(buf + n, line, len);
+	if (write(log_file_fd, buf, n + len) < 0)
+		return; /* stderr still has it */
+}
 
 void log_procinit(const char *name)
 {
@@ -31,8 +59,9 @@ enum log_level log_getlevel(void)
 	return log_level;
 }
 
-BASALT_PRINTF(2, 0)
-static void log_vline(const char *suffix, const char *fmt, va_list ap)
+BASALT_PRINTF(3, 0)
+static void log_vline(enum log_level level, const char *suffix, const char *fmt,
+		      va_list ap)
 {
 	char line[LOG_LINE_MAX_BYTES];
 	size_t len;
@@ -55,9 +84,20 @@ static void log_vline(const char *suffix, const char *fmt, va_list ap)
 			len = sizeof(line) - 2;
 	}
 	line[len++] = '\n';
+	if (log_file_fd >= 0 && level <= log_file_level)
+		log_file_line(line, len);
+	if (level > log_level)
+		return;
 	/* Nothing useful to do if stderr is gone. */
 	if (write(STDERR_FILENO, line, len) < 0)
 		return;
+}
+
+/* Is anyone listening at level? */
+static int log_wanted(enum log_level level)
+{
+	return level <= log_level ||
+	       (log_file_fd >= 0 && level <= log_file_level);
 }
 
 void log_warn(const char *fmt, ...)
@@ -66,7 +106,7 @@ void log_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vline(why, fmt, ap);
+	log_vline(LOG_LEVEL_WARN, why, fmt, ap);
 	va_end(ap);
 }
 
@@ -75,7 +115,7 @@ void log_warnx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vline(NULL, fmt, ap);
+	log_vline(LOG_LEVEL_WARN, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -83,10 +123,10 @@ void log_info(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (log_level < LOG_LEVEL_INFO)
+	if (!log_wanted(LOG_LEVEL_INFO))
 		return;
 	va_start(ap, fmt);
-	log_vline(NULL, fmt, ap);
+	log_vline(LOG_LEVEL_INFO, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -94,10 +134,10 @@ void log_debug(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (log_level < LOG_LEVEL_DEBUG)
+	if (!log_wanted(LOG_LEVEL_DEBUG))
 		return;
 	va_start(ap, fmt);
-	log_vline(NULL, fmt, ap);
+	log_vline(LOG_LEVEL_DEBUG, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -107,7 +147,7 @@ void fatal(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vline(why, fmt, ap);
+	log_vline(LOG_LEVEL_WARN, why, fmt, ap);
 	va_end(ap);
 	abort();
 }
@@ -117,7 +157,7 @@ void fatalx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vline(NULL, fmt, ap);
+	log_vline(LOG_LEVEL_WARN, NULL, fmt, ap);
 	va_end(ap);
 	abort();
 }

@@ -23,6 +23,13 @@ void log_procinit(const char *name);
 void log_setlevel(enum log_level level);
 enum log_level log_getlevel(void);
 
+/*
+ * Also write every line up to level to fd (a VM's vmware.log), with a
+ * UTC timestamp. fd -1 stops it. Not thread-safe against logging threads:
+ * call before they start.
+ */
+void log_set_file(int fd, enum log_level level);
+
 /* log_warn appends ": strerror(errno)"; log_warnx does not. */
 void log_warn(const char *fmt, ...) BASALT_PRINTF(1, 2);
 void log_warnx(const char *fmt, ...) BASALT_PRINTF(1, 2);

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "vmx/control.h"
 #include "vmx/machine.h"
 #include "vmx/options.h"
+#include "vmx/vmxconf.h"
 
 _Static_assert(VMX_DISKS_MAX <= MACHINE_DISKS_MAX, "every --disk fits");
 _Static_assert(VMX_NICS_MAX <= MACHINE_NICS_MAX, "every --net fits");
@@ -76,6 +78,39 @@ static void *vmx_signal_thread(void *arg)
 	return NULL;
 }
 
+#define VMX_LOGS_KEPT 3 /* vmware.log, vmware-1.log, vmware-2.log */
+
+/*
+ * Start a fresh vmware.log beside the .vmx, keeping the previous ones
+ * as vmware-1.log and vmware-2.log, as the reference does.
+ */
+static int vmx_open_log(const char *dir, enum log_level level, struct err *e)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+	int fd;
+
+	if (strlen(dir) + sizeof("/vmware-9.log") > sizeof(to))
+		return err_set(e, -ENAMETOOLONG, "%s: path too long", dir);
+	for (int i = VMX_LOGS_KEPT - 1; i >= 1; i--) {
+		int n = i == 1 ? snprintf(from, sizeof(from), "%s/vmware.log",
+					  dir)
+			       : snprintf(from, sizeof(from),
+					  "%s/vmware-%d.log", dir, i - 1);
+		if (n < 0 ||
+		    snprintf(to, sizeof(to), "%s/vmware-%d.log", dir, i) < 0)
+			continue;
+		(void)rename(from, to); /* missing ones are fine */
+	}
+	if (snprintf(to, sizeof(to), "%s/vmware.log", dir) < 0)
+		return err_set(e, -EINVAL, "%s: bad path", dir);
+	fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
+		  0640);
+	if (fd < 0)
+		return err_set(e, -errno, "%s: %s", to, strerror(errno));
+	log_set_file(fd, level);
+	return fd;
+}
+
 static const char *base_name(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -85,7 +120,9 @@ static const char *base_name(const char *path)
 
 int main(int argc, char *argv[])
 {
+	static struct vmxconf vc;
 	struct control *ctl = NULL;
+	int log_fd = -1;
 	pthread_t sig_thread;
 	int sig_live = 0;
 	sigset_t stop_sigs;
@@ -113,6 +150,33 @@ int main(int argc, char *argv[])
 	log_setlevel(opts.vo_verbose >= 2   ? LOG_LEVEL_DEBUG
 		     : opts.vo_verbose == 1 ? LOG_LEVEL_INFO
 					    : LOG_LEVEL_WARN);
+	if (opts.vo_config != NULL) {
+		if (vmxconf_load(&vc, opts.vo_config, &opts, &e) < 0) {
+			fprintf(stderr, "vmx: %s\n", err_msg(&e));
+			return VMX_EXIT_ERROR;
+		}
+		if (opts.vo_check) {
+			vmxconf_print(&vc, &opts, stdout);
+			vmxconf_free(&vc);
+			return 0;
+		}
+		log_fd = vmx_open_log(vc.vc_dir,
+				      opts.vo_verbose >= 2 ? LOG_LEVEL_DEBUG
+							   : LOG_LEVEL_INFO,
+				      &e);
+		if (log_fd < 0) {
+			fprintf(stderr, "vmx: %s\n", err_msg(&e));
+			return VMX_EXIT_ERROR;
+		}
+		log_info("vmx %s starting %s (pid %d)", BASALT_VERSION,
+			 opts.vo_config, (int)getpid());
+	}
+	for (int i = 0; i < opts.vo_nnics; i++)
+		if (opts.vo_nics[i].vn_tap[0] == '\0') /* unique per vmx */
+			snprintf(opts.vo_nics[i].vn_tap,
+				 sizeof(opts.vo_nics[i].vn_tap), "vmx%un%u",
+				 (unsigned)getpid() % 1000000u,
+				 (unsigned)i % 10u);
 	/* A console reader that goes away must not kill the VM. */
 	signal(SIGPIPE, SIG_IGN);
 	/* Blocked before any thread exists, so every thread inherits it. */
@@ -178,9 +242,16 @@ int main(int argc, char *argv[])
 	machine_destroy(m);
 	if (console_fd != STDOUT_FILENO)
 		close(console_fd);
+	vmxconf_free(&vc);
+	if (log_fd >= 0) {
+		log_set_file(-1, LOG_LEVEL_INFO);
+		close(log_fd);
+	}
 	return status;
 fail:
 	fprintf(stderr, "vmx: %s\n", err_msg(&e));
+	log_info("failed to start: %s", err_msg(&e));
 	machine_destroy(m);
+	vmxconf_free(&vc);
 	return VMX_EXIT_ERROR;
 }

@@ -12,13 +12,18 @@
 #include "vmx/mem.h"
 
 const char vmx_usage[] =
-	"usage: vmx --kernel FILE [--initrd FILE] [--cmdline STR] [--memory MiB]\n"
+	"usage: vmx [--check] [--control SOCKET] [--console stdio|FILE] [-v] VM.vmx\n"
+	"       vmx --kernel FILE [--initrd FILE] [--cmdline STR] [--memory MiB]\n"
 	"           [--cpus N] [--disk FILE[,ro][,serial=ID]]...\n"
 	"           [--net TAP[,bridge=BR][,mac=MAC]]...\n"
 	"           [--console stdio|FILE] [--control SOCKET] [--name NAME] [-v]\n"
 	"\n"
-	"Run one virtual machine in the foreground until it powers off.\n"
+	"Run one virtual machine in the foreground until it powers off: the one\n"
+	"VM.vmx describes (docs/formats/vmx.md; the log goes to vmware.log\n"
+	"beside it), or one given by the options below.\n"
 	"\n"
+	"  --check           read VM.vmx, print it as vmx understands it (or the\n"
+	"                    first error), and exit\n"
 	"  --kernel FILE     guest kernel: an x86_64 Linux bzImage (booted with\n"
 	"                    the Linux boot protocol), or a freestanding x86_64\n"
 	"                    ELF executable (entered in 64-bit mode)\n"
@@ -218,6 +223,8 @@ int vmx_options_parse(int argc, const char *const argv[],
 
 		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
 			o.vo_help = 1;
+		} else if (strcmp(arg, "--check") == 0) {
+			o.vo_check = 1;
 		} else if (strcmp(arg, "--version") == 0) {
 			o.vo_version = 1;
 		} else if (strcmp(arg, "-v") == 0 ||
@@ -227,21 +234,29 @@ int vmx_options_parse(int argc, const char *const argv[],
 				      &missing)) {
 			if (missing)
 				goto missing;
+			if (o.vo_direct == NULL)
+				o.vo_direct = "--kernel";
 			o.vo_kernel = val;
 		} else if (take_value(argc, argv, &i, "--initrd", &val,
 				      &missing)) {
 			if (missing)
 				goto missing;
+			if (o.vo_direct == NULL)
+				o.vo_direct = "--initrd";
 			o.vo_initrd = val;
 		} else if (take_value(argc, argv, &i, "--cmdline", &val,
 				      &missing)) {
 			if (missing)
 				goto missing;
+			if (o.vo_direct == NULL)
+				o.vo_direct = "--cmdline";
 			o.vo_cmdline = val;
 		} else if (take_value(argc, argv, &i, "--disk", &val,
 				      &missing)) {
 			if (missing)
 				goto missing;
+			if (o.vo_direct == NULL)
+				o.vo_direct = "--disk";
 			rc = parse_disk(val, &o, e);
 			if (rc < 0)
 				return rc;
@@ -254,11 +269,15 @@ int vmx_options_parse(int argc, const char *const argv[],
 				      &missing)) {
 			if (missing)
 				goto missing;
+			if (o.vo_direct == NULL)
+				o.vo_direct = "--name";
 			o.vo_name = val;
 		} else if (take_value(argc, argv, &i, "--net", &val,
 				      &missing)) {
 			if (missing)
 				goto missing;
+			if (o.vo_direct == NULL)
+				o.vo_direct = "--net";
 			rc = parse_net(val, &o, e);
 			if (rc < 0)
 				return rc;
@@ -266,6 +285,8 @@ int vmx_options_parse(int argc, const char *const argv[],
 				      &missing)) {
 			if (missing)
 				goto missing;
+			if (o.vo_direct == NULL)
+				o.vo_direct = "--cpus";
 			rc = parse_cpus(val, &o.vo_cpus, e);
 			if (rc < 0)
 				return rc;
@@ -273,6 +294,8 @@ int vmx_options_parse(int argc, const char *const argv[],
 				      &missing)) {
 			if (missing)
 				goto missing;
+			if (o.vo_direct == NULL)
+				o.vo_direct = "--memory";
 			rc = parse_mib(val, &o.vo_memory_mib, e);
 			if (rc < 0)
 				return rc;
@@ -287,16 +310,27 @@ int vmx_options_parse(int argc, const char *const argv[],
 			o.vo_console = val;
 		} else if (arg[0] == '-') {
 			return err_set(e, -EINVAL, "unknown option '%s'", arg);
+		} else if (o.vo_config == NULL) {
+			o.vo_config = arg;
 		} else {
 			return err_set(e, -EINVAL,
-				       "unexpected argument '%s' (VM config "
-				       "files are not supported yet; use "
-				       "--kernel)",
+				       "unexpected argument '%s' (one VM.vmx "
+				       "file at most)",
 				       arg);
 		}
 	}
-	if (!o.vo_help && !o.vo_version && o.vo_kernel == NULL)
-		return err_set(e, -EINVAL, "--kernel FILE is required");
+	if (o.vo_help || o.vo_version)
+		goto done;
+	if (o.vo_config != NULL && o.vo_direct != NULL)
+		return err_set(e, -EINVAL,
+			       "%s: the VM is described by %s; change it there",
+			       o.vo_direct, o.vo_config);
+	if (o.vo_check && o.vo_config == NULL)
+		return err_set(e, -EINVAL, "--check needs a VM.vmx file");
+	if (o.vo_config == NULL && o.vo_kernel == NULL)
+		return err_set(e, -EINVAL,
+			       "a VM.vmx file or --kernel FILE is required");
+done:
 	*opts = o;
 	return 0;
 missing:

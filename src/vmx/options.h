@@ -39,6 +39,9 @@ enum vmx_exit {
 };
 
 struct vmx_options {
+	const char *vo_config;	/* VM.vmx, the positional argument */
+	int vo_check;		/* --check: print the config, run nothing */
+	const char *vo_direct;	/* first VM-describing option given, or NULL */
 	const char *vo_kernel;	/* --kernel FILE */
 	const char *vo_initrd;	/* --initrd FILE, NULL: none */
 	const char *vo_cmdline; /* --cmdline STR, NULL: none */

@@ -32,14 +32,15 @@ def test_console_to_file(need_kvm, vmx_bin, hello_guest, tmp_path):
 def test_help_and_version(vmx_bin):
     r = run([vmx_bin, "--help"])
     assert r.returncode == 0
-    assert r.stdout.startswith("usage: vmx --kernel FILE")
+    assert r.stdout.startswith("usage: vmx [--check]")
+    assert "\n       vmx --kernel FILE" in r.stdout
     assert "Exit status: 0 the guest powered off" in r.stdout
     r = run([vmx_bin, "--version"])
     assert r.returncode == 0 and r.stdout.startswith("vmx (Basalt) ")
 
 
 @pytest.mark.parametrize("args,message", [
-    ([], "vmx: --kernel FILE is required"),
+    ([], "vmx: a VM.vmx file or --kernel FILE is required"),
     (["--kernel"], "vmx: --kernel: expected a value after it"),
     (["--kernel", "x", "--memory", "lots"],
      "vmx: --memory 'lots': expected a number of MiB"),

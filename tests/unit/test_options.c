@@ -65,13 +65,31 @@ static void bad_memory_is_explained(void)
 static void missing_and_unknown(void)
 {
 	CHECK(PARSE("vmx") < 0);
-	CHECK_STR(err_msg(&e), "--kernel FILE is required");
+	CHECK_STR(err_msg(&e), "a VM.vmx file or --kernel FILE is required");
 	CHECK(PARSE("vmx", "--kernel") < 0);
 	CHECK_STR(err_msg(&e), "--kernel: expected a value after it");
 	CHECK(PARSE("vmx", "--kernel", "k", "--frobnicate") < 0);
 	CHECK_STR(err_msg(&e), "unknown option '--frobnicate'");
 	CHECK(PARSE("vmx", "--kernelx", "k") < 0);
 	CHECK(PARSE("vmx", "--kernel", "k", "--console=") < 0);
+}
+
+static void config_file_form(void)
+{
+	CHECK_EQ(PARSE("vmx", "--check", "-v", "vm.vmx"), 0);
+	CHECK_STR(o.vo_config, "vm.vmx");
+	CHECK_EQ(o.vo_check, 1);
+	CHECK(PARSE("vmx", "a.vmx", "b.vmx") < 0);
+	CHECK_CONTAINS(err_msg(&e), "one VM.vmx file at most");
+	CHECK(PARSE("vmx", "a.vmx", "--cpus", "2") < 0);
+	CHECK_STR(err_msg(&e),
+		  "--cpus: the VM is described by a.vmx; change it there");
+	CHECK(PARSE("vmx", "--check", "--kernel", "k") < 0);
+	CHECK_STR(err_msg(&e), "--check needs a VM.vmx file");
+	/* Runtime options go with a config file. */
+	CHECK_EQ(PARSE("vmx", "--control", "/run/x.sock", "--console", "c",
+		       "a.vmx"),
+		 0);
 }
 
 static void help_needs_nothing_else(void)
@@ -89,6 +107,7 @@ int main(void)
 	RUN(equals_form_and_all_options);
 	RUN(bad_memory_is_explained);
 	RUN(missing_and_unknown);
+	RUN(config_file_form);
 	RUN(help_needs_nothing_else);
 	return tap_done();
 }
