@@ -74,8 +74,9 @@ static int parse_line(struct kvcfg *cfg, const char *s, size_t n, int lineno,
 	while (s < end && (*s == ' ' || *s == '\t'))
 		s++;
 	if (s == end || *s != '=')
-		return err_set(e, -EINVAL, "%s:%d: %.*s: expected '=' after "
-					   "the key",
+		return err_set(e, -EINVAL,
+			       "%s:%d: %.*s: expected '=' after "
+			       "the key",
 			       cfg->kc_name, lineno, (int)(k1 - k0), k0);
 	s++;
 	while (s < end && (*s == ' ' || *s == '\t'))
@@ -141,7 +142,8 @@ static int parse_line(struct kvcfg *cfg, const char *s, size_t n, int lineno,
 	}
 	if (kvcfg_find(cfg, key) != NULL) {
 		int first = kvcfg_find(cfg, key)->ke_line;
-		err_set(e, -EINVAL, "%s:%d: %s: duplicate key (first on line %d)",
+		err_set(e, -EINVAL,
+			"%s:%d: %s: duplicate key (first on line %d)",
 			cfg->kc_name, lineno, key, first);
 		free(key);
 		free(value);
@@ -170,8 +172,9 @@ int kvcfg_parse(struct kvcfg *cfg, const char *name, const char *text,
 		return err_set(e, -E2BIG, "%s: larger than %u bytes", name,
 			       KVCFG_FILE_MAX_BYTES);
 	if (memchr(text, '\0', len) != NULL)
-		return err_set(e, -EINVAL, "%s: contains a NUL byte (not a "
-					   "text file?)",
+		return err_set(e, -EINVAL,
+			       "%s: contains a NUL byte (not a "
+			       "text file?)",
 			       name);
 	cfg->kc_entries = calloc(KVCFG_ENTRIES_MAX, sizeof(*cfg->kc_entries));
 	if (cfg->kc_entries == NULL)
@@ -181,8 +184,9 @@ int kvcfg_parse(struct kvcfg *cfg, const char *name, const char *text,
 		size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
 		lineno++;
 		if (n > KVCFG_LINE_MAX_BYTES) {
-			rc = err_set(e, -E2BIG, "%s:%d: line longer than %d "
-						"bytes",
+			rc = err_set(e, -E2BIG,
+				     "%s:%d: line longer than %d "
+				     "bytes",
 				     name, lineno, KVCFG_LINE_MAX_BYTES);
 			goto fail;
 		}

@@ -16,6 +16,7 @@
 #include "vmx/control.h"
 #include "vmx/machine.h"
 #include "vmx/options.h"
+#include "vmx/sandbox.h"
 #include "vmx/vmxconf.h"
 
 _Static_assert(VMX_DISKS_MAX <= MACHINE_DISKS_MAX, "every --disk fits");
@@ -121,6 +122,7 @@ static const char *base_name(const char *path)
 int main(int argc, char *argv[])
 {
 	static struct vmxconf vc;
+	struct sandbox_id who = {SANDBOX_DEFAULT_UID, SANDBOX_DEFAULT_GID};
 	struct control *ctl = NULL;
 	int log_fd = -1;
 	pthread_t sig_thread;
@@ -135,6 +137,8 @@ int main(int argc, char *argv[])
 	int console_fd, status;
 
 	log_procinit("vmx");
+	/* Descriptors a parent leaked to us are none of the VM's business. */
+	close_range(3, ~0U, 0);
 	if (vmx_options_parse(argc, (const char *const *)argv, &opts, &e) < 0) {
 		fprintf(stderr, "vmx: %s\nTry 'vmx --help'.\n", err_msg(&e));
 		return VMX_EXIT_USAGE;
@@ -150,6 +154,17 @@ int main(int argc, char *argv[])
 	log_setlevel(opts.vo_verbose >= 2   ? LOG_LEVEL_DEBUG
 		     : opts.vo_verbose == 1 ? LOG_LEVEL_INFO
 					    : LOG_LEVEL_WARN);
+	if (opts.vo_user != NULL) {
+		if (sandbox_parse_user(opts.vo_user, &who, &e) < 0) {
+			fprintf(stderr, "vmx: %s\n", err_msg(&e));
+			return VMX_EXIT_USAGE;
+		}
+	}
+	/* Before any thread exists, so that all inherit it. */
+	if (!opts.vo_check && sandbox_no_new_privs(&e) < 0) {
+		fprintf(stderr, "vmx: %s\n", err_msg(&e));
+		return VMX_EXIT_ERROR;
+	}
 	if (opts.vo_config != NULL) {
 		if (vmxconf_load(&vc, opts.vo_config, &opts, &e) < 0) {
 			fprintf(stderr, "vmx: %s\n", err_msg(&e));
@@ -223,6 +238,15 @@ int main(int argc, char *argv[])
 			  &e) < 0)
 		goto fail;
 	sig_live = pthread_create(&sig_thread, NULL, vmx_signal_thread, m) == 0;
+	/*
+	 * Everything is open: from here vmx is who it will stay. The socket
+	 * is handed to the new owner so that vmx can remove it at exit.
+	 */
+	if (opts.vo_control != NULL && geteuid() == 0 &&
+	    chown(opts.vo_control, who.sb_uid, who.sb_gid) < 0)
+		log_warn("chown %s", opts.vo_control);
+	if (sandbox_drop_identity(&who, &e) < 0 || sandbox_seccomp(&e) < 0)
+		goto fail_running;
 	log_info("running %s with %llu MiB and %d vCPUs", opts.vo_kernel,
 		 (unsigned long long)opts.vo_memory_mib, opts.vo_cpus);
 
@@ -248,6 +272,13 @@ int main(int argc, char *argv[])
 		close(log_fd);
 	}
 	return status;
+fail_running:
+	control_stop(ctl, VM_STOP_ERROR, VMX_EXIT_ERROR);
+	ctl = NULL;
+	if (sig_live) {
+		pthread_kill(sig_thread, VMX_SIGNAL_THREAD_EXIT);
+		pthread_join(sig_thread, NULL);
+	}
 fail:
 	fprintf(stderr, "vmx: %s\n", err_msg(&e));
 	log_info("failed to start: %s", err_msg(&e));

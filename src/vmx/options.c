@@ -45,6 +45,11 @@ const char vmx_usage[] =
 	"                    (status, pause, resume, power-off, ACPI shutdown,\n"
 	"                    reset, console; see vmxctl)\n"
 	"  --name NAME       the VM's name in status and logs\n"
+	"  --user USER       when started as root, run as USER (a name or\n"
+	"                    UID[:GID]; default 65534, nobody) once the VM's\n"
+	"                    files and devices are open; 0 stays root without\n"
+	"                    capabilities. vmx always sandboxes itself\n"
+	"                    (no_new_privs and a seccomp allow-list)\n"
 	"  -v, --verbose     more log lines on stderr (repeat for debug)\n"
 	"  --help            this text\n"
 	"  --version         print the version\n"
@@ -265,6 +270,11 @@ int vmx_options_parse(int argc, const char *const argv[],
 			if (missing)
 				goto missing;
 			o.vo_control = val;
+		} else if (take_value(argc, argv, &i, "--user", &val,
+				      &missing)) {
+			if (missing)
+				goto missing;
+			o.vo_user = val;
 		} else if (take_value(argc, argv, &i, "--name", &val,
 				      &missing)) {
 			if (missing)

@@ -54,6 +54,7 @@ struct vmx_options {
 	const char *vo_console; /* --console stdio|FILE; NULL = stdio */
 	const char *vo_control; /* --control SOCKET; NULL = none */
 	const char *vo_name;	/* --name NAME; NULL = the kernel's name */
+	const char *vo_user;	/* --user USER|UID[:GID]; NULL = nobody */
 	int vo_verbose;		/* -v, repeatable */
 	int vo_help;		/* --help */
 	int vo_version;		/* --version */

@@ -67,8 +67,14 @@ static int kvm_ioctl_retry(int fd, unsigned long req, unsigned long arg)
 	return rc;
 }
 
+static void vm_kick_handler(int sig)
+{
+	(void)sig; /* interrupting KVM_RUN is all it is for */
+}
+
 int vm_create(struct vm **vmp, uint64_t mem_bytes, struct err *e)
 {
+	struct sigaction sa;
 	struct kvm_userspace_memory_region region;
 	struct kvm_pit_config pit = {.flags = 0};
 	struct vm *vm;
@@ -82,6 +88,12 @@ int vm_create(struct vm **vmp, uint64_t mem_bytes, struct err *e)
 	pthread_mutex_init(&vm->vm_stop_lock, NULL);
 	pthread_mutex_init(&vm->vm_dev_lock, NULL);
 	pthread_cond_init(&vm->vm_pause_cond, NULL);
+	/* No SA_RESTART: the kick must make KVM_RUN return EINTR. Installed
+	 * here, before vmx sandboxes itself. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = vm_kick_handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(VM_KICK_SIGNAL, &sa, NULL);
 	iobus_init(&vm->vm_pio, "pio");
 	iobus_init(&vm->vm_mmio, "mmio");
 
@@ -283,18 +295,20 @@ out:
  */
 static int vcpu_set_firmware_state(struct vcpu *vcpu, struct err *e)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry ent[2];
-	} msrs = {.hdr.nmsrs = 2};
+	/* struct kvm_msrs ends in a flexible array: room for two after it. */
+	uint64_t buf[(sizeof(struct kvm_msrs) +
+		      2 * sizeof(struct kvm_msr_entry)) /
+		     sizeof(uint64_t)] = {0};
+	struct kvm_msrs *msrs = (struct kvm_msrs *)buf;
 	struct kvm_lapic_state lapic;
 	uint32_t lvt;
 
-	msrs.ent[0].index = MSR_IA32_MISC_ENABLE;
-	msrs.ent[0].data = MISC_ENABLE_FAST_STRING;
-	msrs.ent[1].index = MSR_MTRR_DEF_TYPE;
-	msrs.ent[1].data = MTRR_DEF_TYPE_E_WB;
-	if (ioctl(vcpu->vc_fd, KVM_SET_MSRS, &msrs) != 2)
+	msrs->nmsrs = 2;
+	msrs->entries[0].index = MSR_IA32_MISC_ENABLE;
+	msrs->entries[0].data = MISC_ENABLE_FAST_STRING;
+	msrs->entries[1].index = MSR_MTRR_DEF_TYPE;
+	msrs->entries[1].data = MTRR_DEF_TYPE_E_WB;
+	if (ioctl(vcpu->vc_fd, KVM_SET_MSRS, msrs) != 2)
 		return err_set(e, -EIO, "KVM_SET_MSRS on vCPU %d failed",
 			       vcpu->vc_id);
 	if (ioctl(vcpu->vc_fd, KVM_GET_LAPIC, &lapic) < 0)
@@ -596,14 +610,15 @@ enum vm_stop_reason vcpu_run_loop(struct vcpu *vcpu)
 	return vm->vm_stop;
 }
 
-static void vm_kick_handler(int sig)
-{
-	(void)sig; /* interrupting KVM_RUN is all it is for */
-}
-
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
+	char name[16];
+
+	/* From inside: naming another thread would open /proc, which the
+	 * sandbox forbids. */
+	snprintf(name, sizeof(name), "vcpu%d", vcpu->vc_id);
+	pthread_setname_np(pthread_self(), name);
 
 	vcpu_run_loop(vcpu);
 	return NULL;
@@ -611,20 +626,13 @@ static void *vcpu_thread(void *arg)
 
 enum vm_stop_reason vm_run(struct vm *vm)
 {
-	struct sigaction sa;
 	struct vcpu *boot = vm->vm_vcpus[0];
 	sigset_t kick;
-	char name[16];
 
 	if (boot == NULL) {
 		vm_request_stop(vm, VM_STOP_ERROR, "no boot vCPU");
 		return vm->vm_stop;
 	}
-	/* No SA_RESTART: the kick must make KVM_RUN return EINTR. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = vm_kick_handler;
-	sigemptyset(&sa.sa_mask);
-	sigaction(VM_KICK_SIGNAL, &sa, NULL);
 	sigemptyset(&kick);
 	sigaddset(&kick, VM_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
@@ -643,8 +651,6 @@ enum vm_stop_reason vm_run(struct vm *vm)
 			pthread_mutex_lock(&vm->vm_stop_lock);
 			break;
 		}
-		snprintf(name, sizeof(name), "vcpu%d", i);
-		pthread_setname_np(v->vc_thread, name);
 		v->vc_thread_live = 1;
 	}
 	pthread_mutex_unlock(&vm->vm_stop_lock);

@@ -20,15 +20,42 @@
 
 /* Keys VMware writes that mean nothing to vmx: accepted, ignored. */
 static const char *const ignored_prefixes[] = {
-	".encoding",	   "config.version", "virtualHW.",	"guestOS",
-	"uuid.",	   "vc.uuid",	     "nvram",		"pciBridge",
-	"tools.",	   "toolScripts.",   "extendedConfigFile", "sched.",
-	"migrate.",	   "vmci0.",	     "hpet0.",		"floppy0.",
-	"usb.",		   "ehci.",	     "sound.",		"svga.",
-	"cleanShutdown",   "softPowerOff",   "annotation",	"checkpoint.",
-	"numa.",	   "monitor.",	     "powerType.",	"vmotion.",
-	"cpuid.coresPerSocket", "mks.",	     "RemoteDisplay.",	"bios.",
-	"isolation.",	   "log.",	     "snapshot.",	"messageBus.",
+	".encoding",
+	"config.version",
+	"virtualHW.",
+	"guestOS",
+	"uuid.",
+	"vc.uuid",
+	"nvram",
+	"pciBridge",
+	"tools.",
+	"toolScripts.",
+	"extendedConfigFile",
+	"sched.",
+	"migrate.",
+	"vmci0.",
+	"hpet0.",
+	"floppy0.",
+	"usb.",
+	"ehci.",
+	"sound.",
+	"svga.",
+	"cleanShutdown",
+	"softPowerOff",
+	"annotation",
+	"checkpoint.",
+	"numa.",
+	"monitor.",
+	"powerType.",
+	"vmotion.",
+	"cpuid.coresPerSocket",
+	"mks.",
+	"RemoteDisplay.",
+	"bios.",
+	"isolation.",
+	"log.",
+	"snapshot.",
+	"messageBus.",
 };
 
 #define BUS_COUNT 4
@@ -101,10 +128,9 @@ static int resolve(struct ctx *c, const struct kvcfg_entry *en, char *out)
 
 	if (en->ke_value[0] == '\0')
 		return bad(c, en, "expected a file name");
-	n = en->ke_value[0] == '/'
-		    ? snprintf(out, PATH_MAX, "%s", en->ke_value)
-		    : snprintf(out, PATH_MAX, "%s/%s", c->vc->vc_dir,
-			       en->ke_value);
+	n = en->ke_value[0] == '/' ? snprintf(out, PATH_MAX, "%s", en->ke_value)
+				   : snprintf(out, PATH_MAX, "%s/%s",
+					      c->vc->vc_dir, en->ke_value);
 	if (n < 0 || n >= PATH_MAX)
 		return bad(c, en, "path too long");
 	return 0;
@@ -187,14 +213,15 @@ static int disk_key(struct ctx *c, struct kvcfg_entry *en, int *rc)
 			    c->disks[i].ds_unit == (int)unit)
 				d = &c->disks[i];
 		if (d == NULL) {
-			if (c->ndisks == (int)(sizeof(c->disks) /
-					       sizeof(c->disks[0]))) {
+			if (c->ndisks ==
+			    (int)(sizeof(c->disks) / sizeof(c->disks[0]))) {
 				*rc = bad(c, en, "too many disks");
 				return 1;
 			}
 			d = &c->disks[c->ndisks++];
-			*d = (struct disk_slot){bus, (int)ctrl, (int)unit, -1,
-						NULL, 0, NULL, en->ke_line};
+			*d = (struct disk_slot){bus,  (int)ctrl,  (int)unit,
+						-1,   NULL,	  0,
+						NULL, en->ke_line};
 		}
 		if (strcasecmp(field, "present") == 0) {
 			*rc = parse_bool(c, en, &d->ds_present);
@@ -211,16 +238,18 @@ static int disk_key(struct ctx *c, struct kvcfg_entry *en, int *rc)
 			if (strcasecmp(en->ke_value, "scsi-hardDisk") != 0 &&
 			    strcasecmp(en->ke_value, "disk") != 0 &&
 			    strcasecmp(en->ke_value, "ata-hardDisk") != 0)
-				*rc = bad(c, en, "only hard disks are supported "
-						 "(scsi-hardDisk, ata-hardDisk, "
-						 "disk)");
+				*rc = bad(c, en,
+					  "only hard disks are supported "
+					  "(scsi-hardDisk, ata-hardDisk, "
+					  "disk)");
 		} else if (strcasecmp(field, "mode") == 0) {
 			if (strcasecmp(en->ke_value, "persistent") != 0 &&
 			    strcasecmp(en->ke_value,
 				       "independent-persistent") != 0)
-				*rc = bad(c, en, "persistent or "
-						 "independent-persistent "
-						 "expected (no snapshots yet)");
+				*rc = bad(c, en,
+					  "persistent or "
+					  "independent-persistent "
+					  "expected (no snapshots yet)");
 		} else if (strcasecmp(field, "redo") == 0) {
 			/* VMware writes it empty; nothing to do */
 		} else {
@@ -257,8 +286,8 @@ static int nic_key(struct ctx *c, struct kvcfg_entry *en, int *rc)
 			nic = &c->nics[i];
 	if (nic == NULL) {
 		nic = &c->nics[c->nnics++];
-		*nic = (struct nic_slot){(int)idx, -1, NULL, NULL, NULL,
-					 en->ke_line};
+		*nic = (struct nic_slot){(int)idx, -1,	 NULL,
+					 NULL,	   NULL, en->ke_line};
 	}
 	*rc = 0;
 	if (strcasecmp(field, "present") == 0) {
@@ -266,26 +295,30 @@ static int nic_key(struct ctx *c, struct kvcfg_entry *en, int *rc)
 	} else if (strcasecmp(field, "networkName") == 0) {
 		nic->ns_network = en->ke_value;
 		if (strlen(en->ke_value) == 0 || strlen(en->ke_value) > 15)
-			*rc = bad(c, en, "a host bridge name of 1 to 15 "
-					 "characters expected");
+			*rc = bad(c, en,
+				  "a host bridge name of 1 to 15 "
+				  "characters expected");
 	} else if (strcasecmp(field, "tapName") == 0) {
 		nic->ns_tap = en->ke_value;
 		if (strlen(en->ke_value) == 0 || strlen(en->ke_value) > 15)
-			*rc = bad(c, en, "an interface name of 1 to 15 "
-					 "characters expected");
+			*rc = bad(c, en,
+				  "an interface name of 1 to 15 "
+				  "characters expected");
 	} else if (strcasecmp(field, "address") == 0 ||
 		   strcasecmp(field, "generatedAddress") == 0) {
 		if (strlen(en->ke_value) != 17)
-			*rc = bad(c, en, "a MAC address aa:bb:cc:dd:ee:ff "
-					 "expected");
+			*rc = bad(c, en,
+				  "a MAC address aa:bb:cc:dd:ee:ff "
+				  "expected");
 		/* a static address wins over a generated one */
 		if (nic->ns_mac == NULL || strcasecmp(field, "address") == 0)
 			nic->ns_mac = en->ke_value;
 	} else if (strcasecmp(field, "connectionType") == 0) {
 		if (strcasecmp(en->ke_value, "bridged") != 0 &&
 		    strcasecmp(en->ke_value, "custom") != 0)
-			*rc = bad(c, en, "bridged expected (NAT and host-only "
-					 "are not offered)");
+			*rc = bad(c, en,
+				  "bridged expected (NAT and host-only "
+				  "are not offered)");
 	} else if (strcasecmp(field, "virtualDev") == 0 ||
 		   strcasecmp(field, "addressType") == 0 ||
 		   strcasecmp(field, "generatedAddressOffset") == 0 ||
@@ -329,14 +362,16 @@ static int plain_key(struct ctx *c, struct kvcfg_entry *en)
 		o->vo_name = en->ke_value;
 	} else if (strcasecmp(en->ke_key, "numvcpus") == 0) {
 		if (parse_uint(en->ke_value, VMX_CPUS_MAX, &v) < 0 || v < 1)
-			return bad(c, en, "expected a number of vCPUs from 1 "
-					  "to 64");
+			return bad(c, en,
+				   "expected a number of vCPUs from 1 "
+				   "to 64");
 		o->vo_cpus = (int)v;
 	} else if (strcasecmp(en->ke_key, "memsize") == 0) {
 		if (parse_uint(en->ke_value, MEM_LOW_MAX_BYTES >> 20, &v) < 0 ||
 		    v < (MEM_MIN_BYTES >> 20) || v % 2 != 0)
-			return bad(c, en, "expected an even number of MiB from "
-					  "2 to 3072");
+			return bad(c, en,
+				   "expected an even number of MiB from "
+				   "2 to 3072");
 		o->vo_memory_mib = v;
 	} else if (strcasecmp(en->ke_key, "basalt.kernel") == 0) {
 		if (resolve(c, en, vc->vc_kernel) < 0)
@@ -350,16 +385,18 @@ static int plain_key(struct ctx *c, struct kvcfg_entry *en)
 		o->vo_cmdline = en->ke_value;
 	} else if (strcasecmp(en->ke_key, "firmware") == 0) {
 		if (strcasecmp(en->ke_value, "bios") != 0)
-			return bad(c, en, "only bios (direct kernel boot) is "
-					  "supported");
+			return bad(c, en,
+				   "only bios (direct kernel boot) is "
+				   "supported");
 	} else if (strcasecmp(en->ke_key, "serial0.present") == 0) {
 		if (parse_bool(c, en, &flag) < 0)
 			return -EINVAL;
 	} else if (strcasecmp(en->ke_key, "serial0.fileType") == 0) {
 		if (strcasecmp(en->ke_value, "file") != 0)
-			return bad(c, en, "file expected (the console can also "
-					  "be attached through the control "
-					  "socket)");
+			return bad(c, en,
+				   "file expected (the console can also "
+				   "be attached through the control "
+				   "socket)");
 	} else if (strcasecmp(en->ke_key, "serial0.fileName") == 0) {
 		if (resolve(c, en, vc->vc_console) < 0)
 			return -EINVAL;
@@ -606,8 +643,9 @@ void vmxconf_print(const struct vmxconf *vc, const struct vmx_options *o,
 		if (n->vn_tap[0] != '\0')
 			print_kv(out, key, n->vn_tap, "virtio-net");
 		else
-			fprintf(out, "# %s: virtio-net on a tap vmx names at "
-				     "start\n",
+			fprintf(out,
+				"# %s: virtio-net on a tap vmx names at "
+				"start\n",
 				vc->vc_nic_keys[i]);
 		if (n->vn_bridge[0] != '\0') {
 			snprintf(key, sizeof(key), "%s.networkName",

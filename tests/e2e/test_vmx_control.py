@@ -11,9 +11,12 @@ import pytest
 import l2guest
 
 
-def start_vmx(vmx_bin, guest, sock):
+def start_vmx(vmx_bin, guest, sock, user="0"):
+    # As root, vmx would become nobody and could not remove its socket
+    # from a test directory only root may write: stay uid 0 (still
+    # without capabilities) unless a test asks otherwise.
     p = subprocess.Popen([vmx_bin, "--kernel", guest, "--control", sock,
-                          "--name", "ctl-test", "-v"],
+                          "--name", "ctl-test", "-v", "--user", user],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
     for _ in range(200):
@@ -55,6 +58,51 @@ def test_status_pause_resume_poweroff(need_kvm, vmx_bin, vmxctl_bin,
         assert not os.path.exists(sock)
     finally:
         p.kill()
+
+
+def proc_status(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return dict(line.split(":\t", 1) for line in f.read().splitlines()
+                    if ":\t" in line)
+
+
+def test_running_vmx_is_unprivileged_and_filtered(need_kvm, vmx_bin,
+                                                  control_guest, tmp_path):
+    os.chmod(tmp_path, 0o777)  # let nobody remove its socket
+    sock = str(tmp_path / "vm.sock")
+    leak = os.open("/dev/null", os.O_RDONLY)  # inheritable
+    os.set_inheritable(leak, True)
+    try:
+        p = subprocess.Popen([vmx_bin, "--kernel", control_guest,
+                              "--control", sock, "--user", "65534:65534"],
+                             pass_fds=(leak,), stderr=subprocess.PIPE,
+                             text=True)
+    finally:
+        os.close(leak)
+    for _ in range(300):
+        if os.path.exists(sock):
+            break
+        time.sleep(0.01)
+    try:
+        time.sleep(0.3)
+        st = proc_status(p.pid)
+        assert st["NoNewPrivs"].strip() == "1"
+        assert st["Seccomp"].strip() == "2"  # filter mode
+        assert st["CapEff"].strip() == "0000000000000000"
+        assert st["CapPrm"].strip() == "0000000000000000"
+        if os.geteuid() == 0:
+            assert st["Uid"].split() == ["65534"] * 4
+            assert st["Gid"].split() == ["65534"] * 4
+            assert st["Groups"].strip() == ""
+        # Only the descriptors it needs: no inherited strays.
+        targets = [os.readlink(f"/proc/{p.pid}/fd/{fd}")
+                   for fd in os.listdir(f"/proc/{p.pid}/fd") if int(fd) > 2]
+        assert "/dev/null" not in targets, targets
+        assert "/dev/kvm" in targets
+    finally:
+        p.terminate()
+        p.communicate(timeout=30)
+    assert p.returncode == 0
 
 
 def test_reset_ends_vmx_with_status_3(need_kvm, vmx_bin, vmxctl_bin,
