@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -160,6 +161,9 @@ int main(int argc, char *argv[])
 			return VMX_EXIT_USAGE;
 		}
 	}
+	/* glibc reads the time zone on the first gmtime_r (the RTC): do it
+	 * now, while files may still be opened. */
+	tzset();
 	/* Before any thread exists, so that all inherit it. */
 	if (!opts.vo_check && sandbox_no_new_privs(&e) < 0) {
 		fprintf(stderr, "vmx: %s\n", err_msg(&e));

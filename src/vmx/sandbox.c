@@ -67,8 +67,8 @@ static int drop_capabilities(struct err *e)
 	 * as root); without it, later execs could regain nothing anyway
 	 * thanks to no_new_privs. */
 	for (int cap = 0; cap <= 63; cap++)
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL &&
-		    errno != EPERM)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
+		    errno != EINVAL && errno != EPERM)
 			return err_set(e, -errno, "PR_CAPBSET_DROP: %s",
 				       strerror(errno));
 	memset(data, 0, sizeof(data));
@@ -96,50 +96,50 @@ int sandbox_drop_identity(const struct sandbox_id *id, struct err *e)
 
 /* Syscalls allowed with any arguments. */
 static const int allowed[] = {
-	SCMP_SYS(read),		  /* control clients, tap, eventfds */
-	SCMP_SYS(write),	  /* console, log, tap, eventfds */
-	SCMP_SYS(readv),	  /* tap */
-	SCMP_SYS(writev),	  /* tap transmit */
-	SCMP_SYS(pread64),	  /* disks */
-	SCMP_SYS(pwrite64),	  /* disks */
-	SCMP_SYS(preadv),	  /* disks */
-	SCMP_SYS(pwritev),	  /* disks */
-	SCMP_SYS(fdatasync),	  /* virtio-blk flush */
-	SCMP_SYS(fsync),	  /* virtio-blk flush */
-	SCMP_SYS(fallocate),	  /* virtio-blk discard, write zeroes */
-	SCMP_SYS(lseek),	  /* stdio */
-	SCMP_SYS(fstat),	  /* stdio */
-	SCMP_SYS(newfstatat),	  /* stdio */
-	SCMP_SYS(close),	  /* clients, shutdown */
-	SCMP_SYS(poll),		  /* control and net threads */
-	SCMP_SYS(ppoll),	  /* same, newer glibc */
-	SCMP_SYS(accept4),	  /* control clients */
-	SCMP_SYS(setsockopt),	  /* their send timeout */
-	SCMP_SYS(sendto),	  /* control replies (send) */
-	SCMP_SYS(recvfrom),	  /* control requests (recv) */
-	SCMP_SYS(getrandom),	  /* virtio-rng, MAC addresses */
-	SCMP_SYS(futex),	  /* locks, condition variables */
-	SCMP_SYS(munmap),	  /* free, teardown */
-	SCMP_SYS(brk),		  /* malloc */
-	SCMP_SYS(madvise),	  /* malloc, thread stacks */
-	SCMP_SYS(mremap),	  /* realloc */
-	SCMP_SYS(rt_sigprocmask), /* thread start, sigwait */
-	SCMP_SYS(rt_sigreturn),	  /* the vCPU kick signal handler */
+	SCMP_SYS(read),		   /* control clients, tap, eventfds */
+	SCMP_SYS(write),	   /* console, log, tap, eventfds */
+	SCMP_SYS(readv),	   /* tap */
+	SCMP_SYS(writev),	   /* tap transmit */
+	SCMP_SYS(pread64),	   /* disks */
+	SCMP_SYS(pwrite64),	   /* disks */
+	SCMP_SYS(preadv),	   /* disks */
+	SCMP_SYS(pwritev),	   /* disks */
+	SCMP_SYS(fdatasync),	   /* virtio-blk flush */
+	SCMP_SYS(fsync),	   /* virtio-blk flush */
+	SCMP_SYS(fallocate),	   /* virtio-blk discard, write zeroes */
+	SCMP_SYS(lseek),	   /* stdio */
+	SCMP_SYS(fstat),	   /* stdio */
+	SCMP_SYS(newfstatat),	   /* stdio */
+	SCMP_SYS(close),	   /* clients, shutdown */
+	SCMP_SYS(poll),		   /* control and net threads */
+	SCMP_SYS(ppoll),	   /* same, newer glibc */
+	SCMP_SYS(accept4),	   /* control clients */
+	SCMP_SYS(setsockopt),	   /* their send timeout */
+	SCMP_SYS(sendto),	   /* control replies (send) */
+	SCMP_SYS(recvfrom),	   /* control requests (recv) */
+	SCMP_SYS(getrandom),	   /* virtio-rng, MAC addresses */
+	SCMP_SYS(futex),	   /* locks, condition variables */
+	SCMP_SYS(munmap),	   /* free, teardown */
+	SCMP_SYS(brk),		   /* malloc */
+	SCMP_SYS(madvise),	   /* malloc, thread stacks */
+	SCMP_SYS(mremap),	   /* realloc */
+	SCMP_SYS(rt_sigprocmask),  /* thread start, sigwait */
+	SCMP_SYS(rt_sigreturn),	   /* the vCPU kick signal handler */
 	SCMP_SYS(rt_sigtimedwait), /* sigwait in the signal thread */
-	SCMP_SYS(tgkill),	  /* pthread_kill: vCPU kicks */
-	SCMP_SYS(getpid),	  /* pthread_kill, logs */
-	SCMP_SYS(gettid),	  /* pthread_kill */
+	SCMP_SYS(tgkill),	   /* pthread_kill: vCPU kicks */
+	SCMP_SYS(getpid),	   /* pthread_kill, logs */
+	SCMP_SYS(gettid),	   /* pthread_kill */
 	SCMP_SYS(set_robust_list), /* new vCPU threads */
-	SCMP_SYS(rseq),		  /* new vCPU threads */
-	SCMP_SYS(sched_yield),	  /* locks */
-	SCMP_SYS(nanosleep),	  /* short waits */
+	SCMP_SYS(rseq),		   /* new vCPU threads */
+	SCMP_SYS(sched_yield),	   /* locks */
+	SCMP_SYS(nanosleep),	   /* short waits */
 	SCMP_SYS(clock_nanosleep), /* short waits */
-	SCMP_SYS(clock_gettime),  /* uptime, timestamps (vDSO fallback) */
-	SCMP_SYS(gettimeofday),	  /* log timestamps (vDSO fallback) */
+	SCMP_SYS(clock_gettime),   /* uptime, timestamps (vDSO fallback) */
+	SCMP_SYS(gettimeofday),	   /* log timestamps (vDSO fallback) */
 	SCMP_SYS(restart_syscall), /* interrupted sleeps */
-	SCMP_SYS(unlink),	  /* remove the control socket at exit */
-	SCMP_SYS(exit),		  /* vCPU threads end */
-	SCMP_SYS(exit_group),	  /* vmx ends */
+	SCMP_SYS(unlink),	   /* remove the control socket at exit */
+	SCMP_SYS(exit),		   /* vCPU threads end */
+	SCMP_SYS(exit_group),	   /* vmx ends */
 };
 
 /* ioctl requests allowed (on any descriptor). */
@@ -167,14 +167,13 @@ int sandbox_seccomp(struct err *e)
 				      SCMP_A1(SCMP_CMP_EQ, ioctls[i]));
 	/* Memory, but never executable: no new code after start. */
 	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-				      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC,
-					      0));
+		rc = seccomp_rule_add(
+			ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+			SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect),
-				      1,
-				      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC,
-					      0));
+		rc = seccomp_rule_add(
+			ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+			SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	/* Threads only, never processes: clone must carry CLONE_THREAD;
 	 * clone3 (whose flags seccomp cannot see) says ENOSYS, and glibc
 	 * falls back to clone. */

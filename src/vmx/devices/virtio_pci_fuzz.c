@@ -4,8 +4,9 @@
  * virtio-pci common config and status machine, and queue processing in
  * virtio-blk (on a memfd disk) and virtio-rng. The input is a program of
  * 8-byte operations {kind and size, address (3 bytes), value (4 bytes)}:
- * port write/read, MMIO write/read in the BAR window, guest RAM write, so the fuzzer can set up rings and drive the devices
- * the way a hostile driver would. Any crash or sanitizer report is a bug.
+ * port write/read, MMIO write/read in the BAR window, guest RAM write, so the
+ * fuzzer can set up rings and drive the devices the way a hostile driver would.
+ * Any crash or sanitizer report is a bug.
  */
 #include <stdint.h>
 #include <stdio.h>

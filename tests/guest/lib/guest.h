@@ -62,6 +62,14 @@ static inline uint8_t mmio_read8(uint64_t addr)
 {
 	return *(volatile uint8_t *)(uintptr_t)addr;
 }
+static inline void mmio_write16(uint64_t addr, uint16_t v)
+{
+	*(volatile uint16_t *)(uintptr_t)addr = v;
+}
+static inline uint16_t mmio_read16(uint64_t addr)
+{
+	return *(volatile uint16_t *)(uintptr_t)addr;
+}
 static inline void mmio_write64(uint64_t addr, uint64_t v)
 {
 	*(volatile uint64_t *)(uintptr_t)addr = v;

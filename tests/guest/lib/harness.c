@@ -93,6 +93,15 @@ static void harness_timeout(int sig)
 int harness_init(struct harness *h, const char *elf_path, uint64_t mem_mb)
 {
 	struct machine_config cfg = {0};
+
+	cfg.mc_mem_bytes = (mem_mb ? mem_mb : HARNESS_DEFAULT_MEM_MB) << 20;
+	return harness_init_cfg(h, elf_path, &cfg);
+}
+
+int harness_init_cfg(struct harness *h, const char *elf_path,
+		     struct machine_config *cfg_in)
+{
+	struct machine_config cfg = *cfg_in;
 	struct machine_boot boot = {.mb_kernel = elf_path};
 	struct err e = {0};
 
@@ -103,7 +112,8 @@ int harness_init(struct harness *h, const char *elf_path, uint64_t mem_mb)
 			 strerror(errno));
 		return -1;
 	}
-	cfg.mc_mem_bytes = (mem_mb ? mem_mb : HARNESS_DEFAULT_MEM_MB) << 20;
+	if (cfg.mc_mem_bytes == 0)
+		cfg.mc_mem_bytes = (uint64_t)HARNESS_DEFAULT_MEM_MB << 20;
 	cfg.mc_console_fd = h->h_console_fd;
 	if (machine_create(&h->h_m, &cfg, &e) < 0 ||
 	    iobus_register(&h->h_m->m_vm->vm_pio, UCALL_PORT, 4,

@@ -41,6 +41,11 @@ const char *harness_require_kvm(void);
 /* Build the machine and load elf_path. Fails the current test on error. */
 int harness_init(struct harness *h, const char *elf_path, uint64_t mem_mb);
 
+/* Same, with a machine description (disks, vCPUs; its console fd and,
+ * if 0, its memory size are filled in). */
+int harness_init_cfg(struct harness *h, const char *elf_path,
+		     struct machine_config *cfg);
+
 /*
  * Claim a one-byte read-only port that reads *mode at each access: how a
  * host test tells its guest which scenario to play. Fails the current test
