@@ -148,6 +148,8 @@ static const unsigned long ioctls[] = {
 	KVM_IRQ_LINE,	/* UART, SCI */
 	KVM_SIGNAL_MSI, /* MSI-X */
 	TUNSETOFFLOAD,	/* virtio-net features, when the guest acks */
+	KVM_GET_REGS,	/* crash reports: where the vCPU was */
+	KVM_GET_SREGS,	/* crash reports */
 };
 
 int sandbox_seccomp(struct err *e)

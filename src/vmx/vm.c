@@ -534,6 +534,27 @@ static void vcpu_handle_mmio(struct vcpu *vcpu)
 			   run->mmio.data, len);
 }
 
+/* Log where a vCPU stands: for crash and triple-fault reports. */
+static void vcpu_log_state(struct vcpu *vcpu, const char *why)
+{
+	struct kvm_regs r;
+	struct kvm_sregs sr;
+
+	if (ioctl(vcpu->vc_fd, KVM_GET_REGS, &r) < 0 ||
+	    ioctl(vcpu->vc_fd, KVM_GET_SREGS, &sr) < 0) {
+		log_warnx("vCPU %d: %s (registers unavailable)", vcpu->vc_id,
+			  why);
+		return;
+	}
+	log_warnx("vCPU %d: %s: rip 0x%llx rsp 0x%llx rflags 0x%llx cs 0x%x "
+		  "cr0 0x%llx cr2 0x%llx cr3 0x%llx cr4 0x%llx efer 0x%llx",
+		  vcpu->vc_id, why, (unsigned long long)r.rip,
+		  (unsigned long long)r.rsp, (unsigned long long)r.rflags,
+		  sr.cs.selector, (unsigned long long)sr.cr0,
+		  (unsigned long long)sr.cr2, (unsigned long long)sr.cr3,
+		  (unsigned long long)sr.cr4, (unsigned long long)sr.efer);
+}
+
 enum vm_stop_reason vcpu_run_loop(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vc_vm;
@@ -577,6 +598,7 @@ enum vm_stop_reason vcpu_run_loop(struct vcpu *vcpu)
 			break;
 		case KVM_EXIT_SHUTDOWN:
 			/* Triple fault: a PC resets; the caller decides. */
+			vcpu_log_state(vcpu, "triple fault");
 			vm_request_stop(vm, VM_STOP_RESET, "triple fault");
 			break;
 		case KVM_EXIT_SYSTEM_EVENT:
@@ -591,6 +613,7 @@ enum vm_stop_reason vcpu_run_loop(struct vcpu *vcpu)
 			snprintf(detail, sizeof(detail),
 				 "KVM internal error, suberror %u at vCPU %d",
 				 run->internal.suberror, vcpu->vc_id);
+			vcpu_log_state(vcpu, detail);
 			vm_request_stop(vm, VM_STOP_CRASH, detail);
 			break;
 		case KVM_EXIT_FAIL_ENTRY:

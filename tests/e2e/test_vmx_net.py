@@ -21,8 +21,7 @@ def values(output, key):
             if ln.startswith(key + "=")]
 
 
-@pytest.fixture(scope="module")
-def l1(tmp_path_factory, vmx_bin, tcpblast_bin):
+def boot_l1(tmp_path_factory, vmx_bin, tcpblast_bin):
     from testbed.testbed import Testbed
     tb = Testbed(tmp_path_factory.mktemp("l1-net"))
     tb.add_program(vmx_bin, "/bin/vmx")
@@ -34,16 +33,45 @@ def l1(tmp_path_factory, vmx_bin, tcpblast_bin):
     tb.boot()
     tb.run("brctl addbr br0 && ip addr add 10.0.3.1/24 dev br0 && "
            "ip link set br0 up", check=True)
+    return tb
+
+
+@pytest.fixture(scope="module")
+def l1(tmp_path_factory, vmx_bin, tcpblast_bin):
+    tb = boot_l1(tmp_path_factory, vmx_bin, tcpblast_bin)
     yield tb
     tb.close()
 
 
-def test_guest_pings_host_and_sends_100_mib_over_tcp(l1):
+def blast(l1):
     l1.run("(tcpblast recv 5001 > /tmp/blast.log 2>&1) &", check=True)
-    r = l1.run("vmx --kernel /l2/vmlinuz --initrd /l2/initrd --memory 256 "
-               "--net tap0,bridge=br0,mac=02:00:00:00:00:42 "
-               "--cmdline 'console=ttyS0 panic=-1 basalt.action=net'",
-               timeout=L2_TIMEOUT_S)
+    return l1.run("vmx --kernel /l2/vmlinuz --initrd /l2/initrd --memory 256 "
+                  "--net tap0,bridge=br0,mac=02:00:00:00:00:42 "
+                  "--cmdline 'console=ttyS0 panic=-1 basalt.action=net'",
+                  timeout=L2_TIMEOUT_S)
+
+
+def test_guest_pings_host_and_sends_100_mib_over_tcp(tmp_path_factory,
+                                                     vmx_bin, tcpblast_bin):
+    from testbed.testbed import TestbedError
+    # The heaviest nested load we run: when the emulated L1 itself dies
+    # (docs/testing.md, known flake), retry once on a fresh L1. A failure
+    # vmx reports is never retried.
+    l1 = boot_l1(tmp_path_factory, vmx_bin, tcpblast_bin)
+    try:
+        r = blast(l1)
+    except TestbedError as e:
+        print(f"L1 died; retrying on a fresh one:\n{e}")
+        l1.close()
+        l1 = boot_l1(tmp_path_factory, vmx_bin, tcpblast_bin)
+        r = blast(l1)
+    try:
+        check_blast(l1, r)
+    finally:
+        l1.close()
+
+
+def check_blast(l1, r):
     assert r.status == 0, r.output[-3000:]
     assert values(r.output, "MAC") == ["02:00:00:00:00:42"]
     assert values(r.output, "PING") == ["0"], r.output[-3000:]

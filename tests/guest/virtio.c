@@ -7,18 +7,18 @@
  */
 #include "guest/lib/guest_test.h"
 
-#define SECTOR	     512
-#define SERIAL	     "TINY-DISK-1"
-#define MSI_VECTOR   0x41
-#define NEEDS_RESET  0x40
+#define SECTOR	    512
+#define SERIAL	    "TINY-DISK-1"
+#define MSI_VECTOR  0x41
+#define NEEDS_RESET 0x40
 
 #ifdef BASALT_GUEST
-#define LAPIC	     0xfee00000ULL
-#define QSIZE	     8
-#define RING	     0x400000ULL /* desc, avail, used: 3 pages */
-#define HDR	     0x404000ULL
-#define DATA	     0x405000ULL
-#define STATUS	     0x406000ULL
+#define LAPIC  0xfee00000ULL
+#define QSIZE  8
+#define RING   0x400000ULL /* desc, avail, used: 3 pages */
+#define HDR    0x404000ULL
+#define DATA   0x405000ULL
+#define STATUS 0x406000ULL
 
 static uint64_t common, notify, isr;
 static uint32_t notify_mult;
@@ -61,8 +61,8 @@ static void probe(uint8_t slot)
 			GUEST_ASSERT_EQ(table & 7, 0);	    /* in BAR 0 */
 			mmio_write32(ent, (uint32_t)LAPIC); /* to APIC 0 */
 			mmio_write32(ent + 4, 0);
-			mmio_write32(ent + 8, MSI_VECTOR); /* fixed, edge */
-			mmio_write32(ent + 12, 0);	   /* unmasked */
+			mmio_write32(ent + 8, MSI_VECTOR);    /* fixed, edge */
+			mmio_write32(ent + 12, 0);	      /* unmasked */
 			cfg_write(slot, p, w0 | 0x80000000u); /* enable */
 		}
 		p = (uint8_t)(w0 >> 8);
@@ -146,8 +146,8 @@ static uint8_t request(uint32_t type, uint64_t sector, uint32_t len, int in)
 
 static int irr_has(uint8_t vec)
 {
-	return (mmio_read32(LAPIC + 0x200 + 0x10 * (vec / 32)) >>
-		(vec % 32)) & 1;
+	return (mmio_read32(LAPIC + 0x200 + 0x10 * (vec / 32)) >> (vec % 32)) &
+	       1;
 }
 
 void guest_code(void)
