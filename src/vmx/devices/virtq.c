@@ -267,13 +267,15 @@ int virtq_need_interrupt(struct virtq *vq)
 	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
 }
 
-uint64_t virtq_chain_read(const struct virtq_chain *ch, uint64_t off, void *dst,
-			  uint64_t len)
+/* Copy between buf and the chain's segments [first, last) from byte off;
+ * to_guest says which way. Returns bytes copied. */
+static uint64_t chain_copy(const struct virtq_chain *ch, unsigned first,
+			   unsigned last, uint64_t off, uint8_t *buf,
+			   uint64_t len, int to_guest)
 {
-	uint8_t *out = dst;
 	uint64_t done = 0;
 
-	for (unsigned i = 0; i < ch->vc_nread && done < len; i++) {
+	for (unsigned i = first; i < last && done < len; i++) {
 		const struct virtq_seg *s = &ch->vc_seg[i];
 		uint64_t n;
 		if (off >= s->vs_len) {
@@ -283,33 +285,26 @@ uint64_t virtq_chain_read(const struct virtq_chain *ch, uint64_t off, void *dst,
 		n = s->vs_len - off;
 		if (n > len - done)
 			n = len - done;
-		memcpy(out + done, s->vs_ptr + off, n);
+		if (to_guest)
+			memcpy(s->vs_ptr + off, buf + done, n);
+		else
+			memcpy(buf + done, s->vs_ptr + off, n);
 		done += n;
 		off = 0;
 	}
 	return done;
 }
 
+uint64_t virtq_chain_read(const struct virtq_chain *ch, uint64_t off,
+			  void *dst, uint64_t len)
+{
+	return chain_copy(ch, 0, ch->vc_nread, off, dst, len, 0);
+}
+
 uint64_t virtq_chain_write(const struct virtq_chain *ch, uint64_t off,
 			   const void *src, uint64_t len)
 {
-	const uint8_t *in = src;
-	uint64_t done = 0;
-
-	for (unsigned i = ch->vc_nread;
-	     i < ch->vc_nread + ch->vc_nwrite && done < len; i++) {
-		const struct virtq_seg *s = &ch->vc_seg[i];
-		uint64_t n;
-		if (off >= s->vs_len) {
-			off -= s->vs_len;
-			continue;
-		}
-		n = s->vs_len - off;
-		if (n > len - done)
-			n = len - done;
-		memcpy(s->vs_ptr + off, in + done, n);
-		done += n;
-		off = 0;
-	}
-	return done;
+	/* chain_copy only reads buf when copying to the guest. */
+	return chain_copy(ch, ch->vc_nread, ch->vc_nread + ch->vc_nwrite, off,
+			  (uint8_t *)(uintptr_t)src, len, 1);
 }
