@@ -144,3 +144,19 @@ def debian_initrd():
     loads virtio modules and mounts root=/dev/vda like on a real system."""
     version, _ = find_kernel()
     return f"/boot/initrd.img-{version}"
+
+
+TRIPLE_FAULT = "guest stopped: reset (triple fault)"
+
+
+def run(l1, cmd, timeout):
+    """Run a vmx command in L1; if the L2 guest triple-faulted, say so and
+    run it once more. That stop has been seen about once in ten nested
+    boots, at random points of Debian's boot, with the vCPU already back
+    in its reset state (docs/testing.md, "Open: triple fault in L2"); a
+    second one in a row fails the test as usual."""
+    r = l1.run(cmd, timeout=timeout)
+    if TRIPLE_FAULT in r.output:
+        print(f"L2 triple fault; running once more:\n{r.output[-1500:]}")
+        r = l1.run(cmd, timeout=timeout)
+    return r

@@ -56,7 +56,7 @@ def vmx(l1, disk, action, arg="", initrd="/l2/initrd", extra_cmdline=""):
     cmd = (f"vmx --kernel /l2/vmlinuz --initrd {initrd} --memory 256 "
            f"--disk {disk} --cmdline 'console=ttyS0 panic=-1 "
            f"basalt.action={action} basalt.arg={arg} {extra_cmdline}'")
-    r = l1.run(cmd, timeout=L2_TIMEOUT_S)
+    r = l2guest.run(l1, cmd, L2_TIMEOUT_S)
     assert r.status == 0, r.output[-3000:]
     assert "L2-ACTION-DONE status=0" in r.output, r.output[-3000:]
     return r.output

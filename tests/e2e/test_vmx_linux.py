@@ -30,7 +30,7 @@ def vmx(l1, cpus=1, memory=256, action="poweroff", extra=""):
            f"--cmdline 'console=ttyS0 panic=-1 basalt.action={action}' "
            f"{extra}")
     start = time.monotonic()
-    r = l1.run(cmd, timeout=L2_TIMEOUT_S)
+    r = l2guest.run(l1, cmd, L2_TIMEOUT_S)
     print(f"{cmd}: status {r.status} in {time.monotonic() - start:.1f}s")
     return r
 
