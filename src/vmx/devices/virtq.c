@@ -295,8 +295,8 @@ static uint64_t chain_copy(const struct virtq_chain *ch, unsigned first,
 	return done;
 }
 
-uint64_t virtq_chain_read(const struct virtq_chain *ch, uint64_t off,
-			  void *dst, uint64_t len)
+uint64_t virtq_chain_read(const struct virtq_chain *ch, uint64_t off, void *dst,
+			  uint64_t len)
 {
 	return chain_copy(ch, 0, ch->vc_nread, off, dst, len, 0);
 }
