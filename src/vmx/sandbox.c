@@ -166,7 +166,7 @@ int sandbox_seccomp(struct err *e)
 	for (size_t i = 0; i < sizeof(ioctls) / sizeof(ioctls[0]) && rc == 0;
 	     i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-				      SCMP_A1(SCMP_CMP_EQ, ioctls[i]));
+				      SCMP_A1(SCMP_CMP_EQ, ioctls[i], 0));
 	/* Memory, but never executable: no new code after start. */
 	if (rc == 0)
 		rc = seccomp_rule_add(
@@ -189,7 +189,7 @@ int sandbox_seccomp(struct err *e)
 	/* Threads name themselves. */
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-				      SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
+				      SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME, 0));
 	if (rc == 0)
 		rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
 	if (rc == 0)
