@@ -5,7 +5,7 @@ import pytest
 
 import l2guest
 
-L2_TIMEOUT_S = 300
+L2_TIMEOUT_S = 150  # a healthy run takes 30-40 s
 MIB_100 = 100 << 20
 ACTIONS = {
     "net": ("ip link set eth0 up\n"
@@ -43,30 +43,41 @@ def l1(tmp_path_factory, vmx_bin, tcpblast_bin):
     tb.close()
 
 
-def blast(l1, retry=True):
+def blast(l1):
     l1.run("pkill tcpblast; (tcpblast recv 5001 > /tmp/blast.log 2>&1) &",
            check=True)
     r = l1.run("vmx --kernel /l2/vmlinuz --initrd /l2/initrd --memory 256 "
                "--net tap0,bridge=br0,mac=02:00:00:00:00:42 "
                "--cmdline 'console=ttyS0 panic=-1 basalt.action=net'",
                timeout=L2_TIMEOUT_S)
-    if retry and l2guest.TRIPLE_FAULT in r.output:  # as l2guest.run
-        print(f"L2 triple fault; running once more:\n{r.output[-1500:]}")
-        return blast(l1, retry=False)
     return r
+
+
+def unexplained(r):
+    """The two ways the open nested-bed fault shows (docs/testing.md,
+    "Open: triple fault in L2"): the guest triple-faults, or stops dead
+    (killed at the timeout) at the start of the transfer."""
+    return l2guest.TRIPLE_FAULT in r.output or r.status == 137
 
 
 def test_guest_pings_host_and_sends_100_mib_over_tcp(tmp_path_factory,
                                                      vmx_bin, tcpblast_bin):
     from testbed.testbed import TestbedError
-    # The heaviest nested load we run: when the emulated L1 itself dies
-    # (docs/testing.md, known flake), retry once on a fresh L1. A failure
-    # vmx reports is never retried.
+    # The heaviest nested load we run. When L1 dies, or the open fault
+    # shows (triple fault or dead stop at the transfer's start; not yet
+    # explained, docs/testing.md), run once more on a fresh L1 and say
+    # so. Any other failure, or the same one twice, fails the test.
     l1 = boot_l1(tmp_path_factory, vmx_bin, tcpblast_bin)
     try:
         r = blast(l1)
+        retry = unexplained(r)
+        if retry:
+            print(f"open fault (status {r.status}); once more on a fresh "
+                  f"L1:\n{r.output[-1500:]}")
     except TestbedError as e:
         print(f"L1 died; retrying on a fresh one:\n{e}")
+        retry = True
+    if retry:
         l1.close()
         l1 = boot_l1(tmp_path_factory, vmx_bin, tcpblast_bin)
         r = blast(l1)
