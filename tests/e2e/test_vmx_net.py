@@ -46,11 +46,10 @@ def l1(tmp_path_factory, vmx_bin, tcpblast_bin):
 def blast(l1):
     l1.run("pkill tcpblast; (tcpblast recv 5001 > /tmp/blast.log 2>&1) &",
            check=True)
-    r = l1.run("vmx --kernel /l2/vmlinuz --initrd /l2/initrd --memory 256 "
-               "--net tap0,bridge=br0,mac=02:00:00:00:00:42 "
-               "--cmdline 'console=ttyS0 panic=-1 basalt.action=net'",
-               timeout=L2_TIMEOUT_S)
-    return r
+    return l1.run("vmx --kernel /l2/vmlinuz --initrd /l2/initrd --memory 256 "
+                  "--net tap0,bridge=br0,mac=02:00:00:00:00:42 "
+                  "--cmdline 'console=ttyS0 panic=-1 basalt.action=net'",
+                  timeout=L2_TIMEOUT_S)
 
 
 def unexplained(r):

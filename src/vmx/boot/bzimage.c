@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/le.h"
 #include "vmx/boot/layout.h"
 
 /* struct boot_params (the zero page) */
@@ -42,44 +43,11 @@
 #define BZIMAGE_ENTRY64_OFF   0x200 /* 64-bit entry: load address + 0x200 */
 #define PAGE_BYTES	      4096ULL
 
-static uint16_t get16(const uint8_t *p, size_t off)
-{
-	return (uint16_t)(p[off] | p[off + 1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p, size_t off)
-{
-	return (uint32_t)get16(p, off) | (uint32_t)get16(p, off + 2) << 16;
-}
-
-static uint64_t get64(const uint8_t *p, size_t off)
-{
-	return (uint64_t)get32(p, off) | (uint64_t)get32(p, off + 4) << 32;
-}
-
-static void put16(uint8_t *p, size_t off, uint16_t v)
-{
-	p[off] = (uint8_t)v;
-	p[off + 1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, size_t off, uint32_t v)
-{
-	put16(p, off, (uint16_t)v);
-	put16(p, off + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, size_t off, uint64_t v)
-{
-	put32(p, off, (uint32_t)v);
-	put32(p, off + 4, (uint32_t)(v >> 32));
-}
-
 int bzimage_is_bzimage(const void *img, size_t len)
 {
 	const uint8_t *p = img;
 
-	return len >= SH_HEADER + 4 && get16(p, SH_BOOT_FLAG) == 0xaa55 &&
+	return len >= SH_HEADER + 4 && le16_get(p + SH_BOOT_FLAG) == 0xaa55 &&
 	       memcmp(p + SH_HEADER, "HdrS", 4) == 0;
 }
 
@@ -95,13 +63,13 @@ int bzimage_parse(const char *name, const void *img, size_t len,
 			       "%s: not a Linux bzImage (no boot flag or "
 			       "\"HdrS\" setup header)",
 			       name);
-	b.bi_version = get16(p, SH_VERSION);
+	b.bi_version = le16_get(p + SH_VERSION);
 	if (b.bi_version < BZIMAGE_PROTOCOL_MIN)
 		return err_set(e, -ENOEXEC,
 			       "%s: boot protocol %u.%02u is too old (vmx "
 			       "needs 2.12 or later, Linux 3.8+)",
 			       name, b.bi_version >> 8, b.bi_version & 0xff);
-	if (!(get16(p, SH_XLOADFLAGS) & XLF_KERNEL_64))
+	if (!(le16_get(p + SH_XLOADFLAGS) & XLF_KERNEL_64))
 		return err_set(e, -ENOEXEC,
 			       "%s: kernel has no 64-bit entry point (not an "
 			       "x86_64 kernel?)",
@@ -120,10 +88,10 @@ int bzimage_parse(const char *name, const void *img, size_t len,
 			       "%s: truncated (setup is %llu bytes, file %zu)",
 			       name, (unsigned long long)b.bi_kernel_off, len);
 	b.bi_kernel_len = len - b.bi_kernel_off;
-	b.bi_pref_address = get64(p, SH_PREF_ADDRESS);
-	b.bi_init_size = get32(p, SH_INIT_SIZE);
-	b.bi_cmdline_max = get32(p, SH_CMDLINE_SIZE);
-	b.bi_initrd_addr_max = get32(p, SH_INITRD_ADDR_MAX);
+	b.bi_pref_address = le64_get(p + SH_PREF_ADDRESS);
+	b.bi_init_size = le32_get(p + SH_INIT_SIZE);
+	b.bi_cmdline_max = le32_get(p + SH_CMDLINE_SIZE);
+	b.bi_initrd_addr_max = le32_get(p + SH_INITRD_ADDR_MAX);
 	if (b.bi_init_size < b.bi_kernel_len)
 		return err_set(e, -ENOEXEC,
 			       "%s: init_size %u is smaller than the kernel "
@@ -213,22 +181,22 @@ int bzimage_load(struct guest_mem *mem, const char *name,
 	/* The setup header is copied as the kernel wrote it, then the
 	 * fields a boot loader owns are filled in. */
 	memcpy(zp + SH_START, img + SH_START, bi.bi_setup_hdr_end - SH_START);
-	put16(zp, SH_VID_MODE, VID_MODE_NORMAL);
+	le16_put(zp + SH_VID_MODE, VID_MODE_NORMAL);
 	zp[SH_TYPE_OF_LOADER] = LOADER_UNDEFINED;
 	zp[SH_LOADFLAGS] |= LOADFLAG_CAN_USE_HEAP;
-	put16(zp, SH_HEAP_END_PTR, 0xfe00);
-	put32(zp, SH_CMD_LINE_PTR, (uint32_t)LAYOUT_CMDLINE_GPA);
-	put32(zp, SH_RAMDISK_IMAGE, (uint32_t)initrd_gpa);
-	put32(zp, SH_RAMDISK_SIZE,
-	      initrd_gpa != 0 ? (uint32_t)bb->bb_initrd_len : 0);
+	le16_put(zp + SH_HEAP_END_PTR, 0xfe00);
+	le32_put(zp + SH_CMD_LINE_PTR, (uint32_t)LAYOUT_CMDLINE_GPA);
+	le32_put(zp + SH_RAMDISK_IMAGE, (uint32_t)initrd_gpa);
+	le32_put(zp + SH_RAMDISK_SIZE,
+		 initrd_gpa != 0 ? (uint32_t)bb->bb_initrd_len : 0);
 	if (bi.bi_version >= 0x020e && bb->bb_rsdp_gpa != 0)
-		put64(zp, BP_ACPI_RSDP_ADDR, bb->bb_rsdp_gpa);
+		le64_put(zp + BP_ACPI_RSDP_ADDR, bb->bb_rsdp_gpa);
 	zp[BP_E820_ENTRIES] = (uint8_t)bb->bb_ne820;
 	for (unsigned i = 0; i < bb->bb_ne820; i++) {
 		size_t off = BP_E820_TABLE + 20 * (size_t)i;
-		put64(zp, off, bb->bb_e820[i].ee_addr);
-		put64(zp, off + 8, bb->bb_e820[i].ee_size);
-		put32(zp, off + 16, bb->bb_e820[i].ee_type);
+		le64_put(zp + off, bb->bb_e820[i].ee_addr);
+		le64_put(zp + off + 8, bb->bb_e820[i].ee_size);
+		le32_put(zp + off + 16, bb->bb_e820[i].ee_type);
 	}
 	*entryp = LAYOUT_HIGH_GPA + BZIMAGE_ENTRY64_OFF;
 	return 0;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "common/le.h"
 #include "common/log.h"
 #include "vmx/boot/layout.h"
 
@@ -40,24 +41,12 @@ struct pci_bus {
 
 static uint16_t cfg16(const struct pci_dev *d, unsigned off)
 {
-	return (uint16_t)(d->pd_cfg[off] | d->pd_cfg[off + 1] << 8);
+	return le16_get(d->pd_cfg + off);
 }
 
 static uint32_t cfg32(const struct pci_dev *d, unsigned off)
 {
-	return (uint32_t)cfg16(d, off) | (uint32_t)cfg16(d, off + 2) << 16;
-}
-
-static void set16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void set32(uint8_t *p, uint32_t v)
-{
-	set16(p, (uint16_t)v);
-	set16(p + 2, (uint16_t)(v >> 16));
+	return le32_get(d->pd_cfg + off);
 }
 
 struct vm *pci_bus_vm(struct pci_bus *bus)
@@ -296,11 +285,11 @@ static void bar_fixup(struct pci_dev *d, unsigned bar)
 	uint32_t v = cfg32(d, PCI_BAR0 + 4 * bar);
 
 	if (d->pd_bar_size[bar] == 0) {
-		set32(p, 0);
+		le32_put(p, 0);
 		return;
 	}
 	v &= ~(d->pd_bar_size[bar] - 1);
-	set32(p, v | BAR_MEM32);
+	le32_put(p, v | BAR_MEM32);
 }
 
 static void pci_data_write(void *opaque, uint64_t off, const void *data,
@@ -341,16 +330,16 @@ static const struct pci_dev_ops pci_no_ops;
 
 static void pci_header(struct pci_dev *d, const struct pci_id *id)
 {
-	set16(d->pd_cfg + PCI_VENDOR_ID, id->pi_vendor);
-	set16(d->pd_cfg + PCI_DEVICE_ID, id->pi_device);
+	le16_put(d->pd_cfg + PCI_VENDOR_ID, id->pi_vendor);
+	le16_put(d->pd_cfg + PCI_DEVICE_ID, id->pi_device);
 	d->pd_cfg[PCI_REVISION] = id->pi_revision;
 	d->pd_cfg[PCI_CLASS_PROG] = (uint8_t)id->pi_class;
 	d->pd_cfg[PCI_CLASS_PROG + 1] = (uint8_t)(id->pi_class >> 8);
 	d->pd_cfg[PCI_CLASS_PROG + 2] = (uint8_t)(id->pi_class >> 16);
-	set16(d->pd_cfg + PCI_SUBSYS_VENDOR, id->pi_subsys_vendor);
-	set16(d->pd_cfg + PCI_SUBSYS_ID, id->pi_subsys);
+	le16_put(d->pd_cfg + PCI_SUBSYS_VENDOR, id->pi_subsys_vendor);
+	le16_put(d->pd_cfg + PCI_SUBSYS_ID, id->pi_subsys);
 	/* Memory decode and bus mastering, INTx disable; no INTx pin. */
-	set16(d->pd_wmask + PCI_COMMAND, 0x0406);
+	le16_put(d->pd_wmask + PCI_COMMAND, 0x0406);
 	d->pd_wmask[0x0c] = 0xff; /* cache line size */
 	d->pd_wmask[PCI_INTERRUPT_LINE] = 0xff;
 	d->pd_cap_next = 0x40;
@@ -408,11 +397,11 @@ int pci_bar_add(struct pci_dev *d, unsigned bar, uint32_t size, struct err *e)
 			       d->pd_name);
 	bus->pb_mmio_next = base + size;
 	d->pd_bar_size[bar] = size;
-	set32(d->pd_cfg + PCI_BAR0 + 4 * bar, (uint32_t)base | BAR_MEM32);
-	set32(d->pd_wmask + PCI_BAR0 + 4 * bar, ~(size - 1));
+	le32_put(d->pd_cfg + PCI_BAR0 + 4 * bar, (uint32_t)base | BAR_MEM32);
+	le32_put(d->pd_wmask + PCI_BAR0 + 4 * bar, ~(size - 1));
 	/* Decode on, as firmware leaves a device it has placed. */
-	set16(d->pd_cfg + PCI_COMMAND,
-	      cfg16(d, PCI_COMMAND) | PCI_COMMAND_MEMORY);
+	le16_put(d->pd_cfg + PCI_COMMAND,
+		 cfg16(d, PCI_COMMAND) | PCI_COMMAND_MEMORY);
 	return 0;
 }
 
@@ -432,8 +421,8 @@ unsigned pci_cap_add(struct pci_dev *d, const void *cap, const void *wmask,
 		d->pd_cfg[PCI_CAP_PTR] = (uint8_t)off;
 	else
 		d->pd_cfg[d->pd_cap_last + 1] = (uint8_t)off;
-	set16(d->pd_cfg + PCI_STATUS,
-	      cfg16(d, PCI_STATUS) | PCI_STATUS_CAP_LIST);
+	le16_put(d->pd_cfg + PCI_STATUS,
+		 cfg16(d, PCI_STATUS) | PCI_STATUS_CAP_LIST);
 	d->pd_cap_last = (uint8_t)off;
 	d->pd_cap_next = (uint8_t)((off + len + 3) & ~3u);
 	return off;
@@ -451,10 +440,10 @@ int pci_msix_add(struct pci_dev *d, unsigned nvec, unsigned bar,
 	    table_off + nvec * MSIX_ENTRY_BYTES > d->pd_bar_size[bar] ||
 	    pba_off + 8 > d->pd_bar_size[bar])
 		return err_set(e, -EINVAL, "%s: bad MSI-X layout", d->pd_name);
-	set16(cap + 2, (uint16_t)(nvec - 1));
-	set32(cap + 4, table_off | bar);
-	set32(cap + 8, pba_off | bar);
-	set16(wm + 2, MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL);
+	le16_put(cap + 2, (uint16_t)(nvec - 1));
+	le32_put(cap + 4, table_off | bar);
+	le32_put(cap + 8, pba_off | bar);
+	le16_put(wm + 2, MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL);
 	off = pci_cap_add(d, cap, wm, sizeof(cap));
 	if (off == 0)
 		return err_set(e, -ENOSPC, "%s: config space full", d->pd_name);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "common/le.h"
 #include "common/log.h"
 #include "vmx/backends/raw.h"
 #include "vmx/devices/virtio_pci.h"
@@ -58,16 +59,6 @@ struct virtio_blk {
 	uint64_t vb_reads, vb_writes, vb_flushes, vb_discards, vb_errors;
 	uint64_t vb_read_bytes, vb_write_bytes;
 };
-
-static void le32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-
-static void le64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, 8);
-}
 
 /*
  * An iovec for bytes [off, off+len) of the chain's readable (write=0) or
@@ -375,15 +366,15 @@ int virtio_blk_create(struct pci_bus *bus, const struct virtio_blk_config *cfg,
 		default_serial(b->vb_serial, cfg->vbc_path);
 	}
 	c = b->vb_config;
-	le64(c + 0, b->vb_sectors);
-	le32(c + 8, VIRTIO_BLK_SIZE_MAX);
-	le32(c + 12, VIRTIO_BLK_SEG_MAX);
-	le32(c + 20, SECTOR_BYTES);
-	le32(c + 36, VIRTIO_BLK_REQUEST_MAX_BYTES / SECTOR_BYTES);
-	le32(c + 40, VIRTIO_BLK_DISCARD_SEG_MAX);
-	le32(c + 44, 1);
-	le32(c + 48, VIRTIO_BLK_REQUEST_MAX_BYTES / SECTOR_BYTES);
-	le32(c + 52, VIRTIO_BLK_DISCARD_SEG_MAX);
+	le64_put(c + 0, b->vb_sectors);
+	le32_put(c + 8, VIRTIO_BLK_SIZE_MAX);
+	le32_put(c + 12, VIRTIO_BLK_SEG_MAX);
+	le32_put(c + 20, SECTOR_BYTES);
+	le32_put(c + 36, VIRTIO_BLK_REQUEST_MAX_BYTES / SECTOR_BYTES);
+	le32_put(c + 40, VIRTIO_BLK_DISCARD_SEG_MAX);
+	le32_put(c + 44, 1);
+	le32_put(c + 48, VIRTIO_BLK_REQUEST_MAX_BYTES / SECTOR_BYTES);
+	le32_put(c + 52, VIRTIO_BLK_DISCARD_SEG_MAX);
 	c[56] = 1; /* write zeroes may unmap */
 	rc = virtio_pci_create(
 		bus, cfg->vbc_ro ? &virtio_blk_ro_ops : &virtio_blk_ops, b,

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/le.h"
 #include "common/log.h"
 
 #define COMMON_BYTES 0x38
@@ -51,45 +52,6 @@ struct virtio_pci {
 	struct virtq vp_queues[VIRTIO_QUEUES_MAX];
 	uint64_t vp_broken_count;
 };
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	memcpy(p, &v, 2);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, 8);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, 2);
-	return v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
 
 struct virtq *virtio_pci_queue(struct virtio_pci *vp, unsigned q)
 {
@@ -178,28 +140,28 @@ static void common_image(struct virtio_pci *vp, uint8_t *img)
 	struct virtq *vq = selected(vp);
 
 	memset(img, 0, COMMON_BYTES);
-	put32(img + 0x00, vp->vp_dfselect);
+	le32_put(img + 0x00, vp->vp_dfselect);
 	if (vp->vp_dfselect < 2)
-		put32(img + 0x04,
-		      (uint32_t)(vp->vp_offered >> (32 * vp->vp_dfselect)));
-	put32(img + 0x08, vp->vp_gfselect);
+		le32_put(img + 0x04,
+			 (uint32_t)(vp->vp_offered >> (32 * vp->vp_dfselect)));
+	le32_put(img + 0x08, vp->vp_gfselect);
 	if (vp->vp_gfselect < 2)
-		put32(img + 0x0c,
-		      (uint32_t)(vp->vp_acked >> (32 * vp->vp_gfselect)));
-	put16(img + 0x10, vp->vp_config_vector);
-	put16(img + 0x12, (uint16_t)vp->vp_ops->vd_nqueues);
+		le32_put(img + 0x0c,
+			 (uint32_t)(vp->vp_acked >> (32 * vp->vp_gfselect)));
+	le16_put(img + 0x10, vp->vp_config_vector);
+	le16_put(img + 0x12, (uint16_t)vp->vp_ops->vd_nqueues);
 	img[0x14] = vp->vp_status;
 	img[0x15] = vp->vp_generation;
-	put16(img + 0x16, vp->vp_queue_select);
+	le16_put(img + 0x16, vp->vp_queue_select);
 	if (vq == NULL)
 		return; /* queue_size 0: no such queue */
-	put16(img + 0x18, vq->vq_size);
-	put16(img + 0x1a, vq->vq_msix_vector);
-	put16(img + 0x1c, (uint16_t)vq->vq_enabled);
-	put16(img + 0x1e, vp->vp_queue_select);
-	put64(img + 0x20, vq->vq_desc_gpa);
-	put64(img + 0x28, vq->vq_avail_gpa);
-	put64(img + 0x30, vq->vq_used_gpa);
+	le16_put(img + 0x18, vq->vq_size);
+	le16_put(img + 0x1a, vq->vq_msix_vector);
+	le16_put(img + 0x1c, (uint16_t)vq->vq_enabled);
+	le16_put(img + 0x1e, vp->vp_queue_select);
+	le64_put(img + 0x20, vq->vq_desc_gpa);
+	le64_put(img + 0x28, vq->vq_avail_gpa);
+	le64_put(img + 0x30, vq->vq_used_gpa);
 }
 
 static int touched(uint64_t off, unsigned size, unsigned field, unsigned width)
@@ -273,23 +235,23 @@ static void common_write(struct virtio_pci *vp, uint64_t off, const void *data,
 	vq = selected(vp);
 
 	if (touched(off, size, 0x00, 4))
-		vp->vp_dfselect = get32(img + 0x00);
+		vp->vp_dfselect = le32_get(img + 0x00);
 	if (touched(off, size, 0x08, 4))
-		vp->vp_gfselect = get32(img + 0x08);
+		vp->vp_gfselect = le32_get(img + 0x08);
 	if (touched(off, size, 0x0c, 4) && !features_locked &&
 	    vp->vp_gfselect < 2) {
 		unsigned shift = 32 * vp->vp_gfselect;
 		vp->vp_acked &= ~(0xffffffffULL << shift);
-		vp->vp_acked |= (uint64_t)get32(img + 0x0c) << shift;
+		vp->vp_acked |= (uint64_t)le32_get(img + 0x0c) << shift;
 	}
 	if (touched(off, size, 0x10, 2))
-		vp->vp_config_vector = vector_or_none(vp, get16(img + 0x10));
+		vp->vp_config_vector = vector_or_none(vp, le16_get(img + 0x10));
 	if (touched(off, size, 0x16, 2))
-		vp->vp_queue_select = get16(img + 0x16);
+		vp->vp_queue_select = le16_get(img + 0x16);
 	/* Queue fields are those of the queue selected before this write. */
 	if (vq != NULL && !vq->vq_enabled) {
 		if (touched(off, size, 0x18, 2)) {
-			uint16_t n = get16(img + 0x18);
+			uint16_t n = le16_get(img + 0x18);
 			/* Smaller powers of 2 are fine; others fail at
 			 * enable time with a reason. */
 			vq->vq_size = n <= vp->vp_ops->vd_queue_size
@@ -297,15 +259,16 @@ static void common_write(struct virtio_pci *vp, uint64_t off, const void *data,
 					      : vp->vp_ops->vd_queue_size;
 		}
 		if (touched(off, size, 0x20, 8))
-			vq->vq_desc_gpa = get64(img + 0x20);
+			vq->vq_desc_gpa = le64_get(img + 0x20);
 		if (touched(off, size, 0x28, 8))
-			vq->vq_avail_gpa = get64(img + 0x28);
+			vq->vq_avail_gpa = le64_get(img + 0x28);
 		if (touched(off, size, 0x30, 8))
-			vq->vq_used_gpa = get64(img + 0x30);
+			vq->vq_used_gpa = le64_get(img + 0x30);
 	}
 	if (vq != NULL && touched(off, size, 0x1a, 2))
-		vq->vq_msix_vector = vector_or_none(vp, get16(img + 0x1a));
-	if (vq != NULL && touched(off, size, 0x1c, 2) && get16(img + 0x1c) == 1)
+		vq->vq_msix_vector = vector_or_none(vp, le16_get(img + 0x1a));
+	if (vq != NULL && touched(off, size, 0x1c, 2) &&
+	    le16_get(img + 0x1c) == 1)
 		queue_enable(vp, vq);
 	if (touched(off, size, 0x14, 1))
 		status_write(vp, img[0x14]);
@@ -372,8 +335,8 @@ static int pci_cfg_window(struct virtio_pci *vp, uint64_t *off, unsigned *len)
 {
 	const uint8_t *cap = vp->vp_pci->pd_cfg + vp->vp_pci_cfg_cap;
 
-	*off = get32(cap + 8);
-	*len = get32(cap + 12);
+	*off = le32_get(cap + 8);
+	*len = le32_get(cap + 12);
 	return cap[4] == 0 && (*len == 1 || *len == 2 || *len == 4) &&
 	       *off % *len == 0 && *off + *len <= VIRTIO_PCI_BAR_BYTES;
 }
@@ -422,10 +385,10 @@ static unsigned add_cap(struct pci_dev *d, uint8_t type, uint32_t off,
 	cap[2] = (uint8_t)cap_len;
 	cap[3] = type;
 	cap[4] = 0; /* BAR 0 */
-	put32(cap + 8, off);
-	put32(cap + 12, len);
+	le32_put(cap + 8, off);
+	le32_put(cap + 12, len);
 	if (type == CFG_TYPE_NOTIFY)
-		put32(cap + 16, extra);
+		le32_put(cap + 16, extra);
 	if (writable_tail) { /* bar, offset, length and data */
 		wm[4] = 0xff;
 		memset(wm + 8, 0xff, 12);

@@ -16,26 +16,10 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "common/le.h"
+
 #define AVAIL_F_NO_INTERRUPT 1
 #define DESC_BYTES	     16
-
-static uint16_t ld16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, 2);
-	return v; /* x86 is little endian, as virtio 1.x is */
-}
-
-static void st16(uint8_t *p, uint16_t v)
-{
-	memcpy(p, &v, 2);
-}
-
-static void st32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
 
 void virtq_reset(struct virtq *vq, uint16_t size)
 {
@@ -177,10 +161,10 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *ch, struct err *e)
 	if (vq->vq_event_idx) {
 		/* avail_event: notify us for any entry from the next one we
 		 * take; then look at the index, so none slips between. */
-		st16(vq->vq_used + 4 + 8 * vq->vq_size, vq->vq_last_avail);
+		le16_put(vq->vq_used + 4 + 8 * vq->vq_size, vq->vq_last_avail);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	}
-	avail_idx = ld16(vq->vq_avail + 2);
+	avail_idx = le16_get(vq->vq_avail + 2);
 	if (avail_idx == vq->vq_last_avail)
 		return 0;
 	if ((uint16_t)(avail_idx - vq->vq_last_avail) > vq->vq_size)
@@ -191,7 +175,8 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *ch, struct err *e)
 			       vq->vq_size);
 	/* Read the ring entry only after seeing the index move. */
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	head = ld16(vq->vq_avail + 4 + 2 * (vq->vq_last_avail % vq->vq_size));
+	head = le16_get(vq->vq_avail + 4 +
+			2 * (vq->vq_last_avail % vq->vq_size));
 	if (head >= vq->vq_size)
 		return err_set(e, -EINVAL, "head %u beyond queue of %u", head,
 			       vq->vq_size);
@@ -238,12 +223,12 @@ void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)
 {
 	uint8_t *ent = vq->vq_used + 4 + 8 * (vq->vq_used_idx % vq->vq_size);
 
-	st32(ent, head);
-	st32(ent + 4, len);
+	le32_put(ent, head);
+	le32_put(ent + 4, len);
 	/* The entry must be visible before the index that publishes it. */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	vq->vq_used_idx++;
-	st16(vq->vq_used + 2, vq->vq_used_idx);
+	le16_put(vq->vq_used + 2, vq->vq_used_idx);
 }
 
 int virtq_need_interrupt(struct virtq *vq)
@@ -253,12 +238,12 @@ int virtq_need_interrupt(struct virtq *vq)
 	/* Order our used->idx store before reading the driver's wishes. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (!vq->vq_event_idx)
-		return !(ld16(vq->vq_avail) & AVAIL_F_NO_INTERRUPT);
+		return !(le16_get(vq->vq_avail) & AVAIL_F_NO_INTERRUPT);
 	/* Virtio 1.2, 2.7.10: interrupt if used_event was crossed since
 	 * the last one we sent. */
 	new_idx = vq->vq_used_idx;
 	old = vq->vq_signalled_used;
-	event = ld16(vq->vq_avail + 4 + 2 * vq->vq_size);
+	event = le16_get(vq->vq_avail + 4 + 2 * vq->vq_size);
 	vq->vq_signalled_used = new_idx;
 	if (!vq->vq_signalled_valid) {
 		vq->vq_signalled_valid = 1;
