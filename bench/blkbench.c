@@ -74,9 +74,9 @@ int main(int argc, char **argv)
 	memset(buf, 0x5a, req);
 	t0 = now();
 	while (done < total) {
-		uint64_t off = random_mode
-				       ? next_random(&seed) % (dev_bytes / req) * req
-				       : done;
+		uint64_t off = random_mode ? next_random(&seed) %
+						     (dev_bytes / req) * req
+					   : done;
 		ssize_t n = write_mode ? pwrite(fd, buf, req, (off_t)off)
 				       : pread(fd, buf, req, (off_t)off);
 		if (n != (ssize_t)req) {

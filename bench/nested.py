@@ -56,7 +56,8 @@ QEMU = ("qemu-system-x86_64 -enable-kvm -cpu host,-arch-capabilities "
 VMX = "vmx --kernel /l2/vmlinuz --initrd /l2/initrd "
 QEMU_BLK = ("-drive file=/tmp/disk.img,if=none,id=d0,format=raw "
             "-device virtio-blk-pci,drive=d0,disable-legacy=on ")
-QEMU_NET = ("-netdev tap,id=n0,ifname=tap1,script=no,downscript=no,"
+QEMU_NET = ("-netdev tap,id=n0,ifname=tap1,script=/bin/qemu-ifup,"
+            "downscript=no,"
             "vhost=off -device virtio-net-pci,netdev=n0,"
             "disable-legacy=on,romfile= ")
 BOOT = {
@@ -106,12 +107,14 @@ def boot_l1(n):
                                            "tcpblast"),
              "/bin/blkbench": os.path.join(BUILD, "bench", "blkbench")}
     tb.add_file(tools["/bin/tcpblast"], "/bin/tcpblast", 0o755)
+    # QEMU creates its TAP and runs this to put it in the bridge.
+    tb.add_bytes("#!/bin/sh\nip link set \"$1\" up && brctl addif br0 "
+                 "\"$1\"\n", "/bin/qemu-ifup", 0o755)
     tb.add_file(tb.kernel, "/l2/vmlinuz")
     tb.add_bytes(l2guest.initramfs(ACTIONS, tools), "/l2/initrd")
     tb.boot()
     tb.run("brctl addbr br0 && ip addr add 10.0.3.1/24 dev br0 && "
-           "ip link set br0 up && ip tuntap add tap1 mode tap && "
-           "brctl addif br0 tap1 && ip link set tap1 up && "
+           "ip link set br0 up && "
            f"dd if=/dev/zero of=/tmp/disk.img bs=1M count={BLK_IMAGE_MIB} "
            "2>/dev/null", check=True)
     return tb

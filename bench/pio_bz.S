@@ -18,6 +18,22 @@
 #error "PIO_EXITS must be defined by the build"
 #endif
 
+/* '!' on the UART, then PIO_EXITS reads of its scratch register. The
+ * same source assembles for the 16-bit and the 64-bit entry. */
+.macro say_then_exit
+	mov	$0x3f8, %dx
+	mov	$'!', %al
+	outb	%al, %dx
+	mov	$0x3ff, %dx
+	mov	$PIO_EXITS, %ecx
+	test	%ecx, %ecx
+	jz	2f
+1:	inb	%dx, %al
+	dec	%ecx
+	jnz	1b
+2:
+.endm
+
 #define SETUP_SECTS 1
 #define PM_BYTES    0x1000 /* protected-mode part, after the setup */
 
@@ -58,17 +74,8 @@ _start:
 	.long	0			/* kernel_info_offset */
 
 start16:				/* QEMU: real mode */
-	mov	$0x3f8, %dx
-	mov	$'!', %al
-	outb	%al, %dx
-	mov	$0x3ff, %dx
-	mov	$PIO_EXITS, %ecx
-	test	%ecx, %ecx
-	jz	2f
-1:	inb	%dx, %al
-	dec	%ecx
-	jnz	1b
-2:	mov	$0xf4, %dx		/* isa-debug-exit */
+	say_then_exit
+	mov	$0xf4, %dx		/* isa-debug-exit */
 	xor	%al, %al
 	outb	%al, %dx
 3:	hlt
@@ -85,17 +92,8 @@ entry32:				/* 32-bit entry: unused */
 	.org	(SETUP_SECTS + 1) * 512 + 0x200
 	.code64
 entry64:				/* vmx: long mode, paging on */
-	mov	$0x3f8, %dx
-	mov	$'!', %al
-	outb	%al, %dx
-	mov	$0x3ff, %dx
-	mov	$PIO_EXITS, %ecx
-	test	%ecx, %ecx
-	jz	2f
-1:	inb	%dx, %al
-	dec	%ecx
-	jnz	1b
-2:	mov	$0x604, %dx		/* PM1a_CNT: SLP_EN | SLP_TYP 5 */
+	say_then_exit
+	mov	$0x604, %dx		/* PM1a_CNT: SLP_EN | SLP_TYP 5 */
 	mov	$0x3400, %ax
 	outw	%ax, %dx
 3:	hlt

@@ -428,6 +428,11 @@ void vm_pause(struct vm *vm)
 		pthread_cond_wait(&vm->vm_pause_cond, &vm->vm_stop_lock);
 	}
 	pthread_mutex_unlock(&vm->vm_stop_lock);
+	/* Device threads (net rx) work under vm_lock and check for a pause
+	 * there: once we hold it, a batch begun before the pause is done,
+	 * and none starts until resume. */
+	vm_lock(vm);
+	vm_unlock(vm);
 }
 
 void vm_resume(struct vm *vm)
@@ -440,7 +445,7 @@ void vm_resume(struct vm *vm)
 
 int vm_is_paused(struct vm *vm)
 {
-	return vm->vm_pause_req;
+	return __atomic_load_n(&vm->vm_pause_req, __ATOMIC_ACQUIRE);
 }
 
 uint64_t vm_exits(struct vm *vm)

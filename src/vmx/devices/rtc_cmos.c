@@ -134,21 +134,23 @@ static void rtc_commit(struct rtc_cmos *r)
 		(int64_t)(r->rc_clock != NULL ? r->rc_clock() : time(NULL));
 }
 
+/* The registers that hold the date and time (and run with the clock). */
+static int rtc_is_time_reg(unsigned idx)
+{
+	return idx == REG_SEC || idx == REG_MIN || idx == REG_HOUR ||
+	       idx == REG_WDAY || idx == REG_MDAY || idx == REG_MON ||
+	       idx == REG_YEAR || idx == REG_CENTURY;
+}
+
 static uint8_t rtc_read_reg(struct rtc_cmos *r, unsigned idx)
 {
 	uint8_t v;
 
-	switch (idx) {
-	case REG_SEC:
-	case REG_MIN:
-	case REG_HOUR:
-	case REG_WDAY:
-	case REG_MDAY:
-	case REG_MON:
-	case REG_YEAR:
-	case REG_CENTURY:
+	if (rtc_is_time_reg(idx)) {
 		rtc_latch(r);
 		return r->rc_ram[idx];
+	}
+	switch (idx) {
 	case REG_A:
 		return r->rc_ram[REG_A] & (uint8_t)~REG_A_UIP;
 	case REG_C:
@@ -166,20 +168,14 @@ static void rtc_write_reg(struct rtc_cmos *r, unsigned idx, uint8_t v)
 {
 	int was_set;
 
-	switch (idx) {
-	case REG_SEC:
-	case REG_MIN:
-	case REG_HOUR:
-	case REG_WDAY:
-	case REG_MDAY:
-	case REG_MON:
-	case REG_YEAR:
-	case REG_CENTURY:
+	if (rtc_is_time_reg(idx)) {
 		rtc_latch(r); /* the other fields keep running */
 		r->rc_ram[idx] = v;
 		if (!(r->rc_ram[REG_B] & REG_B_SET))
 			rtc_commit(r);
 		return;
+	}
+	switch (idx) {
 	case REG_A:
 		r->rc_ram[REG_A] = v & (uint8_t)~REG_A_UIP;
 		return;

@@ -46,6 +46,7 @@
 #define CONFIG_BYTES		10
 #define HDR_NUM_BUFFERS_OFF	10
 #define LOG_DROPS_MAX		10
+#define RX_PAUSE_POLL_MS	100 /* while paused: how often rx looks again */
 
 struct virtio_net {
 	struct virtio_pci *vn_vp;
@@ -225,9 +226,11 @@ static int rx_batch(struct virtio_net *n, int *want_tap)
 	vm_lock(n->vn_vm);
 	vq = virtio_pci_queue(n->vn_vp, RXQ);
 	*want_tap = 1;
-	if (n->vn_stop || !virtio_pci_live(n->vn_vp) || !vq->vq_enabled) {
-		/* No driver: frames wait in the TAP (which drops when
-		 * full), as on a NIC whose driver is not loaded. */
+	if (n->vn_stop || !virtio_pci_live(n->vn_vp) || !vq->vq_enabled ||
+	    vm_is_paused(n->vn_vm)) {
+		/* No driver, or a paused VM whose memory must not change:
+		 * frames wait in the TAP (which drops when full), as on a
+		 * NIC whose driver is not loaded. */
 		*want_tap = 0;
 		goto out;
 	}
@@ -275,7 +278,10 @@ static void *virtio_net_rx_thread(void *arg)
 			{.fd = n->vn_tap->tp_fd, .events = POLLIN},
 		};
 		int stop;
-		if (poll(pfd, want_tap ? 2 : 1, -1) < 0 && errno != EINTR)
+		/* Paused: nothing wakes this thread at resume, so look
+		 * again now and then. */
+		int wait_ms = vm_is_paused(n->vn_vm) ? RX_PAUSE_POLL_MS : -1;
+		if (poll(pfd, want_tap ? 2 : 1, wait_ms) < 0 && errno != EINTR)
 			break;
 		if (pfd[0].revents & POLLIN) {
 			uint64_t v;

@@ -330,25 +330,36 @@ static void virtio_bar_write(void *opaque, unsigned bar, uint64_t off,
 
 /* ---- the PCI-config access capability (Virtio 1.2, 4.1.4.9) ---- */
 
-/* cap + 4: bar u8, +8 offset le32, +12 length le32, +16 data[4] */
-static int pci_cfg_window(struct virtio_pci *vp, uint64_t *off, unsigned *len)
+/*
+ * cap + 4: bar u8, +8 offset le32, +12 length le32, +16 data[4]. Returns
+ * the config offset of data[] when the access at off/size touches it and
+ * the window the driver set is valid (BAR 0, length 1, 2 or 4, aligned,
+ * inside the BAR), 0 otherwise.
+ */
+static unsigned pci_cfg_window(struct virtio_pci *vp, unsigned off,
+			       unsigned size, uint64_t *boff, unsigned *len)
 {
 	const uint8_t *cap = vp->vp_pci->pd_cfg + vp->vp_pci_cfg_cap;
+	unsigned data = vp->vp_pci_cfg_cap + 16;
 
-	*off = le32_get(cap + 8);
+	if (off + size <= data || off >= data + 4)
+		return 0;
+	*boff = le32_get(cap + 8);
 	*len = le32_get(cap + 12);
-	return cap[4] == 0 && (*len == 1 || *len == 2 || *len == 4) &&
-	       *off % *len == 0 && *off + *len <= VIRTIO_PCI_BAR_BYTES;
+	if (cap[4] != 0 || (*len != 1 && *len != 2 && *len != 4) ||
+	    *boff % *len != 0 || *boff + *len > VIRTIO_PCI_BAR_BYTES)
+		return 0;
+	return data;
 }
 
 static void virtio_cfg_read(void *opaque, unsigned off, unsigned size)
 {
 	struct virtio_pci *vp = opaque;
-	unsigned data = vp->vp_pci_cfg_cap + 16, len;
+	unsigned data, len;
 	uint64_t boff;
 
-	if (off + size <= data || off >= data + 4 ||
-	    !pci_cfg_window(vp, &boff, &len))
+	data = pci_cfg_window(vp, off, size, &boff, &len);
+	if (data == 0)
 		return;
 	memset(vp->vp_pci->pd_cfg + data, 0, 4);
 	virtio_bar_read(vp, 0, boff, vp->vp_pci->pd_cfg + data, len);
@@ -357,13 +368,12 @@ static void virtio_cfg_read(void *opaque, unsigned off, unsigned size)
 static void virtio_cfg_write(void *opaque, unsigned off, unsigned size)
 {
 	struct virtio_pci *vp = opaque;
-	unsigned data = vp->vp_pci_cfg_cap + 16, len;
+	unsigned data, len;
 	uint64_t boff;
 
-	if (off + size <= data || off >= data + 4 ||
-	    !pci_cfg_window(vp, &boff, &len))
-		return;
-	virtio_bar_write(vp, 0, boff, vp->vp_pci->pd_cfg + data, len);
+	data = pci_cfg_window(vp, off, size, &boff, &len);
+	if (data != 0)
+		virtio_bar_write(vp, 0, boff, vp->vp_pci->pd_cfg + data, len);
 }
 
 static const struct pci_dev_ops virtio_pci_ops = {
