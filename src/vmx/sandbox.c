@@ -147,6 +147,7 @@ static const unsigned long ioctls[] = {
 	KVM_RUN,	/* vCPU threads */
 	KVM_IRQ_LINE,	/* UART, SCI */
 	KVM_SIGNAL_MSI, /* MSI-X */
+	KVM_IOEVENTFD,	/* virtio notify addresses follow BAR moves */
 	TUNSETOFFLOAD,	/* virtio-net features, when the guest acks */
 	KVM_GET_REGS,	/* crash reports: where the vCPU was */
 	KVM_GET_SREGS,	/* crash reports */

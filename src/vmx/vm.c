@@ -483,6 +483,23 @@ void vm_unlock(struct vm *vm)
 	pthread_mutex_unlock(&vm->vm_dev_lock);
 }
 
+int vm_ioeventfd(struct vm *vm, uint64_t gpa, unsigned len,
+		 uint64_t datamatch, int fd, int assign)
+{
+	struct kvm_ioeventfd io = {
+		.datamatch = datamatch,
+		.addr = gpa,
+		.len = len,
+		.fd = fd,
+		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH |
+			 (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+	};
+
+	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0)
+		return -errno;
+	return 0;
+}
+
 int vm_irq_line(struct vm *vm, unsigned irq, int level)
 {
 	struct kvm_irq_level lvl = {.irq = irq, .level = level ? 1 : 0};

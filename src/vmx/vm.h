@@ -127,6 +127,14 @@ uint64_t vm_exits(struct vm *vm);
 void vm_lock(struct vm *vm);
 void vm_unlock(struct vm *vm);
 
+/*
+ * Have KVM signal eventfd fd itself when the guest writes len bytes equal
+ * to datamatch at gpa (the vCPU goes straight back to the guest), or stop
+ * that (assign 0). Returns 0 or -errno.
+ */
+BASALT_MUST_CHECK int vm_ioeventfd(struct vm *vm, uint64_t gpa, unsigned len,
+				   uint64_t datamatch, int fd, int assign);
+
 /* Drive an interrupt line of the in-kernel PIC/IOAPIC. */
 BASALT_MUST_CHECK int vm_irq_line(struct vm *vm, unsigned irq, int level);
 

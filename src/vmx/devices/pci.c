@@ -126,6 +126,13 @@ static void msix_flush_pending(struct pci_dev *d)
 	}
 }
 
+uint64_t pci_bar_decoded_gpa(const struct pci_dev *dev, unsigned bar)
+{
+	if (!(cfg16(dev, PCI_COMMAND) & PCI_COMMAND_MEMORY))
+		return 0;
+	return pci_bar_gpa(dev, bar);
+}
+
 /* 1 and handled if [off, off+size) of bar is the MSI-X table or PBA. */
 static int msix_bar_access(struct pci_dev *d, unsigned bar, uint64_t off,
 			   void *data, unsigned size, int write)

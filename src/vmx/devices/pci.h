@@ -106,6 +106,9 @@ BASALT_MUST_CHECK int pci_dev_add(struct pci_bus *bus, const char *name,
 				  const struct pci_dev_ops *ops, void *opaque,
 				  struct pci_dev **devp, struct err *e);
 
+/* Guest address of BAR bar if the device decodes memory now, else 0. */
+uint64_t pci_bar_decoded_gpa(const struct pci_dev *dev, unsigned bar);
+
 /* Declare 32-bit memory BAR bar of size bytes (a power of two, >= 4 KiB),
  * placed by the bus in the PCI window as firmware would. */
 BASALT_MUST_CHECK int pci_bar_add(struct pci_dev *dev, unsigned bar,

@@ -52,20 +52,20 @@ struct virtio_net {
 	struct virtio_pci *vn_vp;
 	struct vm *vn_vm;
 	struct tap *vn_tap;
-	int vn_kick_fd; /* eventfd: rx buffers added, or stop */
+	int vn_kick_fd; /* eventfd: frames to send, rx buffers added, stop */
 	int vn_stop;	/* under the VM lock */
-	pthread_t vn_rx_thread;
-	int vn_rx_thread_live;
+	pthread_t vn_thread; /* the I/O thread: both queues and the TAP */
+	int vn_thread_live;
 	uint8_t vn_config[CONFIG_BYTES];
 	int vn_mrg_rxbuf;
-	/* receive side, used by the rx thread only */
+	/* receive side, used by the I/O thread only */
 	uint8_t vn_rx_frame[VIRTIO_NET_FRAME_MAX_BYTES];
 	size_t vn_rx_len; /* a frame waiting for buffers, 0: none */
 	struct virtq_chain vn_rx_chain;
 	struct virtq_chain vn_rx_first; /* holds the header: num_buffers */
 	uint16_t vn_rx_heads[VIRTQ_SIZE_MAX];
 	uint32_t vn_rx_lens[VIRTQ_SIZE_MAX];
-	/* transmit side, used under the VM lock */
+	/* transmit side, used by the I/O thread under the VM lock */
 	struct virtq_chain vn_tx_chain;
 	struct iovec vn_tx_iov[VIRTQ_SEGS_MAX];
 	/* counters */
@@ -86,12 +86,23 @@ static void net_log_drop(struct virtio_net *n, const char *what, int err)
 
 /* ---- transmit ---- */
 
-static void virtio_net_tx(struct virtio_net *n)
+/*
+ * Send up to a batch of the guest's frames to the TAP, on the I/O thread
+ * (the vCPU that kicked is back in the guest meanwhile, and queues more
+ * without kicking while we trail behind: event index). Returns 1 when a
+ * full batch went and more may wait.
+ */
+static int tx_batch(struct virtio_net *n)
 {
-	struct virtq *vq = virtio_pci_queue(n->vn_vp, TXQ);
+	struct virtq *vq;
 	struct err e = {0};
-	int rc;
+	int rc, sent = 0, more = 0;
 
+	vm_lock(n->vn_vm);
+	vq = virtio_pci_queue(n->vn_vp, TXQ);
+	if (n->vn_stop || !virtio_pci_live(n->vn_vp) || !vq->vq_enabled ||
+	    vm_is_paused(n->vn_vm))
+		goto out;
 	while ((rc = virtq_pop(vq, &n->vn_tx_chain, &e)) > 0) {
 		struct virtq_chain *ch = &n->vn_tx_chain;
 		ssize_t w;
@@ -99,7 +110,7 @@ static void virtio_net_tx(struct virtio_net *n)
 		    ch->vc_read_bytes > VIRTIO_NET_FRAME_MAX_BYTES) {
 			virtio_pci_needs_reset(n->vn_vp,
 					       "transmit frame of a bad size");
-			return;
+			goto out;
 		}
 		for (unsigned i = 0; i < ch->vc_nread; i++) {
 			n->vn_tx_iov[i].iov_base = ch->vc_seg[i].vs_ptr;
@@ -118,25 +129,42 @@ static void virtio_net_tx(struct virtio_net *n)
 			n->vn_tx_frames++;
 		}
 		virtq_push(vq, ch->vc_head, 0);
+		if (++sent == VIRTIO_NET_TX_BATCH) {
+			more = 1;
+			break;
+		}
 	}
 	if (rc < 0) {
 		virtio_pci_needs_reset(n->vn_vp, err_msg(&e));
-		return;
+		goto out;
 	}
-	virtio_pci_queue_done(n->vn_vp, TXQ);
+	if (sent > 0)
+		virtio_pci_queue_done(n->vn_vp, TXQ);
+out:
+	vm_unlock(n->vn_vm);
+	return more;
 }
 
+/* Both queues' notifies go straight to the I/O thread, through KVM. */
+static int virtio_net_queue_eventfd(void *dev, unsigned q)
+{
+	struct virtio_net *n = dev;
+
+	(void)q;
+	return n->vn_kick_fd;
+}
+
+/* A vCPU kicked a queue (a notify KVM did not match): wake the I/O
+ * thread and go back to the guest. */
 static void virtio_net_notify(void *dev, unsigned q)
 {
 	struct virtio_net *n = dev;
 	uint64_t one = 1;
 
-	if (q == TXQ) {
-		virtio_net_tx(n);
-	} else if (write(n->vn_kick_fd, &one, sizeof(one)) < 0) {
-		/* The counter cannot overflow in practice; the rx thread
-		 * also polls the TAP, so nothing is lost. */
-		log_debug("virtio-net: rx kick: %s", strerror(errno));
+	(void)q; /* the thread looks at both queues */
+	if (write(n->vn_kick_fd, &one, sizeof(one)) < 0) {
+		/* Only when the counter is full: a wake-up is pending. */
+		log_debug("virtio-net: kick: %s", strerror(errno));
 	}
 }
 
@@ -267,7 +295,7 @@ out:
 	return more;
 }
 
-static void *virtio_net_rx_thread(void *arg)
+static void *virtio_net_thread(void *arg)
 {
 	struct virtio_net *n = arg;
 	int want_tap = 1;
@@ -293,8 +321,12 @@ static void *virtio_net_rx_thread(void *arg)
 		vm_unlock(n->vn_vm);
 		if (stop)
 			break;
-		while (rx_batch(n, &want_tap))
-			;
+		/* Take turns, so a busy direction does not starve the
+		 * other (the acks of a bulk send come back on rx). */
+		for (int busy = 1; busy;) {
+			busy = tx_batch(n);
+			busy |= rx_batch(n, &want_tap);
+		}
 	}
 	return NULL;
 }
@@ -348,6 +380,7 @@ static const struct virtio_dev_ops virtio_net_ops = {
 		1ULL << VIRTIO_NET_F_MRG_RXBUF | 1ULL << VIRTIO_NET_F_STATUS,
 	.vd_config_bytes = CONFIG_BYTES,
 	.vd_queue_notify = virtio_net_notify,
+	.vd_queue_eventfd = virtio_net_queue_eventfd,
 	.vd_features_ok = virtio_net_features_ok,
 	.vd_reset = virtio_net_reset,
 };
@@ -372,13 +405,13 @@ static void virtio_net_free(void *p)
 	struct virtio_net *n = p;
 	uint64_t one = 1;
 
-	if (n->vn_rx_thread_live) {
+	if (n->vn_thread_live) {
 		vm_lock(n->vn_vm);
 		n->vn_stop = 1;
 		vm_unlock(n->vn_vm);
 		if (write(n->vn_kick_fd, &one, sizeof(one)) < 0)
-			log_warn("virtio-net: cannot stop the rx thread");
-		pthread_join(n->vn_rx_thread, NULL);
+			log_warn("virtio-net: cannot stop the I/O thread");
+		pthread_join(n->vn_thread, NULL);
 	}
 	if (n->vn_kick_fd >= 0)
 		close(n->vn_kick_fd);
@@ -420,19 +453,17 @@ int virtio_net_create(struct pci_bus *bus, const struct virtio_net_config *cfg,
 	if (rc < 0)
 		goto fail;
 	/*
-	 * Owned after the transport, so freed before it: the rx thread is
+	 * Owned after the transport, so freed before it: the I/O thread is
 	 * stopped before the queues it uses go away.
 	 */
 	rc = vm_own(n->vn_vm, n, virtio_net_free, e);
 	if (rc < 0)
 		goto fail;
-	if (pthread_create(&n->vn_rx_thread, NULL, virtio_net_rx_thread, n) !=
-	    0)
+	if (pthread_create(&n->vn_thread, NULL, virtio_net_thread, n) != 0)
 		return err_set(e, -EAGAIN,
-			       "virtio-net: cannot start the rx "
-			       "thread");
-	pthread_setname_np(n->vn_rx_thread, "net-rx");
-	n->vn_rx_thread_live = 1;
+			       "virtio-net: cannot start the I/O thread");
+	pthread_setname_np(n->vn_thread, "net-io");
+	n->vn_thread_live = 1;
 	log_info("virtio-net on tap %s%s%s, MAC "
 		 "%02x:%02x:%02x:%02x:%02x:%02x",
 		 n->vn_tap->tp_name, cfg->vnc_bridge ? " in bridge " : "",

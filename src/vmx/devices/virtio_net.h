@@ -17,6 +17,8 @@
 #define VIRTIO_NET_FRAME_MAX_BYTES (65536 + 14 + 12)
 /* Frames received per wakeup before interrupting the guest. */
 #define VIRTIO_NET_RX_BATCH 64
+/* Frames sent per hold of the VM lock. */
+#define VIRTIO_NET_TX_BATCH 64
 
 struct virtio_net_config {
 	const char *vnc_tap;	/* TAP interface name */

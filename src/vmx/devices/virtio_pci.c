@@ -49,6 +49,7 @@ struct virtio_pci {
 	uint16_t vp_config_vector;
 	uint16_t vp_queue_select;
 	unsigned vp_pci_cfg_cap; /* offset of the PCI-config-access cap */
+	uint64_t vp_ioevent_gpa; /* BAR 0 where ioeventfds are set, 0: none */
 	struct virtq vp_queues[VIRTIO_QUEUES_MAX];
 	uint64_t vp_broken_count;
 };
@@ -365,6 +366,46 @@ static void virtio_cfg_read(void *opaque, unsigned off, unsigned size)
 	virtio_bar_read(vp, 0, boff, vp->vp_pci->pd_cfg + data, len);
 }
 
+/* Set (or clear) KVM's ioeventfds on the notify addresses of BAR 0 at
+ * gpa; on a failure to set one, those already set are cleared. */
+static int ioevents_set(struct virtio_pci *vp, uint64_t gpa, int assign)
+{
+	for (unsigned q = 0; q < vp->vp_ops->vd_nqueues; q++) {
+		int fd = vp->vp_ops->vd_queue_eventfd(vp->vp_dev, q);
+		uint64_t at = gpa + VIRTIO_PCI_NOTIFY_OFF +
+			      (uint64_t)q * VIRTIO_PCI_NOTIFY_MULT;
+		int rc;
+		if (fd < 0)
+			continue;
+		/* The driver writes the queue's index, 16 bits. */
+		rc = vm_ioeventfd(vp->vp_vm, at, 2, q, fd, assign);
+		if (rc < 0 && assign) {
+			log_warnx("%s: ioeventfd at 0x%llx: %s (notifies "
+				  "take the slow path)",
+				  vp->vp_ops->vd_name, (unsigned long long)at,
+				  strerror(-rc));
+			(void)ioevents_set(vp, gpa, 0);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Keep the ioeventfds where the guest has BAR 0, and only while the
+ * device decodes memory. */
+static void ioevents_update(struct virtio_pci *vp)
+{
+	uint64_t gpa = pci_bar_decoded_gpa(vp->vp_pci, 0);
+
+	if (vp->vp_ops->vd_queue_eventfd == NULL || gpa == vp->vp_ioevent_gpa)
+		return;
+	if (vp->vp_ioevent_gpa != 0)
+		(void)ioevents_set(vp, vp->vp_ioevent_gpa, 0);
+	vp->vp_ioevent_gpa = 0;
+	if (gpa != 0 && ioevents_set(vp, gpa, 1) == 0)
+		vp->vp_ioevent_gpa = gpa;
+}
+
 static void virtio_cfg_write(void *opaque, unsigned off, unsigned size)
 {
 	struct virtio_pci *vp = opaque;
@@ -374,6 +415,7 @@ static void virtio_cfg_write(void *opaque, unsigned off, unsigned size)
 	data = pci_cfg_window(vp, off, size, &boff, &len);
 	if (data != 0)
 		virtio_bar_write(vp, 0, boff, vp->vp_pci->pd_cfg + data, len);
+	ioevents_update(vp); /* the BAR or the command register may move */
 }
 
 static const struct pci_dev_ops virtio_pci_ops = {
@@ -473,6 +515,7 @@ int virtio_pci_create(struct pci_bus *bus, const struct virtio_dev_ops *ops,
 		return err_set(e, -ENOSPC, "%s: PCI config space full",
 			       ops->vd_name);
 	virtio_pci_reset(vp);
+	ioevents_update(vp); /* where the bus placed BAR 0 */
 	*vpp = vp;
 	return 0;
 }

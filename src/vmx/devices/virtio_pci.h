@@ -55,6 +55,12 @@ struct virtio_dev_ops {
 	/* Required. The driver notified queue q: process what is there.
 	 * Called with the VM's device lock held. */
 	void (*vd_queue_notify)(void *dev, unsigned q);
+	/* Optional: an eventfd for KVM to signal, in the kernel, when the
+	 * driver notifies queue q (the device's own thread then looks at
+	 * the queue); -1 or NULL: vd_queue_notify is called instead. A
+	 * notify KVM does not match (another width) still reaches
+	 * vd_queue_notify. */
+	int (*vd_queue_eventfd)(void *dev, unsigned q);
 	/* The driver wrote config bytes [off, off+len), already stored.
 	 * NULL: the config is read-only and writes are dropped. */
 	void (*vd_config_write)(void *dev, unsigned off, unsigned len);
