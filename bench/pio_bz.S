@@ -2,40 +2,32 @@
  * pio_bz.S: the port-I/O exit bench guest as a minimal bzImage, so vmx
  * and QEMU can boot the very same file with -kernel. Its first
  * instruction after the entry writes '!' to the UART (bench/run.py
- * times exec to that byte: start-up), then it reads the UART scratch
- * register PIO_EXITS times (one exit each) and powers off.
+ * times exec to that byte: start-up); then, in 64-bit mode on both, it
+ * reads the UART scratch register PIO_EXITS times (one exit each) and
+ * powers off.
  *
- * QEMU's option ROM enters the real-mode setup code at 0x200 (16-bit);
- * vmx enters the 64-bit entry, load address + 0x200. Both run the same
- * loop; the mode does not change the cost of an exit. Power-off:
- * QEMU's isa-debug-exit at 0xf4 (bench/run.py adds the device), vmx's
- * ACPI PM1a_CNT at 0x604 with SLP_TYP 5 (src/vmx/devices/acpi_pm.h).
+ * QEMU's option ROM enters the real-mode setup code at 0x200: that path
+ * builds an identity map of the first 2 MiB at 0x70000, enters long mode
+ * and jumps to the common loop in the protected-mode part (loaded at
+ * 0x100000). vmx enters the 64-bit entry, load address + 0x200, with
+ * paging on. The mode matters: a nested KVM may charge real-mode exits
+ * differently. Power-off: QEMU's isa-debug-exit at 0xf4 (bench/run.py
+ * adds the device; vmx ignores the port), then vmx's ACPI PM1a_CNT at
+ * 0x604 with SLP_TYP 5 (src/vmx/devices/acpi_pm.h).
  *
- * Linked flat (objcopy -O binary): file offsets are what the boot
+ * Linked flat (-Wl,--oformat=binary): file offsets are what the boot
  * protocol specifies (Documentation/arch/x86/boot.rst).
  */
 #ifndef PIO_EXITS
 #error "PIO_EXITS must be defined by the build"
 #endif
 
-/* '!' on the UART, then PIO_EXITS reads of its scratch register. The
- * same source assembles for the 16-bit and the 64-bit entry. */
-.macro say_then_exit
-	mov	$0x3f8, %dx
-	mov	$'!', %al
-	outb	%al, %dx
-	mov	$0x3ff, %dx
-	mov	$PIO_EXITS, %ecx
-	test	%ecx, %ecx
-	jz	2f
-1:	inb	%dx, %al
-	dec	%ecx
-	jnz	1b
-2:
-.endm
-
 #define SETUP_SECTS 1
 #define PM_BYTES    0x1000 /* protected-mode part, after the setup */
+#define PM_GPA	    0x100000
+#define PM_FILE_OFF ((SETUP_SECTS + 1) * 512)
+#define LOOP_OFF    0x300 /* the common 64-bit loop, in the PM part */
+#define PT_SEG	    0x7000 /* QEMU path: page tables at 0x70000 */
 
 	.section .text
 	.globl	_start
@@ -74,29 +66,88 @@ _start:
 	.long	0			/* kernel_info_offset */
 
 start16:				/* QEMU: real mode */
-	say_then_exit
-	mov	$0xf4, %dx		/* isa-debug-exit */
-	xor	%al, %al
+	cli
+	mov	$0x3f8, %dx
+	mov	$'!', %al
 	outb	%al, %dx
-3:	hlt
-	jmp	3b
+	/* PML4 at 0x70000 -> PDPT at 0x71000 -> PD at 0x72000, whose first
+	 * entry maps 0-2 MiB (a large page). */
+	mov	$PT_SEG, %ax
+	mov	%ax, %es
+	xor	%di, %di
+	xor	%eax, %eax
+	mov	$3 * 1024, %cx
+	cld
+	rep stosl
+	movl	$0x71003, %es:0
+	movl	$0x72003, %es:0x1000
+	movl	$0x83, %es:0x2000
+	mov	$0x70000, %eax
+	mov	%eax, %cr3
+	mov	%cr4, %eax
+	or	$0x20, %eax		/* PAE */
+	mov	%eax, %cr4
+	mov	$0xc0000080, %ecx	/* EFER.LME */
+	rdmsr
+	or	$0x100, %eax
+	wrmsr
+	/* The GDT's linear address: cs * 16 plus where it sits from here. */
+	call	1f
+1:	pop	%bx
+	mov	%cs, %ax
+	mov	%ax, %ds
+	movzwl	%ax, %eax
+	shl	$4, %eax
+	movzwl	%bx, %ebx
+	add	%ebx, %eax
+	add	$gdt - 1b, %eax
+	mov	%eax, %ds:(gdt_ptr + 2 - 1b)(%bx)
+	lgdtl	%ds:(gdt_ptr - 1b)(%bx)
+	mov	%cr0, %eax
+	or	$0x80000001, %eax	/* PG | PE */
+	mov	%eax, %cr0
+	ljmpl	$0x08, $PM_GPA + LOOP_OFF
+
+	.balign	8
+gdt:	.quad	0
+	.quad	0x00af9a000000ffff	/* 0x08: 64-bit code */
+gdt_ptr:
+	.word	2 * 8 - 1
+	.long	0			/* filled in above */
 
 	/* Protected-mode part, loaded at 0x100000. */
-	.org	(SETUP_SECTS + 1) * 512
+	.org	PM_FILE_OFF
 	.code32
 entry32:				/* 32-bit entry: unused */
 	cli
 	hlt
 	jmp	entry32
 
-	.org	(SETUP_SECTS + 1) * 512 + 0x200
+	.org	PM_FILE_OFF + 0x200
 	.code64
 entry64:				/* vmx: long mode, paging on */
-	say_then_exit
-	mov	$0x604, %dx		/* PM1a_CNT: SLP_EN | SLP_TYP 5 */
+	cli
+	mov	$0x3f8, %dx
+	mov	$'!', %al
+	outb	%al, %dx
+	jmp	loop64
+
+	.org	PM_FILE_OFF + LOOP_OFF
+loop64:
+	mov	$0x3ff, %dx
+	mov	$PIO_EXITS, %ecx
+	test	%ecx, %ecx
+	jz	2f
+1:	inb	%dx, %al
+	dec	%ecx
+	jnz	1b
+2:	mov	$0xf4, %dx		/* QEMU: isa-debug-exit */
+	xor	%al, %al
+	outb	%al, %dx
+	mov	$0x604, %dx		/* vmx: PM1a_CNT: SLP_EN | SLP_TYP 5 */
 	mov	$0x3400, %ax
 	outw	%ax, %dx
 3:	hlt
 	jmp	3b
 
-	.org	(SETUP_SECTS + 1) * 512 + PM_BYTES
+	.org	PM_FILE_OFF + PM_BYTES

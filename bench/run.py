@@ -52,10 +52,19 @@ def run_once(argv, ok_status):
     return t_first, t_end
 
 
-def measure(argv, ok_status):
-    runs = [run_once(argv, ok_status) for _ in range(REPEAT)]
-    return (statistics.median(r[0] for r in runs),
-            statistics.median(r[1] for r in runs))
+def measure(g0, gn):
+    """Every monitor in turn, REPEAT rounds, so that drifts of this
+    (nested, shared) machine touch all alike. Per monitor: medians of
+    start-up, of the empty run, and of the per-exit cost of each round."""
+    runs = {name: [] for name in MONITORS}
+    for _ in range(REPEAT):
+        for name, (argv, ok) in MONITORS.items():
+            start, base = run_once(argv + [g0], ok)
+            _, full = run_once(argv + [gn], ok)
+            runs[name].append((start, base, (full - base) / PIO_EXITS))
+    return {name: tuple(statistics.median(r[i] for r in rows)
+                        for i in range(3))
+            for name, rows in runs.items()}
 
 
 def main():
@@ -65,11 +74,7 @@ def main():
         sys.exit(f"bench: /dev/kvm not usable ({e.strerror})")
     g0 = os.path.join(BUILD, "bench", "pio_bz_0.bin")
     gn = os.path.join(BUILD, "bench", f"pio_bz_{PIO_EXITS}.bin")
-    rows = {}
-    for name, (argv, ok) in MONITORS.items():
-        start, base = measure(argv + [g0], ok)
-        _, full = measure(argv + [gn], ok)
-        rows[name] = (start, base, (full - base) / PIO_EXITS)
+    rows = measure(g0, gn)
     print(f"# {platform.node()} {platform.machine()} "
           f"kernel {platform.release()}, {os.cpu_count()} cpus, "
           f"median of {REPEAT}")
