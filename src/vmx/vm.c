@@ -483,8 +483,8 @@ void vm_unlock(struct vm *vm)
 	pthread_mutex_unlock(&vm->vm_dev_lock);
 }
 
-int vm_ioeventfd(struct vm *vm, uint64_t gpa, unsigned len,
-		 uint64_t datamatch, int fd, int assign)
+int vm_ioeventfd(struct vm *vm, uint64_t gpa, unsigned len, uint64_t datamatch,
+		 int fd, int assign)
 {
 	struct kvm_ioeventfd io = {
 		.datamatch = datamatch,
