@@ -46,7 +46,7 @@
 #define CONFIG_BYTES		10
 #define HDR_NUM_BUFFERS_OFF	10
 #define LOG_DROPS_MAX		10
-#define RX_PAUSE_POLL_MS	100 /* while paused: how often rx looks again */
+#define PAUSE_POLL_MS		100 /* paused: how often the I/O thread looks */
 
 struct virtio_net {
 	struct virtio_pci *vn_vp;
@@ -308,7 +308,7 @@ static void *virtio_net_thread(void *arg)
 		int stop;
 		/* Paused: nothing wakes this thread at resume, so look
 		 * again now and then. */
-		int wait_ms = vm_is_paused(n->vn_vm) ? RX_PAUSE_POLL_MS : -1;
+		int wait_ms = vm_is_paused(n->vn_vm) ? PAUSE_POLL_MS : -1;
 		if (poll(pfd, want_tap ? 2 : 1, wait_ms) < 0 && errno != EINTR)
 			break;
 		if (pfd[0].revents & POLLIN) {
