@@ -135,10 +135,16 @@ def test_forwarded_port_reaches_l1(l1):
 
 
 def test_timeout_kills_command_and_agent_recovers(l1):
-    r = l1.run("echo started; sleep 100", timeout=2)
+    # The child (sleep 101, like a vmx under the script's sh) must go
+    # too; a background job of a command that ended in time stays.
+    l1.run("sleep 103 >/dev/null 2>&1 &", check=True)
+    r = l1.run("echo started; sleep 101; sleep 102", timeout=2)
     assert r.status == 137
     assert r.output == "started\n"
     assert l1.run("echo alive").output == "alive\n"
+    left = l1.run("ps -o args | grep '^sleep 10[123]'").output
+    assert left.split("\n")[0] == "sleep 103", left
+    assert "sleep 101" not in left
 
 
 def test_failure_message_carries_console_tail(l1):
