@@ -50,13 +50,13 @@ int iobus_register(struct iobus *bus, uint64_t base, uint64_t len,
 	return 0;
 }
 
-static const struct iobus_range *iobus_find(const struct iobus *bus,
-					    uint64_t addr, unsigned size)
+static struct iobus_range *iobus_find(struct iobus *bus, uint64_t addr,
+				      unsigned size)
 {
 	size_t i;
 
 	for (i = 0; i < bus->ib_count; i++) {
-		const struct iobus_range *r = &bus->ib_ranges[i];
+		struct iobus_range *r = &bus->ib_ranges[i];
 		if (addr >= r->ir_base && addr - r->ir_base < r->ir_len &&
 		    size <= r->ir_len - (addr - r->ir_base))
 			return r;
@@ -75,13 +75,14 @@ static void iobus_unhandled(struct iobus *bus, const char *dir, uint64_t addr,
 
 int iobus_read(struct iobus *bus, uint64_t addr, void *data, unsigned size)
 {
-	const struct iobus_range *r = iobus_find(bus, addr, size);
+	struct iobus_range *r = iobus_find(bus, addr, size);
 
 	memset(data, 0xff, size);
 	if (r == NULL) {
 		iobus_unhandled(bus, "read", addr, size);
 		return 0;
 	}
+	r->ir_hits++;
 	if (r->ir_ops->read != NULL)
 		r->ir_ops->read(r->ir_opaque, addr - r->ir_base, data, size);
 	return 1;
@@ -90,13 +91,39 @@ int iobus_read(struct iobus *bus, uint64_t addr, void *data, unsigned size)
 int iobus_write(struct iobus *bus, uint64_t addr, const void *data,
 		unsigned size)
 {
-	const struct iobus_range *r = iobus_find(bus, addr, size);
+	struct iobus_range *r = iobus_find(bus, addr, size);
 
 	if (r == NULL) {
 		iobus_unhandled(bus, "write", addr, size);
 		return 0;
 	}
+	r->ir_hits++;
 	if (r->ir_ops->write != NULL)
 		r->ir_ops->write(r->ir_opaque, addr - r->ir_base, data, size);
 	return 1;
+}
+
+void iobus_log_hits(const struct iobus *bus)
+{
+	int done[IOBUS_RANGES_MAX] = {0};
+
+	/* Selection by hand: at most IOBUS_RANGES_MAX ranges, once a VM. */
+	for (size_t n = 0; n < bus->ib_count; n++) {
+		size_t best = bus->ib_count;
+		for (size_t i = 0; i < bus->ib_count; i++)
+			if (!done[i] && (best == bus->ib_count ||
+					 bus->ib_ranges[i].ir_hits >
+						 bus->ib_ranges[best].ir_hits))
+				best = i;
+		done[best] = 1;
+		if (bus->ib_ranges[best].ir_hits == 0)
+			break;
+		log_debug("%s accesses: %s (0x%llx): %llu", bus->ib_name,
+			  bus->ib_ranges[best].ir_name,
+			  (unsigned long long)bus->ib_ranges[best].ir_base,
+			  (unsigned long long)bus->ib_ranges[best].ir_hits);
+	}
+	if (bus->ib_unhandled != 0)
+		log_debug("%s accesses: unclaimed: %llu", bus->ib_name,
+			  (unsigned long long)bus->ib_unhandled);
 }

@@ -32,6 +32,7 @@ struct iobus_range {
 	const struct iobus_ops *ir_ops;
 	void *ir_opaque;
 	const char *ir_name; /* for logs; static string */
+	uint64_t ir_hits;    /* accesses dispatched here (exits, mostly) */
 };
 
 struct iobus {
@@ -59,5 +60,9 @@ BASALT_MUST_CHECK int iobus_register(struct iobus *bus, uint64_t base,
 int iobus_read(struct iobus *bus, uint64_t addr, void *data, unsigned size);
 int iobus_write(struct iobus *bus, uint64_t addr, const void *data,
 		unsigned size);
+
+/* Log (at debug level) how many accesses each range took, busiest first:
+ * where a guest's exits went. */
+void iobus_log_hits(const struct iobus *bus);
 
 #endif

@@ -261,6 +261,9 @@ int main(int argc, char *argv[])
 		pthread_kill(sig_thread, VMX_SIGNAL_THREAD_EXIT);
 		pthread_join(sig_thread, NULL);
 	}
+	log_debug("exits to vmx: %llu", (unsigned long long)vm_exits(m->m_vm));
+	iobus_log_hits(&m->m_vm->vm_pio);
+	iobus_log_hits(&m->m_vm->vm_mmio);
 	if (status == VMX_EXIT_POWEROFF)
 		log_info("guest stopped: %s (%s)", vm_stop_name(reason),
 			 m->m_vm->vm_stop_detail);

@@ -75,6 +75,8 @@ static void dispatch_by_offset(void)
 	CHECK_EQ(iobus_write(&bus, 0x3fc, buf, 4), 1);
 	CHECK_EQ(last_off, 4);
 	CHECK_EQ(last_size, 4);
+	/* Both accesses are counted for the exit summary. */
+	CHECK_EQ(bus.ib_ranges[0].ir_hits, 2);
 }
 
 static void unclaimed_and_straddling_read_ones(void)
@@ -94,6 +96,7 @@ static void unclaimed_and_straddling_read_ones(void)
 	CHECK_EQ(iobus_write(&bus, 0x60, buf, 4), 0);
 	CHECK_EQ(writes, before);
 	CHECK_EQ(bus.ib_unhandled, 3);
+	CHECK_EQ(bus.ib_ranges[0].ir_hits, 0); /* refused: not counted */
 }
 
 int main(void)
