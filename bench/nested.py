@@ -142,11 +142,12 @@ class Bed:
 
 
 def cmd(monitor_cmd, memory, action):
-    return (f"{monitor_cmd}" + ("--memory " if monitor_cmd.startswith("vmx")
-                                else "-m ")
-            + f"{memory} " + ("--cmdline" if monitor_cmd.startswith("vmx")
-                              else "-append")
-            + f" '{CMDLINE.format(action=action)}'")
+    """monitor_cmd with the memory size and kernel command line, in the
+    monitor's own option names."""
+    mem, line = (("--memory", "--cmdline") if monitor_cmd.startswith("vmx")
+                 else ("-m", "-append"))
+    return (f"{monitor_cmd}{mem} {memory} {line} "
+            f"'{CMDLINE.format(action=action)}'")
 
 
 def med(xs):

@@ -84,6 +84,17 @@ static void net_log_drop(struct virtio_net *n, const char *what, int err)
 						: "");
 }
 
+/*
+ * May the I/O thread move frames on queue vq now? Not while stopping,
+ * without a live driver or an enabled queue, or while the VM is paused
+ * (its memory must not change). Under the VM lock.
+ */
+static int queue_ready(struct virtio_net *n, const struct virtq *vq)
+{
+	return !n->vn_stop && virtio_pci_live(n->vn_vp) && vq->vq_enabled &&
+	       !vm_is_paused(n->vn_vm);
+}
+
 /* ---- transmit ---- */
 
 /*
@@ -100,8 +111,7 @@ static int tx_batch(struct virtio_net *n)
 
 	vm_lock(n->vn_vm);
 	vq = virtio_pci_queue(n->vn_vp, TXQ);
-	if (n->vn_stop || !virtio_pci_live(n->vn_vp) || !vq->vq_enabled ||
-	    vm_is_paused(n->vn_vm))
+	if (!queue_ready(n, vq))
 		goto out;
 	while ((rc = virtq_pop(vq, &n->vn_tx_chain, &e)) > 0) {
 		struct virtq_chain *ch = &n->vn_tx_chain;
@@ -254,10 +264,8 @@ static int rx_batch(struct virtio_net *n, int *want_tap)
 	vm_lock(n->vn_vm);
 	vq = virtio_pci_queue(n->vn_vp, RXQ);
 	*want_tap = 1;
-	if (n->vn_stop || !virtio_pci_live(n->vn_vp) || !vq->vq_enabled ||
-	    vm_is_paused(n->vn_vm)) {
-		/* No driver, or a paused VM whose memory must not change:
-		 * frames wait in the TAP (which drops when full), as on a
+	if (!queue_ready(n, vq)) {
+		/* Frames wait in the TAP (which drops when full), as on a
 		 * NIC whose driver is not loaded. */
 		*want_tap = 0;
 		goto out;
