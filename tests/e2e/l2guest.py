@@ -110,10 +110,10 @@ def facts(output):
     return None
 
 
-def ext4_image(path, size_mb=64, root=False, actions=None):
-    """An ext4 image file at path: empty, or (root=True) a root file
-    system with busybox, the same /init and the actions, made with
-    mkfs.ext4 -d (no root privileges needed)."""
+def ext4_image(path, size_mb=64, root=False, actions=None, files=None):
+    """An ext4 image file at path: empty but for files (a dict of name ->
+    text), or (root=True) a root file system with busybox, the same /init
+    and the actions, made with mkfs.ext4 -d (no root privileges needed)."""
     import shutil
     import subprocess
     import tempfile
@@ -130,6 +130,10 @@ def ext4_image(path, size_mb=64, root=False, actions=None):
             for name, text in (actions or {}).items():
                 with open(os.path.join(tmp, "actions", name), "w") as f:
                     f.write(text)
+        for name, text in (files or {}).items():
+            with open(os.path.join(tmp, name), "w") as f:
+                f.write(text)
+        if root or files:
             args += ["-d", tmp]
         with open(path, "wb") as f:
             f.truncate(size_mb << 20)

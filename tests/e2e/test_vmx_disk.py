@@ -23,7 +23,7 @@ ACTIONS = {
     "diskro": ("echo RO=$(cat /sys/block/vda/ro)\n"
                "dd if=/dev/zero of=/dev/vda bs=512 count=1 conv=fsync "
                "2>/dev/null; echo DD=$?\n"
-               "mount -o ro /dev/vda /mnt && echo TOKEN=$(cat /mnt/token)\n"),
+               "mount -o ro /dev/vda /mnt && echo SEED=$(cat /mnt/seed)\n"),
     "rootinfo": "echo ROOTDEV=$(awk '$2 == \"/\" {print $1}' /proc/mounts)\n",
 }
 
@@ -37,7 +37,8 @@ def values(output, key):
 def l1(tmp_path_factory, vmx_bin):
     from testbed.testbed import Testbed
     work = tmp_path_factory.mktemp("l1-disk")
-    data = l2guest.ext4_image(str(work / "data.img"), 64)
+    data = l2guest.ext4_image(str(work / "data.img"), 64,
+                              files={"seed": "seed-5c1d\n"})
     root = l2guest.ext4_image(str(work / "root.img"), 64, root=True,
                               actions=ACTIONS)
     tb = Testbed(work / "tb")
@@ -79,7 +80,7 @@ def test_read_only_disk_refuses_writes(l1):
     out = vmx(l1, "/l2/data.img,ro", "diskro")
     assert values(out, "RO") == ["1"]
     assert values(out, "DD") != ["0"]
-    assert values(out, "TOKEN") == ["token-7f3a"]
+    assert values(out, "SEED") == ["seed-5c1d"]
 
 
 def test_debian_initramfs_mounts_root_from_vda(l1):

@@ -48,6 +48,13 @@ class TestbedError(Exception):
     pass
 
 
+class L1Lost(TestbedError):
+    """L1 stopped answering or QEMU died under a command: the emulated
+    bed's own failure (docs/testing.md, "Open"), not the command's. The
+    bed is closed; its next run() boots it afresh with the same files.
+    The e2e conftest runs a test that hits this once more."""
+
+
 class Result:
     def __init__(self, status, output):
         self.status, self.output = status, output
@@ -127,6 +134,8 @@ class Testbed:
         self.seq = 0
         self.console_path = os.path.join(self.workdir, "l1-console.log")
         self.boot_seconds = None
+        self.lost = 0        # L1s lost under a command so far
+        self.lost_pending = False
         warm = os.path.join(BUILD, "tests", "tools", "kvmwarm")
         if not os.path.exists(warm):
             raise TestbedError(f"{warm} is missing: run `make build` first")
@@ -245,6 +254,7 @@ class Testbed:
         if shutil.which("qemu-system-x86_64") is None:
             raise TestbedError("qemu-system-x86_64 missing: install "
                                "qemu-system-x86 (make deps-test)")
+        self.lost_pending = False
         initrd = self._initramfs()
         agent = os.path.join(self.workdir, "agent.sock")
         for stale in (agent, self.console_path):
@@ -290,10 +300,10 @@ class Testbed:
         self.boot_seconds = time.monotonic() - start
         return self
 
-    def _check_alive(self):
+    def _check_alive(self, kind=TestbedError):
         if self.proc is not None and self.proc.poll() is not None:
             raise self._error(f"QEMU exited with status "
-                              f"{self.proc.returncode}")
+                              f"{self.proc.returncode}", kind)
 
     def console(self):
         try:
@@ -305,14 +315,14 @@ class Testbed:
     def console_tail(self, lines=30):
         return "\n".join(self.console().splitlines()[-lines:])
 
-    def _error(self, what):
+    def _error(self, what, kind=TestbedError):
         log = ""
         try:
             with open(os.path.join(self.workdir, "qemu.log"), "rb") as f:
                 log = f.read().decode(errors="replace")[-2000:]
         except FileNotFoundError:
             pass
-        return TestbedError(f"{what}\n--- last L1 console lines ---\n"
+        return kind(f"{what}\n--- last L1 console lines ---\n"
                             f"{self.console_tail()}\n--- qemu ---\n{log}")
 
     def wait_console(self, pattern, timeout=60):
@@ -334,8 +344,28 @@ class Testbed:
 
         The script is killed inside L1 after timeout seconds (status 137).
         check=True raises TestbedError on a non-zero status."""
+        if self.lost_pending:
+            self._reboot_after_loss()
         if self.sock is None:
             raise TestbedError("boot() first")
+        try:
+            return self._run(script, timeout, check)
+        except L1Lost:
+            self.lost += 1
+            self.lost_pending = True
+            self.close()
+            dead = f"{self.console_path}.lost-{self.lost}"
+            if os.path.exists(self.console_path):
+                os.replace(self.console_path, dead)
+            raise
+
+    def _reboot_after_loss(self):
+        print(f"testbed: booting L1 again after losing it (its console: "
+              f"{self.console_path}.lost-{self.lost})")
+        self.lost_pending = False
+        self.boot()
+
+    def _run(self, script, timeout, check):
         self.seq += 1
         rid = f"r{self.seq}"
         b64 = base64.b64encode(script.encode()).decode()
@@ -347,18 +377,18 @@ class Testbed:
             m = end.search(self.buf)
             if m:
                 break
-            self._check_alive()
+            self._check_alive(L1Lost)
             left = deadline - time.monotonic()
             if left <= 0:
                 raise self._error(f"no answer from L1 within {timeout}s "
-                                  f"to: {script}")
+                                  f"to: {script}", L1Lost)
             self.sock.settimeout(min(left, 1.0))
             try:
                 chunk = self.sock.recv(65536)
             except socket.timeout:
                 continue
             if not chunk:
-                raise self._error("L1 agent connection closed")
+                raise self._error("L1 agent connection closed", L1Lost)
             self.buf += chunk
         begin = self.buf.rfind(b"BEGIN " + rid.encode(), 0, m.start())
         if begin < 0:
