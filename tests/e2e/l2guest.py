@@ -151,16 +151,25 @@ def debian_initrd():
 
 
 TRIPLE_FAULT = "guest stopped: reset (triple fault)"
+KILLED = 137  # the agent's status for a command it killed at its timeout
+
+
+def open_fault(r):
+    """The two ways the open nested-bed fault shows (docs/testing.md,
+    "Open: triple fault in L2"): L2 triple-faults, or stops dead and is
+    killed at the timeout (L1 then logs a soft lockup in vmx)."""
+    return TRIPLE_FAULT in r.output or r.status == KILLED
 
 
 def run(l1, cmd, timeout):
-    """Run a vmx command in L1; if the L2 guest triple-faulted, say so and
-    run it once more. That stop has been seen about once in ten nested
-    boots, at random points of Debian's boot, with the vCPU already back
-    in its reset state (docs/testing.md, "Open: triple fault in L2"); a
-    second one in a row fails the test as usual."""
+    """Run a vmx command in L1; if the open fault showed, say so and run
+    it once more. It has been seen about once in twenty nested boots, at
+    random points of Debian's boot; a second one in a row fails the test
+    as usual."""
     r = l1.run(cmd, timeout=timeout)
-    if TRIPLE_FAULT in r.output:
-        print(f"L2 triple fault; running once more:\n{r.output[-1500:]}")
+    if open_fault(r):
+        print(f"open nested-bed fault (status {r.status}); running once "
+              f"more:\n{r.output[-1500:]}\n--- L1 console ---\n"
+              f"{l1.console_tail(10)}")
         r = l1.run(cmd, timeout=timeout)
     return r

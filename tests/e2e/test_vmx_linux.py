@@ -9,7 +9,7 @@ import pytest
 import l2guest
 
 # A healthy L2 boot takes 15-25 s of L1 time; the bound is for hangs.
-L2_TIMEOUT_S = 150
+L2_TIMEOUT_S = 100
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +61,7 @@ def test_guest_reboot_ends_vmx_with_reset_status(l1):
     r = vmx(l1, action="reboot")
     assert r.status == 3, r.output[-3000:]
     assert "guest stopped: reset" in r.output
+    assert l2guest.TRIPLE_FAULT not in r.output, r.output[-3000:]
 
 
 def test_too_little_memory_is_a_clear_error(l1):

@@ -52,13 +52,6 @@ def blast(l1):
                   timeout=L2_TIMEOUT_S)
 
 
-def unexplained(r):
-    """The two ways the open nested-bed fault shows (docs/testing.md,
-    "Open: triple fault in L2"): the guest triple-faults, or stops dead
-    (killed at the timeout) at the start of the transfer."""
-    return l2guest.TRIPLE_FAULT in r.output or r.status == 137
-
-
 def test_guest_pings_host_and_sends_100_mib_over_tcp(tmp_path_factory,
                                                      vmx_bin, tcpblast_bin):
     # The heaviest nested load we run. When the open fault shows (triple
@@ -69,7 +62,7 @@ def test_guest_pings_host_and_sends_100_mib_over_tcp(tmp_path_factory,
     l1 = boot_l1(tmp_path_factory, vmx_bin, tcpblast_bin)
     try:
         r = blast(l1)
-        if unexplained(r):
+        if l2guest.open_fault(r):
             print(f"open fault (status {r.status}); once more on a fresh "
                   f"L1:\n{r.output[-1500:]}")
             l1.close()
