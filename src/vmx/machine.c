@@ -102,6 +102,18 @@ int machine_create(struct machine **mp, const struct machine_config *cfg,
 			    &uart8250_iobus_ops, m->m_uart, "com1", e);
 	if (rc < 0)
 		goto fail;
+	/*
+	 * Linux writes its console a byte at a time, polling the line
+	 * status before each: two exits a byte, most of a boot's exits.
+	 * The transmit register's writes need no answer, so KVM queues
+	 * them and the status read delivers them: one exit a byte. (With
+	 * DLAB set, offset 0 is the divisor latch; the in-order delivery
+	 * keeps that right.)
+	 */
+	rc = vm_coalesce_pio(m->m_vm, UART8250_COM1_PORT, 1);
+	if (rc < 0)
+		log_debug("COM1 transmit writes are not queued: %s",
+			  strerror(-rc));
 	rc = acpi_pm_create(m->m_vm, ACPI_SCI_IRQ, &m->m_acpi_pm, e);
 	if (rc < 0)
 		goto fail;

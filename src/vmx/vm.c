@@ -509,6 +509,80 @@ int vm_irq_line(struct vm *vm, unsigned irq, int level)
 	return 0;
 }
 
+int vm_coalesce_pio(struct vm *vm, uint16_t port, unsigned len)
+{
+	struct vcpu *v = vm->vm_vcpus[0];
+	long page = sysconf(_SC_PAGESIZE);
+	struct kvm_coalesced_mmio_zone zone = {
+		.addr = port, .size = len, .pio = 1};
+	int off;
+
+	if (v == NULL || len == 0 || page <= 0)
+		return -EINVAL;
+	/* KVM_CAP_COALESCED_MMIO answers with the ring's page offset. */
+	off = ioctl(vm->vm_kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
+	if (off <= 0 ||
+	    ioctl(vm->vm_kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) <=
+		    0 ||
+	    (size_t)(off + 1) * (size_t)page > v->vc_run_size)
+		return -ENOTSUP;
+	if (ioctl(vm->vm_fd, KVM_REGISTER_COALESCED_MMIO, &zone) < 0)
+		return -errno;
+	vm->vm_ring_max = (uint32_t)(((size_t)page -
+				      sizeof(struct kvm_coalesced_mmio_ring)) /
+				     sizeof(struct kvm_coalesced_mmio));
+	vm->vm_ring = (struct kvm_coalesced_mmio_ring *)((char *)v->vc_run +
+							 (size_t)off * page);
+	return 0;
+}
+
+void vm_drain(struct vm *vm)
+{
+	struct kvm_coalesced_mmio_ring *ring = vm->vm_ring;
+	uint32_t first;
+
+	if (ring == NULL)
+		return;
+	/* KVM fills [first, last) and moves last; we consume and move
+	 * first. Acquire pairs with KVM's barrier before it moves last. */
+	first = __atomic_load_n(&ring->first, __ATOMIC_RELAXED);
+	while (first != __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE)) {
+		struct kvm_coalesced_mmio *c;
+
+		if (first >= vm->vm_ring_max) {
+			/* Only KVM writes the ring; not a guest's doing. */
+			vm_request_stop(vm, VM_STOP_ERROR,
+					"coalesced write ring out of range");
+			return;
+		}
+		c = &ring->coalesced_mmio[first];
+		if (c->len >= 1 && c->len <= sizeof(c->data)) {
+			if (c->pio)
+				iobus_write(&vm->vm_pio, c->phys_addr, c->data,
+					    c->len);
+			else
+				iobus_write(&vm->vm_mmio, c->phys_addr, c->data,
+					    c->len);
+		}
+		vm->vm_ring_writes++;
+		first = (first + 1) % vm->vm_ring_max;
+		__atomic_store_n(&ring->first, first, __ATOMIC_RELEASE);
+	}
+}
+
+void vm_drain_idle(struct vm *vm)
+{
+	struct kvm_coalesced_mmio_ring *ring = vm->vm_ring;
+
+	if (ring == NULL ||
+	    __atomic_load_n(&ring->first, __ATOMIC_RELAXED) ==
+		    __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE))
+		return;
+	vm_lock(vm);
+	vm_drain(vm);
+	vm_unlock(vm);
+}
+
 static void vcpu_handle_io(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->vc_run;
@@ -603,11 +677,13 @@ enum vm_stop_reason vcpu_run_loop(struct vcpu *vcpu)
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
 			vm_lock(vm);
+			vm_drain(vm); /* writes queued before this access */
 			vcpu_handle_io(vcpu);
 			vm_unlock(vm);
 			break;
 		case KVM_EXIT_MMIO:
 			vm_lock(vm);
+			vm_drain(vm);
 			vcpu_handle_mmio(vcpu);
 			vm_unlock(vm);
 			break;
@@ -714,5 +790,7 @@ enum vm_stop_reason vm_run(struct vm *vm)
 	pthread_mutex_lock(&vm->vm_stop_lock);
 	boot->vc_thread_live = 0;
 	pthread_mutex_unlock(&vm->vm_stop_lock);
+	/* What the guest wrote last, before a triple fault say. */
+	vm_drain_idle(vm);
 	return vm->vm_stop;
 }

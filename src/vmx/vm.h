@@ -14,6 +14,8 @@
 #include "vmx/mem.h"
 
 #define VM_VCPUS_MAX 64
+
+struct kvm_coalesced_mmio_ring;
 #define VM_OWNED_MAX 128
 
 /* Why a VM stopped running; vmx turns this into its exit status. */
@@ -60,6 +62,14 @@ struct vm {
 	 * a device.
 	 */
 	pthread_mutex_t vm_dev_lock;
+	/*
+	 * KVM's ring of coalesced writes (vm_coalesce_pio), a page of the
+	 * first vCPU's run mapping; NULL while no zone is registered. Read
+	 * under vm_dev_lock.
+	 */
+	struct kvm_coalesced_mmio_ring *vm_ring;
+	uint32_t vm_ring_max;	 /* entries in the ring */
+	uint64_t vm_ring_writes; /* writes taken from it so far */
 	/* Device state freed with the VM (see vm_own). */
 	struct {
 		void *vo_ptr;
@@ -134,6 +144,28 @@ void vm_unlock(struct vm *vm);
  */
 BASALT_MUST_CHECK int vm_ioeventfd(struct vm *vm, uint64_t gpa, unsigned len,
 				   uint64_t datamatch, int fd, int assign);
+
+/*
+ * Have KVM queue the guest's writes to ports port..port+len-1 in a ring
+ * instead of exiting for each (KVM_CAP_COALESCED_PIO); vm_drain delivers
+ * them to vm_pio in order before any other exit is handled, so devices
+ * see the same sequence as without the ring, only later. For registers
+ * whose writes need no immediate answer (a UART's transmit register).
+ * Needs vCPU 0. Returns 0, or -errno (-ENOTSUP: KVM cannot; the writes
+ * then simply exit as before).
+ */
+BASALT_MUST_CHECK int vm_coalesce_pio(struct vm *vm, uint16_t port,
+				      unsigned len);
+
+/* Deliver the queued writes (vm_lock held). */
+void vm_drain(struct vm *vm);
+
+/*
+ * Deliver them from a thread that is not handling an exit, for a guest
+ * that wrote and then went idle: takes vm_lock only when the ring holds
+ * something. Called periodically (vmx's signal thread).
+ */
+void vm_drain_idle(struct vm *vm);
 
 /* Drive an interrupt line of the in-kernel PIC/IOAPIC. */
 BASALT_MUST_CHECK int vm_irq_line(struct vm *vm, unsigned irq, int level);
