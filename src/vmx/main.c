@@ -58,16 +58,12 @@ static int vmx_exit_status(enum vm_stop_reason reason)
  * SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken here,
  * where stopping the VM is safe (a handler could not take its locks).
  * SIGUSR2 is how main() ends this thread (pthread_cancel would need
- * libgcc_s at run time). Between signals it delivers the guest writes
- * KVM queued (vm_coalesce_pio) when no exit came to do it.
+ * libgcc_s at run time).
  */
 #define VMX_SIGNAL_THREAD_EXIT SIGUSR2
 static void *vmx_signal_thread(void *arg)
 {
 	struct machine *m = arg;
-	/* How late console bytes may show from a guest that wrote and then
-	 * idled without another exit (vm_coalesce_pio). */
-	const struct timespec drain_every = {.tv_nsec = 50 * 1000 * 1000};
 	sigset_t set;
 	int sig;
 
@@ -76,21 +72,12 @@ static void *vmx_signal_thread(void *arg)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, VMX_SIGNAL_THREAD_EXIT);
-	for (;;) {
-		sig = sigtimedwait(&set, NULL, &drain_every);
-		if (sig < 0) {
-			/* Writes a guest queued before going idle. */
-			vm_drain_idle(m->m_vm);
-			continue;
-		}
-		if (sig != VMX_SIGNAL_THREAD_EXIT) {
-			log_info("signal %d: powering the VM off", sig);
-			vm_request_stop(m->m_vm, VM_STOP_REQUEST,
-					strsignal(sig));
-			vm_resume(m->m_vm);
-		}
-		return NULL;
+	if (sigwait(&set, &sig) == 0 && sig != VMX_SIGNAL_THREAD_EXIT) {
+		log_info("signal %d: powering the VM off", sig);
+		vm_request_stop(m->m_vm, VM_STOP_REQUEST, strsignal(sig));
+		vm_resume(m->m_vm);
 	}
+	return NULL;
 }
 
 #define VMX_LOGS_KEPT 3 /* vmware.log, vmware-1.log, vmware-2.log */

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -78,6 +79,7 @@ int vm_create(struct vm **vmp, uint64_t mem_bytes, struct err *e)
 	struct kvm_userspace_memory_region region;
 	struct kvm_pit_config pit = {.flags = 0};
 	struct vm *vm;
+	pthread_condattr_t cattr;
 	int rc, api;
 
 	vm = calloc(1, sizeof(*vm));
@@ -87,7 +89,12 @@ int vm_create(struct vm **vmp, uint64_t mem_bytes, struct err *e)
 	vm->vm_fd = -1;
 	pthread_mutex_init(&vm->vm_stop_lock, NULL);
 	pthread_mutex_init(&vm->vm_dev_lock, NULL);
-	pthread_cond_init(&vm->vm_pause_cond, NULL);
+	/* Monotonic: the drain thread's periodic wait must not follow
+	 * changes of the wall clock. */
+	pthread_condattr_init(&cattr);
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+	pthread_cond_init(&vm->vm_pause_cond, &cattr);
+	pthread_condattr_destroy(&cattr);
 	/* No SA_RESTART: the kick must make KVM_RUN return EINTR. Installed
 	 * here, before vmx sandboxes itself. */
 	memset(&sa, 0, sizeof(sa));
@@ -745,9 +752,44 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * Deliver what a guest queued and then left there, going idle without
+ * another exit (vm_coalesce_pio): the bytes of a console prompt, say.
+ * This period bounds how late they show.
+ */
+#define VM_DRAIN_PERIOD_NS (50 * 1000 * 1000L)
+
+static void *vm_drain_thread(void *arg)
+{
+	struct vm *vm = arg;
+	struct timespec at;
+
+	pthread_setname_np(pthread_self(), "drain");
+	pthread_mutex_lock(&vm->vm_stop_lock);
+	clock_gettime(CLOCK_MONOTONIC, &at);
+	while (vm->vm_stop == VM_RUNNING) {
+		at.tv_nsec += VM_DRAIN_PERIOD_NS;
+		if (at.tv_nsec >= 1000000000L) {
+			at.tv_sec++;
+			at.tv_nsec -= 1000000000L;
+		}
+		/* Woken early by a stop (vm_request_stop broadcasts). */
+		if (pthread_cond_timedwait(&vm->vm_pause_cond,
+					   &vm->vm_stop_lock, &at) != ETIMEDOUT)
+			continue;
+		pthread_mutex_unlock(&vm->vm_stop_lock);
+		vm_drain_idle(vm);
+		pthread_mutex_lock(&vm->vm_stop_lock);
+	}
+	pthread_mutex_unlock(&vm->vm_stop_lock);
+	return NULL;
+}
+
 enum vm_stop_reason vm_run(struct vm *vm)
 {
 	struct vcpu *boot = vm->vm_vcpus[0];
+	pthread_t drain;
+	int drain_live = 0;
 	sigset_t kick;
 
 	if (boot == NULL) {
@@ -775,6 +817,9 @@ enum vm_stop_reason vm_run(struct vm *vm)
 		v->vc_thread_live = 1;
 	}
 	pthread_mutex_unlock(&vm->vm_stop_lock);
+	if (vm->vm_ring != NULL)
+		drain_live =
+			pthread_create(&drain, NULL, vm_drain_thread, vm) == 0;
 
 	vcpu_run_loop(boot);
 
@@ -790,6 +835,8 @@ enum vm_stop_reason vm_run(struct vm *vm)
 	pthread_mutex_lock(&vm->vm_stop_lock);
 	boot->vc_thread_live = 0;
 	pthread_mutex_unlock(&vm->vm_stop_lock);
+	if (drain_live)
+		pthread_join(drain, NULL);
 	/* What the guest wrote last, before a triple fault say. */
 	vm_drain_idle(vm);
 	return vm->vm_stop;

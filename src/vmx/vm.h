@@ -105,7 +105,7 @@ BASALT_MUST_CHECK int vm_add_vcpu(struct vm *vm, int id, int ncpus,
 /*
  * Run every vCPU but the first on its own thread and the first on the
  * calling one, until the VM stops; joins them all and returns the stop
- * reason.
+ * reason. With a coalescing zone, a "drain" thread runs beside them.
  */
 enum vm_stop_reason vm_run(struct vm *vm);
 
@@ -163,7 +163,7 @@ void vm_drain(struct vm *vm);
 /*
  * Deliver them from a thread that is not handling an exit, for a guest
  * that wrote and then went idle: takes vm_lock only when the ring holds
- * something. Called periodically (vmx's signal thread).
+ * something. vm_run calls it every 50 ms from a thread of its own.
  */
 void vm_drain_idle(struct vm *vm);
 
