@@ -32,20 +32,42 @@ void machine_set_console_hook(struct machine *m, machine_console_hook_fn fn,
 	vm_unlock(m->m_vm);
 }
 
+/* Write out the buffered console bytes (VM lock held). */
+static void machine_console_flush(void *opaque)
+{
+	struct machine *m = opaque;
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < m->m_console_len) {
+		n = write(m->m_console_fd, m->m_console_buf + done,
+			  m->m_console_len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!m->m_console_failed)
+				log_warn("console: output lost");
+			m->m_console_failed = 1;
+			break;
+		}
+		done += (size_t)n;
+	}
+	m->m_console_len = 0;
+}
+
 static int machine_console_tx(void *opaque, uint8_t byte)
 {
 	struct machine *m = opaque;
-	ssize_t n;
 
 	/* Called with the VM lock held, like machine_set_console_hook. */
 	if (m->m_console_hook != NULL)
 		m->m_console_hook(m->m_console_hook_opaque, byte);
 	if (m->m_console_fd < 0)
 		return -EBADF;
-	do {
-		n = write(m->m_console_fd, &byte, 1);
-	} while (n < 0 && errno == EINTR);
-	return n == 1 ? 0 : -EIO;
+	m->m_console_buf[m->m_console_len++] = byte;
+	if (byte == '\n' || m->m_console_len == sizeof(m->m_console_buf))
+		machine_console_flush(m);
+	return 0;
 }
 
 static void machine_console_irq(void *opaque, int level)
@@ -102,6 +124,8 @@ int machine_create(struct machine **mp, const struct machine_config *cfg,
 			    &uart8250_iobus_ops, m->m_uart, "com1", e);
 	if (rc < 0)
 		goto fail;
+	if (m->m_console_fd >= 0)
+		vm_set_tick(m->m_vm, machine_console_flush, m);
 	/*
 	 * Linux writes its console a byte at a time, polling the line
 	 * status before each: two exits a byte, most of a boot's exits.

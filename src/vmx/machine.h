@@ -66,6 +66,14 @@ struct machine {
 	struct acpi_pm *m_acpi_pm;
 	struct pci_bus *m_pci;
 	int m_console_fd;
+	/*
+	 * Console bytes not yet written (under the VM lock): written at
+	 * each newline, when full, and by the VM's 50 ms tick; a write per
+	 * byte cost a boot's console more than its exits did.
+	 */
+	uint8_t m_console_buf[4096];
+	size_t m_console_len;
+	int m_console_failed; /* a write failed; said once in the log */
 	machine_console_hook_fn m_console_hook;
 	void *m_console_hook_opaque;
 };

@@ -590,6 +590,12 @@ void vm_drain_idle(struct vm *vm)
 	vm_unlock(vm);
 }
 
+void vm_set_tick(struct vm *vm, void (*fn)(void *opaque), void *opaque)
+{
+	vm->vm_tick_fn = fn;
+	vm->vm_tick_opaque = opaque;
+}
+
 static void vcpu_handle_io(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->vc_run;
@@ -778,7 +784,11 @@ static void *vm_drain_thread(void *arg)
 					   &vm->vm_stop_lock, &at) != ETIMEDOUT)
 			continue;
 		pthread_mutex_unlock(&vm->vm_stop_lock);
-		vm_drain_idle(vm);
+		vm_lock(vm);
+		vm_drain(vm);
+		if (vm->vm_tick_fn != NULL)
+			vm->vm_tick_fn(vm->vm_tick_opaque);
+		vm_unlock(vm);
 		pthread_mutex_lock(&vm->vm_stop_lock);
 	}
 	pthread_mutex_unlock(&vm->vm_stop_lock);
@@ -817,7 +827,7 @@ enum vm_stop_reason vm_run(struct vm *vm)
 		v->vc_thread_live = 1;
 	}
 	pthread_mutex_unlock(&vm->vm_stop_lock);
-	if (vm->vm_ring != NULL)
+	if (vm->vm_ring != NULL || vm->vm_tick_fn != NULL)
 		drain_live =
 			pthread_create(&drain, NULL, vm_drain_thread, vm) == 0;
 
@@ -838,6 +848,10 @@ enum vm_stop_reason vm_run(struct vm *vm)
 	if (drain_live)
 		pthread_join(drain, NULL);
 	/* What the guest wrote last, before a triple fault say. */
-	vm_drain_idle(vm);
+	vm_lock(vm);
+	vm_drain(vm);
+	if (vm->vm_tick_fn != NULL)
+		vm->vm_tick_fn(vm->vm_tick_opaque);
+	vm_unlock(vm);
 	return vm->vm_stop;
 }

@@ -70,6 +70,9 @@ struct vm {
 	struct kvm_coalesced_mmio_ring *vm_ring;
 	uint32_t vm_ring_max;	 /* entries in the ring */
 	uint64_t vm_ring_writes; /* writes taken from it so far */
+	/* vm_set_tick's callback. */
+	void (*vm_tick_fn)(void *opaque);
+	void *vm_tick_opaque;
 	/* Device state freed with the VM (see vm_own). */
 	struct {
 		void *vo_ptr;
@@ -105,7 +108,8 @@ BASALT_MUST_CHECK int vm_add_vcpu(struct vm *vm, int id, int ncpus,
 /*
  * Run every vCPU but the first on its own thread and the first on the
  * calling one, until the VM stops; joins them all and returns the stop
- * reason. With a coalescing zone, a "drain" thread runs beside them.
+ * reason. With a coalescing zone or a tick, a "drain" thread runs beside
+ * them: every 50 ms it delivers queued writes and calls the tick.
  */
 enum vm_stop_reason vm_run(struct vm *vm);
 
@@ -163,9 +167,16 @@ void vm_drain(struct vm *vm);
 /*
  * Deliver them from a thread that is not handling an exit, for a guest
  * that wrote and then went idle: takes vm_lock only when the ring holds
- * something. vm_run calls it every 50 ms from a thread of its own.
+ * something.
  */
 void vm_drain_idle(struct vm *vm);
+
+/*
+ * Have vm_run's drain thread call fn(opaque) under vm_lock every 50 ms,
+ * after delivering queued writes, and once more when the VM has stopped:
+ * for device output that is batched (the console). Set before vm_run.
+ */
+void vm_set_tick(struct vm *vm, void (*fn)(void *opaque), void *opaque);
 
 /* Drive an interrupt line of the in-kernel PIC/IOAPIC. */
 BASALT_MUST_CHECK int vm_irq_line(struct vm *vm, unsigned irq, int level);
