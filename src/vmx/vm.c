@@ -21,9 +21,10 @@
 #define KVM_DEVICE	 "/dev/kvm"
 #define KVM_API_EXPECTED 12
 /* Three pages below 4 GiB that KVM needs on Intel for real-mode emulation. */
-#define VM_TSS_GPA	     0xfffbd000ULL
-#define VM_IDENTITY_GPA	     0xfffbc000ULL
-#define VM_CPUID_ENTRIES_MAX 256
+#define VM_TSS_GPA		 0xfffbd000ULL
+#define VM_IDENTITY_GPA		 0xfffbc000ULL
+#define VM_CPUID_ENTRIES_MAX	 256
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
 /* Sent to a vCPU thread to get it out of KVM_RUN; its handler is empty. */
 #define VM_KICK_SIGNAL SIGUSR1
 
@@ -288,6 +289,17 @@ static int vcpu_set_cpuid(struct vcpu *vcpu, int ncpus, struct err *e)
 	}
 	for (uint32_t i = 0; i < cpuid->nent; i++)
 		cpuid_topology(&cpuid->entries[i], vcpu->vc_id, ncpus);
+	/*
+	 * KVM emulates the LAPIC's TSC-deadline mode but leaves announcing
+	 * it to us. Without it Linux calibrates the LAPIC timer against the
+	 * PIT at boot (a tenth of a second) and programs a countdown.
+	 */
+	if (ioctl(vcpu->vc_vm->vm_kvm_fd, KVM_CHECK_EXTENSION,
+		  KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+		for (uint32_t i = 0; i < cpuid->nent; i++)
+			if (cpuid->entries[i].function == 1)
+				cpuid->entries[i].ecx |=
+					CPUID_1_ECX_TSC_DEADLINE;
 	if (ioctl(vcpu->vc_fd, KVM_SET_CPUID2, cpuid) < 0)
 		rc = err_set(e, -errno, "KVM_SET_CPUID2: %s", strerror(errno));
 out:
