@@ -10,12 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int file_read_all(const char *path, size_t max_bytes, void **datap,
-		  size_t *lenp, struct err *e)
+int file_open_bounded(const char *path, size_t max_bytes, int *fdp,
+		      size_t *lenp, struct err *e)
 {
 	struct stat st;
-	size_t len, done = 0;
-	char *buf = NULL;
 	int fd, rc;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -37,35 +35,57 @@ int file_read_all(const char *path, size_t max_bytes, void **datap,
 			     (long long)st.st_size, max_bytes);
 		goto fail;
 	}
-	len = (size_t)st.st_size;
-	buf = malloc(len ? len : 1);
-	if (buf == NULL) {
-		rc = err_set(e, -ENOMEM, "%s: out of memory for %zu bytes",
-			     path, len);
-		goto fail;
-	}
+	*fdp = fd;
+	*lenp = (size_t)st.st_size;
+	return 0;
+fail:
+	close(fd);
+	return rc;
+}
+
+int file_pread_all(int fd, uint64_t off, void *dst, size_t len)
+{
+	size_t done = 0;
+
 	while (done < len) {
-		ssize_t n = read(fd, buf + done, len - done);
+		ssize_t n = pread(fd, (char *)dst + done, len - done,
+				  (off_t)(off + done));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			rc = err_set(e, -errno, "%s: read failed: %s", path,
-				     strerror(errno));
-			goto fail;
-		}
-		if (n == 0) {
-			rc = err_set(e, -EIO, "%s: file shrank while reading",
-				     path);
-			goto fail;
-		}
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ENODATA; /* the file shrank */
 		done += (size_t)n;
 	}
+	return 0;
+}
+
+int file_read_all(const char *path, size_t max_bytes, void **datap,
+		  size_t *lenp, struct err *e)
+{
+	size_t len;
+	char *buf;
+	int fd, rc;
+
+	rc = file_open_bounded(path, max_bytes, &fd, &len, e);
+	if (rc < 0)
+		return rc;
+	buf = malloc(len ? len : 1);
+	if (buf == NULL) {
+		close(fd);
+		return err_set(e, -ENOMEM, "%s: out of memory for %zu bytes",
+			       path, len);
+	}
+	rc = file_pread_all(fd, 0, buf, len);
 	close(fd);
+	if (rc < 0) {
+		free(buf);
+		return err_set(e, rc, "%s: read failed: %s", path,
+			       rc == -ENODATA ? "file shrank while reading"
+					      : strerror(-rc));
+	}
 	*datap = buf;
 	*lenp = len;
 	return 0;
-fail:
-	free(buf);
-	close(fd);
-	return rc;
 }

@@ -1,10 +1,11 @@
 /*
- * file.h: whole-file reads with a size cap, for configs and boot images.
+ * file.h: bounded file reads, for configs and boot images.
  */
 #ifndef BASALT_COMMON_FILE_H
 #define BASALT_COMMON_FILE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/compiler.h"
 #include "common/err.h"
@@ -16,5 +17,19 @@
  */
 BASALT_MUST_CHECK int file_read_all(const char *path, size_t max_bytes,
 				    void **datap, size_t *lenp, struct err *e);
+
+/*
+ * Open path for reading: a regular file of at most max_bytes (else
+ * -EFBIG), its size in *lenp. The caller closes *fdp.
+ */
+BASALT_MUST_CHECK int file_open_bounded(const char *path, size_t max_bytes,
+					int *fdp, size_t *lenp, struct err *e);
+
+/*
+ * Read exactly len bytes at offset off of fd into dst: 0, -errno, or
+ * -ENODATA when the file ends first (it shrank).
+ */
+BASALT_MUST_CHECK int file_pread_all(int fd, uint64_t off, void *dst,
+				     size_t len);
 
 #endif

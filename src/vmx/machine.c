@@ -210,78 +210,118 @@ unsigned machine_e820(uint64_t mem_bytes, struct e820_entry *map)
 	return n;
 }
 
+/* A bzImage's start: the setup header and more (boot.rst). */
+#define MACHINE_KERNEL_HEAD_BYTES 4096
+
+static int machine_pread(void *opaque, uint64_t off, void *dst, size_t len)
+{
+	return file_pread_all(*(int *)opaque, off, dst, len);
+}
+
+/*
+ * The kernel file is open as kfd, head holds its first head_len bytes;
+ * the rest of it and the initrd are read straight into guest memory.
+ */
 static int machine_load_bzimage(struct machine *m, const struct machine_boot *b,
-				const void *img, size_t len, uint64_t *entry,
+				int kfd, const void *head, size_t head_len,
+				size_t kernel_len, uint64_t *entry,
 				struct err *e)
 {
 	struct e820_entry map[MACHINE_E820_MAX];
 	struct bzimage_boot bb = {0};
-	void *initrd = NULL;
-	int rc;
+	int ifd = -1, rc;
 
 	if (b->mb_initrd != NULL) {
-		rc = file_read_all(b->mb_initrd, MACHINE_INITRD_MAX_BYTES,
-				   &initrd, &bb.bb_initrd_len, e);
+		rc = file_open_bounded(b->mb_initrd, MACHINE_INITRD_MAX_BYTES,
+				       &ifd, &bb.bb_initrd_len, e);
 		if (rc < 0)
 			return rc;
+		bb.bb_initrd_read = machine_pread;
+		bb.bb_initrd_opaque = &ifd;
 	}
 	rc = acpi_build(&m->m_vm->vm_mem, (unsigned)m->m_cpus, &bb.bb_rsdp_gpa,
 			e);
 	if (rc < 0)
 		goto out;
-	bb.bb_kernel = img;
-	bb.bb_kernel_len = len;
-	bb.bb_initrd = initrd;
+	bb.bb_kernel = head;
+	bb.bb_kernel_len = head_len;
+	bb.bb_kernel_file_len = kernel_len;
+	bb.bb_kernel_read = machine_pread;
+	bb.bb_kernel_opaque = &kfd;
 	bb.bb_cmdline = b->mb_cmdline;
 	bb.bb_e820 = map;
 	bb.bb_ne820 = machine_e820(m->m_vm->vm_mem.gm_size, map);
 	rc = bzimage_load(&m->m_vm->vm_mem, b->mb_kernel, &bb, entry, e);
 out:
-	free(initrd);
+	if (ifd >= 0)
+		close(ifd);
+	return rc;
+}
+
+static int machine_load_elf(struct machine *m, const struct machine_boot *b,
+			    uint64_t *entry, struct err *e)
+{
+	uint64_t rsdp;
+	void *img;
+	size_t len;
+	int rc;
+
+	if (b->mb_initrd != NULL || b->mb_cmdline != NULL)
+		return err_set(e, -EINVAL,
+			       "%s: an ELF kernel takes no initrd or command "
+			       "line",
+			       b->mb_kernel);
+	rc = file_read_all(b->mb_kernel, MACHINE_KERNEL_MAX_BYTES, &img, &len,
+			   e);
+	if (rc < 0)
+		return rc;
+	rc = elf_load(&m->m_vm->vm_mem, b->mb_kernel, img, len, entry, e);
+	free(img);
+	if (rc == 0)
+		rc = acpi_build(&m->m_vm->vm_mem, (unsigned)m->m_cpus, &rsdp,
+				e);
 	return rc;
 }
 
 int machine_load_kernel(struct machine *m, const struct machine_boot *b,
 			struct err *e)
 {
-	uint64_t entry, rsdp;
-	void *img;
-	size_t len;
-	int rc;
+	uint8_t head[MACHINE_KERNEL_HEAD_BYTES];
+	size_t len, head_len;
+	uint64_t entry;
+	int fd, rc;
 
-	rc = file_read_all(b->mb_kernel, MACHINE_KERNEL_MAX_BYTES, &img, &len,
-			   e);
+	/* Only the start is read here: a kernel's megabytes are read once,
+	 * into guest memory, not into a buffer first. */
+	rc = file_open_bounded(b->mb_kernel, MACHINE_KERNEL_MAX_BYTES, &fd,
+			       &len, e);
 	if (rc < 0)
 		return rc;
-	if (bzimage_is_bzimage(img, len)) {
-		rc = machine_load_bzimage(m, b, img, len, &entry, e);
-		free(img);
+	head_len = len < sizeof(head) ? len : sizeof(head);
+	rc = file_pread_all(fd, 0, head, head_len);
+	if (rc < 0) {
+		close(fd);
+		return err_set(e, rc, "%s: read failed: %s", b->mb_kernel,
+			       strerror(-rc));
+	}
+	if (bzimage_is_bzimage(head, head_len)) {
+		rc = machine_load_bzimage(m, b, fd, head, head_len, len, &entry,
+					  e);
+		close(fd);
 		if (rc < 0)
 			return rc;
 		return longmode_enter(m->m_boot_vcpu, entry,
 				      LAYOUT_STACK_TOP_GPA,
 				      LAYOUT_ZERO_PAGE_GPA, e);
 	}
-	if (!elf_is_elf(img, len)) {
-		free(img);
+	close(fd);
+	if (!elf_is_elf(head, head_len))
 		return err_set(e, -ENOEXEC,
 			       "%s: not a kernel vmx can boot (expected a "
 			       "Linux bzImage or a freestanding x86_64 ELF "
 			       "executable)",
 			       b->mb_kernel);
-	}
-	if (b->mb_initrd != NULL || b->mb_cmdline != NULL) {
-		free(img);
-		return err_set(e, -EINVAL,
-			       "%s: an ELF kernel takes no initrd or command "
-			       "line",
-			       b->mb_kernel);
-	}
-	rc = elf_load(&m->m_vm->vm_mem, b->mb_kernel, img, len, &entry, e);
-	free(img);
-	if (rc == 0)
-		rc = acpi_build(&m->m_vm->vm_mem, (unsigned)m->m_cpus, &rsdp,
-				e);
+	rc = machine_load_elf(m, b, &entry, e);
 	if (rc < 0)
 		return rc;
 	return longmode_enter(m->m_boot_vcpu, entry, LAYOUT_STACK_TOP_GPA, 0,

@@ -1,8 +1,10 @@
 /*
  * test_bzimage.c: the Linux boot protocol loader places kernel, initrd,
- * command line and zero page where the protocol says, and refuses images
- * it cannot boot with a message naming the problem.
+ * command line and zero page where the protocol says (from memory, or read
+ * straight into guest memory), and refuses images it cannot boot with a
+ * message naming the problem.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +183,77 @@ static void refuses_an_overlong_command_line(void)
 				    "takes at most 2047");
 }
 
+/* A file read piecewise: img, cut to file_len bytes (a shrunk file). */
+static size_t file_len;
+static unsigned reads;
+
+static int read_img(void *opaque, uint64_t off, void *dst, size_t len)
+{
+	(void)opaque;
+	reads++;
+	if (off > file_len || len > file_len - off)
+		return -ENODATA;
+	memcpy(dst, img + off, len);
+	return 0;
+}
+
+static int read_initrd(void *opaque, uint64_t off, void *dst, size_t len)
+{
+	(void)off;
+	reads++;
+	memset(dst, *(const uint8_t *)opaque, len);
+	return 0;
+}
+
+static int load_from_head(size_t head_len, uint8_t initrd_byte)
+{
+	uint64_t entry;
+	struct bzimage_boot bb = {
+		.bb_kernel = img,
+		.bb_kernel_len = head_len,
+		.bb_kernel_file_len = sizeof(img),
+		.bb_kernel_read = read_img,
+		.bb_initrd_len = initrd_byte ? 5000 : 0,
+		.bb_initrd_read = read_initrd,
+		.bb_initrd_opaque = &initrd_byte,
+		.bb_e820 = map,
+		.bb_ne820 = 2,
+	};
+
+	reads = 0;
+	return bzimage_load(&mem, "t.bzImage", &bb, &entry, &e);
+}
+
+static void reads_kernel_and_initrd_into_guest_memory(void)
+{
+	uint32_t rd;
+
+	build();
+	file_len = sizeof(img);
+	img[KERNEL_OFF + KERNEL_LEN - 1] = 0xee;
+	/* Only the setup header is in the buffer: the rest is read. */
+	CHECK_EQ(load_from_head(0x268, 0x77), 0);
+	CHECK_EQ(reads, 2);
+	CHECK_EQ(ram[0x100000], 0xab);
+	CHECK_EQ(ram[0x100000 + KERNEL_LEN - 1], 0xee);
+	rd = get32(ram + LAYOUT_ZERO_PAGE_GPA + 0x218);
+	CHECK_EQ(get32(ram + LAYOUT_ZERO_PAGE_GPA + 0x21c), 5000);
+	CHECK_EQ(ram[rd], 0x77);
+	CHECK_EQ(ram[rd + 4999], 0x77);
+
+	/* A head too short for the setup header is refused, unread. */
+	build();
+	CHECK(load_from_head(0x200, 0) < 0);
+	CHECK_CONTAINS(err_msg(&e), "not a Linux bzImage");
+	CHECK_EQ(reads, 0);
+
+	/* The file shrank after its size was taken. */
+	build();
+	file_len = sizeof(img) - 1;
+	CHECK(load_from_head(0x268, 0) < 0);
+	CHECK_CONTAINS(err_msg(&e), "cannot load the kernel: the file shrank");
+}
+
 int main(void)
 {
 	ram = malloc(RAM_BYTES);
@@ -190,6 +263,7 @@ int main(void)
 	RUN(refuses_what_it_cannot_boot);
 	RUN(refuses_when_memory_is_too_small);
 	RUN(refuses_an_overlong_command_line);
+	RUN(reads_kernel_and_initrd_into_guest_memory);
 	free(ram);
 	return tap_done();
 }

@@ -51,14 +51,17 @@ int bzimage_is_bzimage(const void *img, size_t len)
 	       memcmp(p + SH_HEADER, "HdrS", 4) == 0;
 }
 
-int bzimage_parse(const char *name, const void *img, size_t len,
-		  struct bzimage_info *bi, struct err *e)
+/* img holds the first len bytes of a file of file_len bytes. */
+static int bzimage_parse_start(const char *name, const void *img, size_t len,
+			       uint64_t file_len, struct bzimage_info *bi,
+			       struct err *e)
 {
 	const uint8_t *p = img;
 	struct bzimage_info b = {0};
 	unsigned setup_sects;
 
-	if (!bzimage_is_bzimage(img, len) || len < SH_LAST_KNOWN_END)
+	if (!bzimage_is_bzimage(img, len) || len < SH_LAST_KNOWN_END ||
+	    file_len < len)
 		return err_set(e, -ENOEXEC,
 			       "%s: not a Linux bzImage (no boot flag or "
 			       "\"HdrS\" setup header)",
@@ -77,17 +80,18 @@ int bzimage_parse(const char *name, const void *img, size_t len,
 	/* The header ends where the jump at 0x200 lands. */
 	b.bi_setup_hdr_end = SH_JUMP + 2 + p[SH_JUMP + 1];
 	if (b.bi_setup_hdr_end > BP_E820_TABLE ||
-	    b.bi_setup_hdr_end < SH_HEADER + 4)
+	    b.bi_setup_hdr_end < SH_HEADER + 4 || b.bi_setup_hdr_end > len)
 		return err_set(e, -ENOEXEC,
 			       "%s: setup header length %u out of range", name,
 			       b.bi_setup_hdr_end);
 	setup_sects = p[SH_SETUP_SECTS] != 0 ? p[SH_SETUP_SECTS] : 4;
 	b.bi_kernel_off = (uint64_t)(setup_sects + 1) * 512;
-	if (b.bi_kernel_off >= len)
+	if (b.bi_kernel_off >= file_len)
 		return err_set(e, -ENOEXEC,
-			       "%s: truncated (setup is %llu bytes, file %zu)",
-			       name, (unsigned long long)b.bi_kernel_off, len);
-	b.bi_kernel_len = len - b.bi_kernel_off;
+			       "%s: truncated (setup is %llu bytes, file %llu)",
+			       name, (unsigned long long)b.bi_kernel_off,
+			       (unsigned long long)file_len);
+	b.bi_kernel_len = file_len - b.bi_kernel_off;
 	b.bi_pref_address = le64_get(p + SH_PREF_ADDRESS);
 	b.bi_init_size = le32_get(p + SH_INIT_SIZE);
 	b.bi_cmdline_max = le32_get(p + SH_CMDLINE_SIZE);
@@ -100,6 +104,39 @@ int bzimage_parse(const char *name, const void *img, size_t len,
 			       (unsigned long long)b.bi_kernel_len);
 	*bi = b;
 	return 0;
+}
+
+int bzimage_parse(const char *name, const void *img, size_t len,
+		  struct bzimage_info *bi, struct err *e)
+{
+	return bzimage_parse_start(name, img, len, len, bi, e);
+}
+
+/*
+ * len bytes of a file from offset off into guest memory at gpa: from buf
+ * (buf_len bytes of the file's start) if they are there, else through
+ * read_fn.
+ */
+static int bzimage_place(struct guest_mem *mem, uint64_t gpa, const void *buf,
+			 size_t buf_len, bzimage_read_fn read_fn, void *opaque,
+			 uint64_t off, uint64_t len)
+{
+	void *dst = mem_ptr(mem, gpa, len);
+
+	if (dst == NULL)
+		return -ENOMEM;
+	if (buf != NULL && off <= buf_len && len <= buf_len - off) {
+		memcpy(dst, (const uint8_t *)buf + off, len);
+		return 0;
+	}
+	if (read_fn == NULL || len > SIZE_MAX)
+		return -EINVAL;
+	return read_fn(opaque, off, dst, (size_t)len);
+}
+
+static const char *read_error(int rc)
+{
+	return rc == -ENODATA ? "the file shrank while loading" : strerror(-rc);
 }
 
 static uint64_t max_u64(uint64_t a, uint64_t b)
@@ -117,7 +154,10 @@ int bzimage_load(struct guest_mem *mem, const char *name,
 	uint8_t *zp;
 	int rc;
 
-	rc = bzimage_parse(name, bb->bb_kernel, bb->bb_kernel_len, &bi, e);
+	rc = bzimage_parse_start(name, bb->bb_kernel, bb->bb_kernel_len,
+				 bb->bb_kernel_file_len ? bb->bb_kernel_file_len
+							: bb->bb_kernel_len,
+				 &bi, e);
 	if (rc < 0)
 		return rc;
 	/*
@@ -147,7 +187,8 @@ int bzimage_load(struct guest_mem *mem, const char *name,
 	if (bb->bb_ne820 > BZIMAGE_E820_MAX)
 		return err_set(e, -E2BIG, "%u e820 entries, at most %d",
 			       bb->bb_ne820, BZIMAGE_E820_MAX);
-	if (bb->bb_initrd != NULL && bb->bb_initrd_len > 0) {
+	if ((bb->bb_initrd != NULL || bb->bb_initrd_read != NULL) &&
+	    bb->bb_initrd_len > 0) {
 		/* As high as possible: below the end of RAM and the limit
 		 * the kernel states, page aligned, above the kernel. */
 		initrd_top = mem->gm_size;
@@ -169,14 +210,24 @@ int bzimage_load(struct guest_mem *mem, const char *name,
 	zp = mem_ptr(mem, LAYOUT_ZERO_PAGE_GPA, BP_SIZE);
 	/* Everything is checked; from here on only writes that fit. */
 	if (zp == NULL ||
-	    mem_write(mem, LAYOUT_HIGH_GPA, img + bi.bi_kernel_off,
-		      bi.bi_kernel_len) < 0 ||
 	    mem_write(mem, LAYOUT_CMDLINE_GPA,
 		      cmdline_len ? bb->bb_cmdline : "", cmdline_len) < 0 ||
-	    mem_write(mem, LAYOUT_CMDLINE_GPA + cmdline_len, "", 1) < 0 ||
-	    (initrd_gpa != 0 &&
-	     mem_write(mem, initrd_gpa, bb->bb_initrd, bb->bb_initrd_len) < 0))
+	    mem_write(mem, LAYOUT_CMDLINE_GPA + cmdline_len, "", 1) < 0)
 		return err_set(e, -ENOMEM, "%s: guest memory too small", name);
+	rc = bzimage_place(mem, LAYOUT_HIGH_GPA, img, bb->bb_kernel_len,
+			   bb->bb_kernel_read, bb->bb_kernel_opaque,
+			   bi.bi_kernel_off, bi.bi_kernel_len);
+	if (rc < 0)
+		return err_set(e, rc, "%s: cannot load the kernel: %s", name,
+			       read_error(rc));
+	if (initrd_gpa != 0) {
+		rc = bzimage_place(mem, initrd_gpa, bb->bb_initrd,
+				   bb->bb_initrd_len, bb->bb_initrd_read,
+				   bb->bb_initrd_opaque, 0, bb->bb_initrd_len);
+		if (rc < 0)
+			return err_set(e, rc, "cannot load the initrd: %s",
+				       read_error(rc));
+	}
 	memset(zp, 0, BP_SIZE);
 	/* The setup header is copied as the kernel wrote it, then the
 	 * fields a boot loader owns are filled in. */

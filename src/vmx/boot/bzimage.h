@@ -41,12 +41,27 @@ struct bzimage_info {
 	uint32_t bi_setup_hdr_end;   /* first byte after the setup header */
 };
 
-/* What to boot and the machine it boots on. */
+/* Read len bytes at offset off of a file into dst: 0 or -errno. */
+typedef int (*bzimage_read_fn)(void *opaque, uint64_t off, void *dst,
+			       size_t len);
+
+/*
+ * What to boot and the machine it boots on. The files are in memory, or
+ * (for a monitor that would rather not copy megabytes twice) read
+ * straight into guest memory through a read function.
+ */
 struct bzimage_boot {
-	const void *bb_kernel; /* the bzImage file */
-	size_t bb_kernel_len;
-	const void *bb_initrd; /* NULL: none */
+	const void *bb_kernel; /* the bzImage file, or its start */
+	size_t bb_kernel_len;  /* bytes at bb_kernel */
+	/* The whole file's size when bb_kernel holds only its start (the
+	 * setup header at least); bb_kernel_read then reads the rest. */
+	uint64_t bb_kernel_file_len;
+	bzimage_read_fn bb_kernel_read;
+	void *bb_kernel_opaque;
+	const void *bb_initrd; /* NULL: none, or read by bb_initrd_read */
 	size_t bb_initrd_len;
+	bzimage_read_fn bb_initrd_read;
+	void *bb_initrd_opaque;
 	const char *bb_cmdline; /* NULL: empty */
 	const struct e820_entry *bb_e820;
 	unsigned bb_ne820;

@@ -2,7 +2,9 @@
  * bzimage_fuzz.c: libFuzzer target for the Linux boot protocol loader
  * (bzimage.c). The input is a whole kernel file; the first 2 bytes of it
  * also choose the initrd and command-line lengths, so those paths are
- * reached too. Guest RAM is a fake 32 MiB buffer.
+ * reached too, and byte 2 whether the loader sees the whole file or only
+ * its start, reading the rest (as vmx does) through a read function.
+ * Guest RAM is a fake 32 MiB buffer.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,6 +14,18 @@
 #include "vmx/boot/layout.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const uint8_t *file;
+static size_t file_size;
+
+static int read_file(void *opaque, uint64_t off, void *dst, size_t len)
+{
+	(void)opaque;
+	if (off > file_size || len > file_size - off)
+		abort(); /* the loader asked past what it was told */
+	memcpy(dst, file + off, len);
+	return 0;
+}
 
 #define FUZZ_RAM_BYTES (32u << 20)
 
@@ -28,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (ram == NULL)
 		ram = malloc(FUZZ_RAM_BYTES);
-	if (ram == NULL || size < 2)
+	if (ram == NULL || size < 3)
 		return 0;
 	mem_init_fake(&mem, ram, FUZZ_RAM_BYTES);
 	cmd_len = (size_t)data[0] * 16;
@@ -36,6 +50,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cmdline[cmd_len] = '\0';
 	bb.bb_kernel = data;
 	bb.bb_kernel_len = size;
+	if (data[2] & 1) {
+		file = data;
+		file_size = size;
+		bb.bb_kernel_len = (size_t)data[2] * 8 % (size + 1);
+		bb.bb_kernel_file_len = size;
+		bb.bb_kernel_read = read_file;
+	}
 	bb.bb_initrd = data; /* any bytes will do */
 	bb.bb_initrd_len = (size_t)data[1] * 4096 % (size + 1);
 	bb.bb_cmdline = cmdline;
