@@ -1,6 +1,6 @@
 /*
  * blkbench.c: block device throughput from inside a guest, for
- * bench/io_nested.py. O_DIRECT and one request at a time, so each figure
+ * bench/nested.py. O_DIRECT and one request at a time, so each figure
  * is the cost of the virtio-blk path (guest driver, monitor, backend)
  * rather than of the guest's page cache. Static: it runs in the tiny L2
  * userland.
