@@ -1,7 +1,7 @@
 /*
  * pio_bz.S: the port-I/O exit bench guest as a minimal bzImage, so vmx
  * and QEMU can boot the very same file with -kernel. Its first
- * instruction after the entry writes '!' to the UART (bench/run.py
+ * instruction after the entry writes "!\n" to the UART (bench/run.py
  * times exec to that byte: start-up); then, in 64-bit mode on both, it
  * reads the UART scratch register PIO_EXITS times (one exit each) and
  * powers off.
@@ -70,6 +70,8 @@ start16:				/* QEMU: real mode */
 	mov	$0x3f8, %dx
 	mov	$'!', %al
 	outb	%al, %dx
+	mov	$'\n', %al
+	outb	%al, %dx
 	/* PML4 at 0x70000 -> PDPT at 0x71000 -> PD at 0x72000, whose first
 	 * entry maps 0-2 MiB (a large page). */
 	mov	$PT_SEG, %ax
@@ -129,6 +131,8 @@ entry64:				/* vmx: long mode, paging on */
 	cli
 	mov	$0x3f8, %dx
 	mov	$'!', %al
+	outb	%al, %dx
+	mov	$'\n', %al		/* vmx writes its console by the line */
 	outb	%al, %dx
 	jmp	loop64
 

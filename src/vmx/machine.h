@@ -68,7 +68,7 @@ struct machine {
 	int m_console_fd;
 	/*
 	 * Console bytes not yet written (under the VM lock): written at
-	 * each newline, when full, and by the VM's 50 ms tick; a write per
+	 * each newline, when full, and by the VM's 20 ms tick; a write per
 	 * byte cost a boot's console more than its exits did.
 	 */
 	uint8_t m_console_buf[4096];

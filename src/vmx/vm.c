@@ -775,7 +775,7 @@ static void *vcpu_thread(void *arg)
  * another exit (vm_coalesce_pio): the bytes of a console prompt, say.
  * This period bounds how late they show.
  */
-#define VM_DRAIN_PERIOD_NS (50 * 1000 * 1000L)
+#define VM_DRAIN_PERIOD_NS (20 * 1000 * 1000L)
 
 static void *vm_drain_thread(void *arg)
 {

@@ -109,7 +109,7 @@ BASALT_MUST_CHECK int vm_add_vcpu(struct vm *vm, int id, int ncpus,
  * Run every vCPU but the first on its own thread and the first on the
  * calling one, until the VM stops; joins them all and returns the stop
  * reason. With a coalescing zone or a tick, a "drain" thread runs beside
- * them: every 50 ms it delivers queued writes and calls the tick.
+ * them: every 20 ms it delivers queued writes and calls the tick.
  */
 enum vm_stop_reason vm_run(struct vm *vm);
 
@@ -172,7 +172,7 @@ void vm_drain(struct vm *vm);
 void vm_drain_idle(struct vm *vm);
 
 /*
- * Have vm_run's drain thread call fn(opaque) under vm_lock every 50 ms,
+ * Have vm_run's drain thread call fn(opaque) under vm_lock every 20 ms,
  * after delivering queued writes, and once more when the VM has stopped:
  * for device output that is batched (the console). Set before vm_run.
  */
