@@ -75,10 +75,11 @@ MODULES = ["virtio_pci", "virtio_rng", "virtio_blk", "virtio_net", "button",
            "evdev"]
 
 
-def initramfs(actions=None, files=None):
+def initramfs(actions=None, files=None, kernel=None):
     """cpio bytes: busybox, init, virtio modules, actions (a dict of name
     -> shell script text) and files (a dict of path in the guest -> host
-    file, copied executable)."""
+    file, copied executable). kernel is (version, root of its /lib/modules,
+    module names) for another kernel than the cloud one."""
     buf = io.BytesIO()
     w = cpio.CpioWriter(buf)
     with open("/bin/busybox", "rb") as f:
@@ -89,8 +90,10 @@ def initramfs(actions=None, files=None):
     for dst, src in (files or {}).items():
         with open(src, "rb") as f:
             w.file(dst.lstrip("/"), f.read(), 0o755)
-    version, _ = find_kernel()
-    moddir, order = _module_paths(version, MODULES)
+    if kernel is None:
+        version, _ = find_kernel()
+        kernel = (version, "/", MODULES)
+    moddir, order = _module_paths(kernel[0], kernel[2], kernel[1])
     names = []
     for mod in order:
         base = os.path.basename(mod).split(".ko")[0] + ".ko"

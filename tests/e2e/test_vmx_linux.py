@@ -1,7 +1,9 @@
-"""vmx boots Debian's own kernel, unmodified, in the nested test bed
-(docs/testing.md, tier 3): the Linux boot protocol with initrd and command
-line, SMP through the MADT, the memory size in the e820 map, the CMOS
-clock, and power-off and reboot reported through vmx's exit status."""
+"""vmx boots Debian's own kernels, unmodified, in the nested test bed
+(docs/testing.md, tier 3): the cloud kernel and the generic one
+(linux-image-amd64, whose virtio and ext4 are modules), the Linux boot
+protocol with initrd and command line, SMP through the MADT, the memory
+size in the e820 map, the CMOS clock, and power-off and reboot reported
+through vmx's exit status."""
 import time
 
 import pytest
@@ -12,13 +14,28 @@ import l2guest
 L2_TIMEOUT_S = 100
 
 
+GENERIC_MODULES = l2guest.MODULES + ["ext4", "crc32c_generic"]
+SEED_ACTIONS = {"diskseed": "mount -o ro /dev/vda /mnt && "
+                            "echo SEED=$(cat /mnt/seed)\n"}
+
+
 @pytest.fixture(scope="module")
 def l1(tmp_path_factory, vmx_bin):
-    from testbed.testbed import Testbed
-    tb = Testbed(tmp_path_factory.mktemp("l1-linux"))
+    from testbed.testbed import Testbed, generic_kernel
+    work = tmp_path_factory.mktemp("l1-linux")
+    tb = Testbed(work)
     tb.add_program(vmx_bin, "/bin/vmx")
     tb.add_file(tb.kernel, "/l2/vmlinuz")
     tb.add_bytes(l2guest.initramfs(), "/l2/initrd")
+    version, vmlinuz, root = generic_kernel()
+    tb.generic_version = version
+    tb.add_file(vmlinuz, "/l2/vmlinuz-generic")
+    tb.add_bytes(l2guest.initramfs(SEED_ACTIONS,
+                                   kernel=(version, root, GENERIC_MODULES)),
+                 "/l2/initrd-generic")
+    tb.add_file(l2guest.ext4_image(str(work / "seed.img"), 8,
+                                   files={"seed": "seed-91e2\n"}),
+                "/l2/seed.img")
     tb.boot()
     yield tb
     tb.close()
@@ -49,6 +66,22 @@ def test_debian_kernel_boots_to_init(l1, cpus):
     # CPUID announces the LAPIC's TSC-deadline mode KVM emulates (L1's
     # KVM has it), so the guest skips calibrating the LAPIC timer.
     assert "TSC deadline timer available" in r.output
+
+
+def test_debian_generic_kernel_boots_with_its_virtio_modules(l1):
+    r = l2guest.run(l1, "vmx --kernel /l2/vmlinuz-generic --initrd "
+                    "/l2/initrd-generic --memory 256 --cpus 2 "
+                    "--disk /l2/seed.img,ro --cmdline 'console=ttyS0 "
+                    "panic=-1 basalt.action=diskseed'", L2_TIMEOUT_S)
+    assert r.status == 0, r.output[-3000:]
+    assert f"Linux version {l1.generic_version} " in r.output
+    f = l2guest.facts(r.output)
+    assert f is not None, r.output[-3000:]
+    assert f["nproc"] == "2"
+    assert f["rng"] == "virtio_rng.0"
+    # virtio-pci, virtio-blk and ext4 loaded as modules, the disk read.
+    assert "SEED=seed-91e2" in r.output, r.output[-3000:]
+    assert "L2-ACTION-DONE status=0" in r.output
 
 
 def test_guest_clock_comes_from_the_cmos_rtc(l1):

@@ -73,9 +73,10 @@ def find_kernel():
     return os.path.basename(path)[len("vmlinuz-"):], path
 
 
-def _module_paths(version, names):
-    """Module files for names and their dependencies, dependencies first."""
-    moddir = f"/lib/modules/{version}"
+def _module_paths(version, names, root="/"):
+    """Module files for names and their dependencies, dependencies first;
+    root is where the kernel's /lib/modules is (generic_kernel())."""
+    moddir = os.path.join(root, f"lib/modules/{version}")
     deps = {}
     with open(os.path.join(moddir, "modules.dep")) as f:
         for line in f:
@@ -101,6 +102,58 @@ def _module_paths(version, names):
             raise TestbedError(f"module {n} not in {moddir}/modules.dep")
         visit(mod)
     return moddir, order
+
+
+# What the nested tests load from Debian's generic kernel, which has
+# virtio, ext4 and the rest as modules (the cloud kernel builds some in).
+GENERIC_MODULE_FILES = [
+    "drivers/virtio/*", "drivers/block/virtio_blk.ko",
+    "drivers/net/virtio_net.ko", "drivers/net/net_failover.ko",
+    "net/core/failover.ko", "drivers/char/hw_random/virtio-rng.ko",
+    "drivers/acpi/button.ko", "drivers/input/evdev.ko", "fs/ext4/*",
+    "fs/jbd2/*", "fs/mbcache.ko", "lib/crc16.ko",
+    "crypto/crc32c_generic.ko"]
+
+
+def generic_kernel():
+    """Debian's generic kernel of the cloud kernel's version
+    (linux-image-<version>-amd64): (version, vmlinuz, root of its
+    /lib/modules). Its package is downloaded once and only the kernel and
+    GENERIC_MODULE_FILES are unpacked into build/testbed/ (installing it
+    would pull in 400 MB of modules); depmod indexes them there."""
+    cloud, _ = find_kernel()
+    version = cloud.replace("-cloud-amd64", "-amd64")
+    root = os.path.join(CACHE, f"linux-{version}")
+    vmlinuz = os.path.join(root, "boot", f"vmlinuz-{version}")
+    if os.path.exists(os.path.join(root, "lib/modules", version,
+                                   "modules.dep")):
+        return version, vmlinuz, root
+    tmp = root + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    pkg = f"linux-image-{version}"
+    r = subprocess.run(["apt-get", "-o", "APT::Sandbox::User=root",
+                        "download", pkg], cwd=tmp, capture_output=True,
+                       text=True)
+    debs = glob.glob(os.path.join(tmp, "*.deb"))
+    if r.returncode != 0 or len(debs) != 1:
+        raise TestbedError(f"cannot download {pkg} (Debian's generic "
+                           f"kernel, for the nested tests): "
+                           f"{r.stderr.strip()[-500:]}")
+    wanted = [f"./boot/vmlinuz-{version}",
+              f"./lib/modules/{version}/modules.*"] + \
+        [f"./lib/modules/{version}/kernel/{f}" for f in GENERIC_MODULE_FILES]
+    dpkg = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", debs[0]],
+                            stdout=subprocess.PIPE)
+    tar = subprocess.run(["tar", "-x", "-C", tmp, "--wildcards"] + wanted,
+                         stdin=dpkg.stdout, capture_output=True, text=True)
+    dpkg.stdout.close()
+    if dpkg.wait() != 0 or tar.returncode != 0:
+        raise TestbedError(f"cannot unpack {debs[0]}: {tar.stderr[-500:]}")
+    os.unlink(debs[0])
+    subprocess.run(["/sbin/depmod", "-b", tmp, version], check=True)
+    os.replace(tmp, root)
+    return version, vmlinuz, root
 
 
 def _read_module(path):
