@@ -589,16 +589,13 @@ void vm_drain(struct vm *vm)
 	}
 }
 
-void vm_drain_idle(struct vm *vm)
+/* Queued writes and the tick, from a thread not handling an exit. */
+static void vm_drain_and_tick(struct vm *vm)
 {
-	struct kvm_coalesced_mmio_ring *ring = vm->vm_ring;
-
-	if (ring == NULL ||
-	    __atomic_load_n(&ring->first, __ATOMIC_RELAXED) ==
-		    __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE))
-		return;
 	vm_lock(vm);
 	vm_drain(vm);
+	if (vm->vm_tick_fn != NULL)
+		vm->vm_tick_fn(vm->vm_tick_opaque);
 	vm_unlock(vm);
 }
 
@@ -784,8 +781,10 @@ static void *vm_drain_thread(void *arg)
 
 	pthread_setname_np(pthread_self(), "drain");
 	pthread_mutex_lock(&vm->vm_stop_lock);
-	clock_gettime(CLOCK_MONOTONIC, &at);
 	while (vm->vm_stop == VM_RUNNING) {
+		/* From now, not from the last deadline: a thread that fell
+		 * behind does not then run ticks back to back. */
+		clock_gettime(CLOCK_MONOTONIC, &at);
 		at.tv_nsec += VM_DRAIN_PERIOD_NS;
 		if (at.tv_nsec >= 1000000000L) {
 			at.tv_sec++;
@@ -796,11 +795,7 @@ static void *vm_drain_thread(void *arg)
 					   &vm->vm_stop_lock, &at) != ETIMEDOUT)
 			continue;
 		pthread_mutex_unlock(&vm->vm_stop_lock);
-		vm_lock(vm);
-		vm_drain(vm);
-		if (vm->vm_tick_fn != NULL)
-			vm->vm_tick_fn(vm->vm_tick_opaque);
-		vm_unlock(vm);
+		vm_drain_and_tick(vm);
 		pthread_mutex_lock(&vm->vm_stop_lock);
 	}
 	pthread_mutex_unlock(&vm->vm_stop_lock);
@@ -860,10 +855,6 @@ enum vm_stop_reason vm_run(struct vm *vm)
 	if (drain_live)
 		pthread_join(drain, NULL);
 	/* What the guest wrote last, before a triple fault say. */
-	vm_lock(vm);
-	vm_drain(vm);
-	if (vm->vm_tick_fn != NULL)
-		vm->vm_tick_fn(vm->vm_tick_opaque);
-	vm_unlock(vm);
+	vm_drain_and_tick(vm);
 	return vm->vm_stop;
 }

@@ -152,8 +152,9 @@ BASALT_MUST_CHECK int vm_ioeventfd(struct vm *vm, uint64_t gpa, unsigned len,
 /*
  * Have KVM queue the guest's writes to ports port..port+len-1 in a ring
  * instead of exiting for each (KVM_CAP_COALESCED_PIO); vm_drain delivers
- * them to vm_pio in order before any other exit is handled, so devices
- * see the same sequence as without the ring, only later. For registers
+ * them to vm_pio in order before any other exit is handled (and vm_run's
+ * drain thread every 20 ms), so devices see the same sequence as without
+ * the ring, only later. For registers
  * whose writes need no immediate answer (a UART's transmit register).
  * Needs vCPU 0. Returns 0, or -errno (-ENOTSUP: KVM cannot; the writes
  * then simply exit as before).
@@ -163,13 +164,6 @@ BASALT_MUST_CHECK int vm_coalesce_pio(struct vm *vm, uint16_t port,
 
 /* Deliver the queued writes (vm_lock held). */
 void vm_drain(struct vm *vm);
-
-/*
- * Deliver them from a thread that is not handling an exit, for a guest
- * that wrote and then went idle: takes vm_lock only when the ring holds
- * something.
- */
-void vm_drain_idle(struct vm *vm);
 
 /*
  * Have vm_run's drain thread call fn(opaque) under vm_lock every 20 ms,
