@@ -25,6 +25,7 @@
 
 #include "common/ipc.h"
 #include "common/log.h"
+#include "common/thread.h"
 #include "vmx/devices/acpi_pm.h"
 #include "vmx/devices/uart8250.h"
 
@@ -409,7 +410,8 @@ int control_start(struct control **cp, struct machine *m, const char *path,
 	rc = control_bind(c, path, e);
 	if (rc < 0)
 		goto fail;
-	if (pthread_create(&c->ct_thread, NULL, control_thread, c) != 0) {
+	if (thread_start(&c->ct_thread, THREAD_STACK_BYTES, control_thread,
+			 c) != 0) {
 		rc = err_set(e, -EAGAIN, "cannot start the control thread");
 		goto fail;
 	}

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/thread.h"
 #include "vmx/control.h"
 #include "vmx/machine.h"
 #include "vmx/options.h"
@@ -241,7 +242,8 @@ int main(int argc, char *argv[])
 				       : base_name(opts.vo_kernel),
 			  &e) < 0)
 		goto fail;
-	sig_live = pthread_create(&sig_thread, NULL, vmx_signal_thread, m) == 0;
+	sig_live = thread_start(&sig_thread, THREAD_STACK_BYTES,
+				vmx_signal_thread, m) == 0;
 	/*
 	 * Everything is open: from here vmx is who it will stay. The socket
 	 * is handed to the new owner so that vmx can remove it at exit.

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/thread.h"
 
 #define KVM_DEVICE	 "/dev/kvm"
 #define KVM_API_EXPECTED 12
@@ -824,7 +825,8 @@ enum vm_stop_reason vm_run(struct vm *vm)
 		struct vcpu *v = vm->vm_vcpus[i];
 		if (v == NULL)
 			continue;
-		if (pthread_create(&v->vc_thread, NULL, vcpu_thread, v) != 0) {
+		if (thread_start(&v->vc_thread, THREAD_STACK_BYTES, vcpu_thread,
+				 v) != 0) {
 			pthread_mutex_unlock(&vm->vm_stop_lock);
 			vm_request_stop(vm, VM_STOP_ERROR,
 					"cannot start a vCPU thread");
@@ -835,8 +837,8 @@ enum vm_stop_reason vm_run(struct vm *vm)
 	}
 	pthread_mutex_unlock(&vm->vm_stop_lock);
 	if (vm->vm_ring != NULL || vm->vm_tick_fn != NULL)
-		drain_live =
-			pthread_create(&drain, NULL, vm_drain_thread, vm) == 0;
+		drain_live = thread_start(&drain, THREAD_STACK_BYTES,
+					  vm_drain_thread, vm) == 0;
 
 	vcpu_run_loop(boot);
 

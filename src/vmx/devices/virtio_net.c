@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/thread.h"
 #include "vmx/backends/tap.h"
 #include "vmx/devices/virtio_pci.h"
 
@@ -467,7 +468,8 @@ int virtio_net_create(struct pci_bus *bus, const struct virtio_net_config *cfg,
 	rc = vm_own(n->vn_vm, n, virtio_net_free, e);
 	if (rc < 0)
 		goto fail;
-	if (pthread_create(&n->vn_thread, NULL, virtio_net_thread, n) != 0)
+	if (thread_start(&n->vn_thread, THREAD_STACK_BYTES, virtio_net_thread,
+			 n) != 0)
 		return err_set(e, -EAGAIN,
 			       "virtio-net: cannot start the I/O thread");
 	pthread_setname_np(n->vn_thread, "net-io");
