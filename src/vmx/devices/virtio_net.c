@@ -71,6 +71,7 @@ struct virtio_net {
 	struct iovec vn_tx_iov[VIRTQ_SEGS_MAX];
 	/* counters */
 	uint64_t vn_rx_frames, vn_tx_frames, vn_rx_dropped, vn_tx_dropped;
+	uint64_t vn_kicks; /* the guest's notifies (each one an exit) */
 };
 
 static void net_log_drop(struct virtio_net *n, const char *what, int err)
@@ -324,6 +325,7 @@ static void *virtio_net_thread(void *arg)
 			uint64_t v;
 			if (read(n->vn_kick_fd, &v, sizeof(v)) < 0)
 				v = 0; /* already drained */
+			n->vn_kicks += v;
 		}
 		vm_lock(n->vn_vm);
 		stop = n->vn_stop;
@@ -421,6 +423,12 @@ static void virtio_net_free(void *p)
 		if (write(n->vn_kick_fd, &one, sizeof(one)) < 0)
 			log_warn("virtio-net: cannot stop the I/O thread");
 		pthread_join(n->vn_thread, NULL);
+		log_debug("virtio-net %s: %llu frames sent, %llu received, "
+			  "%llu notifies",
+			  n->vn_tap->tp_name,
+			  (unsigned long long)n->vn_tx_frames,
+			  (unsigned long long)n->vn_rx_frames,
+			  (unsigned long long)n->vn_kicks);
 	}
 	if (n->vn_kick_fd >= 0)
 		close(n->vn_kick_fd);

@@ -158,15 +158,22 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *ch, struct err *e)
 
 	if (!vq->vq_enabled)
 		return 0;
-	if (vq->vq_event_idx) {
-		/* avail_event: notify us for any entry from the next one we
-		 * take; then look at the index, so none slips between. */
+	avail_idx = le16_get(vq->vq_avail + 2);
+	if (avail_idx == vq->vq_last_avail) {
+		if (!vq->vq_event_idx)
+			return 0;
+		/*
+		 * Empty: only now ask for a notify (avail_event) for the next
+		 * entry, then look again so that none slips between. While
+		 * entries wait, avail_event stays behind them and the driver
+		 * adds more without notifying: each notify is an exit.
+		 */
 		le16_put(vq->vq_used + 4 + 8 * vq->vq_size, vq->vq_last_avail);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		avail_idx = le16_get(vq->vq_avail + 2);
+		if (avail_idx == vq->vq_last_avail)
+			return 0;
 	}
-	avail_idx = le16_get(vq->vq_avail + 2);
-	if (avail_idx == vq->vq_last_avail)
-		return 0;
 	if ((uint16_t)(avail_idx - vq->vq_last_avail) > vq->vq_size)
 		return err_set(e, -EINVAL,
 			       "available index jumped by %u in a queue of "
