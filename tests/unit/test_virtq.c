@@ -11,13 +11,13 @@
 #include "lib/tap.h"
 #include "vmx/devices/virtq.h"
 
-#define RAM_BYTES  (1u << 20)
-#define QSIZE	   8
-#define DESC_GPA   0x1000
-#define AVAIL_GPA  0x2000
-#define USED_GPA   0x3000
-#define BUF_GPA	   0x10000
-#define F_NEXT	   VIRTQ_DESC_F_NEXT
+#define RAM_BYTES (1u << 20)
+#define QSIZE	  8
+#define DESC_GPA  0x1000
+#define AVAIL_GPA 0x2000
+#define USED_GPA  0x3000
+#define BUF_GPA	  0x10000
+#define F_NEXT	  VIRTQ_DESC_F_NEXT
 
 static uint8_t *ram;
 static struct guest_mem mem;
