@@ -85,7 +85,8 @@ hosted image:
 	@exit 1
 
 format: deps-test
-	@git ls-files '*.c' '*.h' | xargs clang-format -i
+	@git ls-files --cached --others --exclude-standard '*.c' '*.h' | \
+		xargs clang-format -i
 
 clean:
 	rm -rf $(BUILD)

@@ -35,7 +35,9 @@ class Count:
 
 def c_files():
     try:
-        out = subprocess.run(["git", "ls-files", "*.c", "*.h"], cwd=ROOT,
+        # Tracked files and new ones not yet added (not ignored ones).
+        out = subprocess.run(["git", "ls-files", "--cached", "--others",
+                              "--exclude-standard", "*.c", "*.h"], cwd=ROOT,
                              check=True, capture_output=True, text=True)
         files = out.stdout.split()
     except (OSError, subprocess.CalledProcessError):
