@@ -37,9 +37,6 @@ import l2guest  # noqa: E402
 
 BUILD = os.environ.get("BASALT_RELEASE_DIR",
                        os.path.join(ROOT, "build", "release"))
-QEMU_DATA = ["bios-microvm.bin", "qboot.rom", "linuxboot_dma.bin",
-             "pvh.bin", "kvmvapic.bin", "bios-256k.bin",
-             "efi-virtio.rom", "vgabios-stdvga.bin", "linuxboot.bin"]
 CMDLINE = "console=ttyS0 panic=-1 basalt.action={action}"
 NET_BYTES = 32 << 20
 BLK_IMAGE_MIB = 64
@@ -100,12 +97,7 @@ def values(out):
 def boot_l1(n):
     tb = Testbed(os.path.join(ROOT, "build", f"bench-nested-{n}"))
     tb.add_program(os.path.join(BUILD, "src", "vmx", "vmx"), "/bin/vmx")
-    tb.add_program("/usr/bin/qemu-system-x86_64")
-    for name in QEMU_DATA:  # Debian keeps SeaBIOS in its own package
-        for d in ("/usr/share/qemu/", "/usr/share/seabios/"):
-            if os.path.exists(d + name):
-                tb.add_file(d + name, "/usr/share/qemu/" + name)
-                break
+    tb.add_qemu()
     tools = {"/bin/tcpblast": os.path.join(BUILD, "tests", "tools",
                                            "tcpblast"),
              "/bin/blkbench": os.path.join(BUILD, "bench", "blkbench")}

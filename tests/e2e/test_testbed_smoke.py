@@ -17,8 +17,6 @@ import pytest
 from testbed import cpio
 
 L2_MARKER = "L2-BASALT-OK"
-QEMU_DATA = ["bios-microvm.bin", "qboot.rom", "linuxboot_dma.bin",
-             "pvh.bin", "kvmvapic.bin"]
 
 
 def l2_initramfs():
@@ -81,9 +79,7 @@ L2_TIMEOUT_S = 90
 def boot_l2_once(tmp_path_factory):
     from testbed.testbed import Testbed
     tb = Testbed(tmp_path_factory.mktemp("l2"))
-    tb.add_program("/usr/bin/qemu-system-x86_64")
-    for name in QEMU_DATA:
-        tb.add_file("/usr/share/qemu/" + name, "/usr/share/qemu/" + name)
+    tb.add_qemu()
     tb.add_file(tb.kernel, "/l2/vmlinuz")
     tb.add_bytes(l2_initramfs(), "/l2/initramfs.cpio")
     try:

@@ -35,6 +35,11 @@ CACHE = os.path.join(ROOT, "build", "testbed")
 L1_MODULES = ["kvm-amd", "kvm-intel", "virtio_pci", "virtio_net",
               "virtio_blk", "tun", "bridge"]
 BOOT_TIMEOUT_S = 120
+# What QEMU in L1 loads for -M microvm (qboot, the option ROMs) and -M pc
+# (SeaBIOS, its VGA BIOS); NICs are given romfile= (no PXE ROM).
+QEMU_FIRMWARE = ["bios-microvm.bin", "qboot.rom", "linuxboot_dma.bin",
+                 "pvh.bin", "kvmvapic.bin", "bios-256k.bin",
+                 "vgabios-stdvga.bin", "linuxboot.bin"]
 # The first KVM VM in a fresh L1 now and then locks up a CPU of the
 # emulated L1 (docs/testing.md); tests/tools/kvmwarm takes that first
 # creation under this kill timeout, and a bed that fails it boots again.
@@ -214,6 +219,21 @@ class Testbed:
         for lib in _libraries(path):
             if lib not in self.files:
                 self.add_file(lib, lib)
+
+    def add_qemu(self):
+        """QEMU itself (with its libraries) and the firmware its microvm
+        and pc machines load, for QEMU as the reference L2 monitor."""
+        self.add_program("/usr/bin/qemu-system-x86_64")
+        for name in QEMU_FIRMWARE:
+            # Debian keeps SeaBIOS in a package of its own.
+            for d in ("/usr/share/qemu/", "/usr/share/seabios/"):
+                if os.path.exists(d + name):
+                    self.add_file(d + name, "/usr/share/qemu/" + name)
+                    break
+            else:
+                raise TestbedError(f"QEMU firmware {name} is missing: "
+                                   "install qemu-system-data (make "
+                                   "deps-test)")
 
     def forward_port(self, guest_port):
         """Forward 127.0.0.1:<free port> to L1's guest_port; returns it."""
