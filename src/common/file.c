@@ -61,31 +61,43 @@ int file_pread_all(int fd, uint64_t off, void *dst, size_t len)
 	return 0;
 }
 
+const char *file_strerror(int rc)
+{
+	return rc == -ENODATA ? "the file shrank while reading" : strerror(-rc);
+}
+
+int file_read_fd(int fd, const char *path, size_t len, void **datap,
+		 struct err *e)
+{
+	char *buf;
+	int rc;
+
+	buf = malloc(len ? len : 1);
+	if (buf == NULL)
+		return err_set(e, -ENOMEM, "%s: out of memory for %zu bytes",
+			       path, len);
+	rc = file_pread_all(fd, 0, buf, len);
+	if (rc < 0) {
+		free(buf);
+		return err_set(e, rc, "%s: read failed: %s", path,
+			       file_strerror(rc));
+	}
+	*datap = buf;
+	return 0;
+}
+
 int file_read_all(const char *path, size_t max_bytes, void **datap,
 		  size_t *lenp, struct err *e)
 {
 	size_t len;
-	char *buf;
 	int fd, rc;
 
 	rc = file_open_bounded(path, max_bytes, &fd, &len, e);
 	if (rc < 0)
 		return rc;
-	buf = malloc(len ? len : 1);
-	if (buf == NULL) {
-		close(fd);
-		return err_set(e, -ENOMEM, "%s: out of memory for %zu bytes",
-			       path, len);
-	}
-	rc = file_pread_all(fd, 0, buf, len);
+	rc = file_read_fd(fd, path, len, datap, e);
 	close(fd);
-	if (rc < 0) {
-		free(buf);
-		return err_set(e, rc, "%s: read failed: %s", path,
-			       rc == -ENODATA ? "file shrank while reading"
-					      : strerror(-rc));
-	}
-	*datap = buf;
-	*lenp = len;
-	return 0;
+	if (rc == 0)
+		*lenp = len;
+	return rc;
 }

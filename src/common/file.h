@@ -32,4 +32,14 @@ BASALT_MUST_CHECK int file_open_bounded(const char *path, size_t max_bytes,
 BASALT_MUST_CHECK int file_pread_all(int fd, uint64_t off, void *dst,
 				     size_t len);
 
+/* The -errno of file_pread_all in words (-ENODATA: the file shrank). */
+const char *file_strerror(int rc);
+
+/*
+ * Read the first len bytes of fd (path names it in messages) into a fresh
+ * malloc'd buffer, *datap, written only on success; the caller frees it.
+ */
+BASALT_MUST_CHECK int file_read_fd(int fd, const char *path, size_t len,
+				   void **datap, struct err *e);
+
 #endif

@@ -258,12 +258,12 @@ out:
 	return rc;
 }
 
+/* The kernel file is open as fd, len bytes long. */
 static int machine_load_elf(struct machine *m, const struct machine_boot *b,
-			    uint64_t *entry, struct err *e)
+			    int fd, size_t len, uint64_t *entry, struct err *e)
 {
 	uint64_t rsdp;
 	void *img;
-	size_t len;
 	int rc;
 
 	if (b->mb_initrd != NULL || b->mb_cmdline != NULL)
@@ -271,8 +271,7 @@ static int machine_load_elf(struct machine *m, const struct machine_boot *b,
 			       "%s: an ELF kernel takes no initrd or command "
 			       "line",
 			       b->mb_kernel);
-	rc = file_read_all(b->mb_kernel, MACHINE_KERNEL_MAX_BYTES, &img, &len,
-			   e);
+	rc = file_read_fd(fd, b->mb_kernel, len, &img, e);
 	if (rc < 0)
 		return rc;
 	rc = elf_load(&m->m_vm->vm_mem, b->mb_kernel, img, len, entry, e);
@@ -302,7 +301,7 @@ int machine_load_kernel(struct machine *m, const struct machine_boot *b,
 	if (rc < 0) {
 		close(fd);
 		return err_set(e, rc, "%s: read failed: %s", b->mb_kernel,
-			       strerror(-rc));
+			       file_strerror(rc));
 	}
 	if (bzimage_is_bzimage(head, head_len)) {
 		rc = machine_load_bzimage(m, b, fd, head, head_len, len, &entry,
@@ -314,14 +313,16 @@ int machine_load_kernel(struct machine *m, const struct machine_boot *b,
 				      LAYOUT_STACK_TOP_GPA,
 				      LAYOUT_ZERO_PAGE_GPA, e);
 	}
-	close(fd);
-	if (!elf_is_elf(head, head_len))
+	if (!elf_is_elf(head, head_len)) {
+		close(fd);
 		return err_set(e, -ENOEXEC,
 			       "%s: not a kernel vmx can boot (expected a "
 			       "Linux bzImage or a freestanding x86_64 ELF "
 			       "executable)",
 			       b->mb_kernel);
-	rc = machine_load_elf(m, b, &entry, e);
+	}
+	rc = machine_load_elf(m, b, fd, len, &entry, e);
+	close(fd);
 	if (rc < 0)
 		return rc;
 	return longmode_enter(m->m_boot_vcpu, entry, LAYOUT_STACK_TOP_GPA, 0,

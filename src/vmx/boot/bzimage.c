@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/file.h"
 #include "common/le.h"
 #include "vmx/boot/layout.h"
 
@@ -134,11 +135,6 @@ static int bzimage_place(struct guest_mem *mem, uint64_t gpa, const void *buf,
 	return read_fn(opaque, off, dst, (size_t)len);
 }
 
-static const char *read_error(int rc)
-{
-	return rc == -ENODATA ? "the file shrank while loading" : strerror(-rc);
-}
-
 static uint64_t max_u64(uint64_t a, uint64_t b)
 {
 	return a > b ? a : b;
@@ -219,14 +215,14 @@ int bzimage_load(struct guest_mem *mem, const char *name,
 			   bi.bi_kernel_off, bi.bi_kernel_len);
 	if (rc < 0)
 		return err_set(e, rc, "%s: cannot load the kernel: %s", name,
-			       read_error(rc));
+			       file_strerror(rc));
 	if (initrd_gpa != 0) {
 		rc = bzimage_place(mem, initrd_gpa, bb->bb_initrd,
 				   bb->bb_initrd_len, bb->bb_initrd_read,
 				   bb->bb_initrd_opaque, 0, bb->bb_initrd_len);
 		if (rc < 0)
 			return err_set(e, rc, "cannot load the initrd: %s",
-				       read_error(rc));
+				       file_strerror(rc));
 	}
 	memset(zp, 0, BP_SIZE);
 	/* The setup header is copied as the kernel wrote it, then the
