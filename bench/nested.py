@@ -10,7 +10,9 @@ side by side in the same L1 (docs/performance.md):
   blk   virtio-blk on a raw image in L1's tmpfs, measured in the guest by
         bench/blkbench (O_DIRECT, one request at a time)
   net   virtio-net on a TAP in an L1 bridge, guest to L1 over TCP,
-        measured by tests/tools/tcpblast (QEMU: vhost off, as vmx)
+        measured by tests/tools/tcpblast (QEMU: vhost off, as vmx); each
+        round also prints how idle L1's CPUs were during the transfer
+        and the guest's receive and transmit interrupts
   phases  where a boot's time goes: each console line of a vmx and a
         QEMU microvm boot stamped on L1's clock (bench/tsline), and the
         stamps of a few milestones printed side by side (not in "all")
@@ -38,7 +40,14 @@ import l2guest  # noqa: E402
 BUILD = os.environ.get("BASALT_RELEASE_DIR",
                        os.path.join(ROOT, "build", "release"))
 CMDLINE = "console=ttyS0 panic=-1 basalt.action={action}"
-NET_BYTES = 32 << 20
+# BASALT_BENCH_NET_MIB: shorter transfers are dominated by TCP slow
+# start and TCG translating the guest's send path for the first time.
+NET_BYTES = int(os.environ.get("BASALT_BENCH_NET_MIB", "128")) << 20
+# L1's per-CPU counters when the receiver accepts and after the last byte.
+NET_RECV = ("pkill tcpblast; rm -f /tmp/stat.*; "
+            "(TCPBLAST_AT_START=\"grep '^cpu[0-9]' /proc/stat > /tmp/stat.a\" "
+            "TCPBLAST_AT_END=\"grep '^cpu[0-9]' /proc/stat > /tmp/stat.b\" "
+            "tcpblast recv 5001 > /tmp/blast.log 2>&1) &")
 BLK_IMAGE_MIB = 64
 BLK_RUNS = [("seqread", 32), ("seqwrite", 32), ("randread", 4),
             ("randwrite", 4)]
@@ -48,7 +57,8 @@ ACTIONS = {
     "net": ("ip link set eth0 up\n"
             "ip addr add 10.0.3.2/24 dev eth0\n"
             "ping -c 1 -W 5 10.0.3.1 >/dev/null\n"
-            f"tcpblast send 10.0.3.1 5001 {NET_BYTES}\n"),
+            f"tcpblast send 10.0.3.1 5001 {NET_BYTES}\n"
+            "grep PCI-MSI /proc/interrupts\n"),
 }
 QEMU = ("qemu-system-x86_64 -enable-kvm -cpu host,-arch-capabilities "
         "-nodefaults -no-user-config -display none -serial stdio "
@@ -198,20 +208,48 @@ def part_mem(bed, rounds):
             f"{p:.0f} - {g:.0f}" for _, p, g in rows))
 
 
+def l1_idle(a, b):
+    """Idle share of each L1 CPU between two /proc/stat snapshots."""
+    def cpus(text):
+        return {w[0]: [int(x) for x in w[1:9]]
+                for w in (ln.split() for ln in text.splitlines())
+                if len(w) > 9 and w[0].startswith("cpu")}
+    a, b = cpus(a), cpus(b)
+    out = []
+    for name in sorted(b):
+        d = [y - x for x, y in zip(a.get(name, b[name]), b[name])]
+        out.append(f"{100 * d[3] // max(sum(d), 1)}%")
+    return "/".join(out)
+
+
+def guest_interrupts(out):
+    """The guest's virtio-net receive and transmit interrupt counts."""
+    rx = tx = 0
+    for ln in out.splitlines():
+        w = ln.split()
+        if len(w) > 2 and "PCI-MSI" in ln and w[1].isdigit():
+            rx += int(w[1]) if "-input." in w[-1] else 0
+            tx += int(w[1]) if "-output." in w[-1] else 0
+    return rx, tx
+
+
 def part_io(bed, rounds, what):
     res = {}
-    for _ in range(rounds):
-        for name, cmds in IO.items():
+    names = list(IO)
+    for i in range(rounds):
+        # Each round starts with the next monitor in turn.
+        for name in names[i % len(names):] + names[:i % len(names)]:
             if what == "net":
-                bed.run("pkill tcpblast; (tcpblast recv 5001 > "
-                        "/tmp/blast.log 2>&1) &", 30)
-            r = bed.run(cmd(cmds[what], 256, what) + " 2>&1", 600)
+                bed.run(NET_RECV, 30)
+            r = bed.run(cmd(IO[name][what], 256, what) + " 2>&1", 600)
             if r is None:
                 continue
             out = r.output
             if what == "net":
-                got = bed.run("cat /tmp/blast.log", 30)
-                out = got.output if got else ""
+                got = bed.run("cat /tmp/blast.log; echo @; cat /tmp/stat.a; "
+                              "echo @; cat /tmp/stat.b", 30)
+                out, a, b = (got.output if got else "@@").split("@")[:3]
+                rx, tx = guest_interrupts(r.output)
             found = 0
             for ln in out.splitlines():
                 w = ln.split()
@@ -222,8 +260,11 @@ def part_io(bed, rounds, what):
                     found += 1
                 if what == "net" and len(w) == 3 and w[0] == "received" \
                         and int(w[1]) == NET_BYTES:
-                    res.setdefault((name, "tcp"), []).append(
-                        (int(w[1]) / 1e6 / float(w[2]), 0))
+                    mbs = int(w[1]) / 1e6 / float(w[2])
+                    res.setdefault((name, "tcp"), []).append((mbs, 0))
+                    print(f"  net {name}: {mbs:.1f} MB/s, L1 CPUs idle "
+                          f"{l1_idle(a, b)}, guest interrupts rx {rx} "
+                          f"tx {tx}", flush=True)
                     found += 1
             if not found:
                 print(f"  {what} {name}: no result:\n{out[-1500:]}")

@@ -10,7 +10,10 @@
  *                                 "sent BYTES SECONDS"
  *
  * The receiver answers with its count before closing, so the sender
- * only returns once every byte has arrived.
+ * only returns once every byte has arrived. For bench/, the receiver runs
+ * the shell command in TCPBLAST_AT_START once the connection is accepted
+ * and the one in TCPBLAST_AT_END after the last byte (to snapshot CPU use
+ * over exactly the transfer).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,13 +35,21 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void run_hook(const char *var)
+{
+	const char *cmd = getenv(var);
+
+	if (cmd != NULL && system(cmd) != 0)
+		fprintf(stderr, "tcpblast: %s failed\n", var);
+}
+
 static int do_recv(int port)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	static char buf[CHUNK_BYTES];
 	unsigned long long total = 0;
 	int one = 1, ls, s;
-	double t0;
+	double t0, secs;
 	ssize_t n;
 
 	ls = socket(AF_INET, SOCK_STREAM, 0);
@@ -56,6 +67,7 @@ static int do_recv(int port)
 		perror("tcpblast: accept");
 		return 1;
 	}
+	run_hook("TCPBLAST_AT_START");
 	t0 = now();
 	while ((n = read(s, buf, sizeof(buf))) != 0) {
 		if (n < 0) {
@@ -66,11 +78,13 @@ static int do_recv(int port)
 		}
 		total += (unsigned long long)n;
 	}
+	secs = now() - t0;
+	run_hook("TCPBLAST_AT_END");
 	/* Tell the sender the count: it waits for this. */
 	n = snprintf(buf, sizeof(buf), "%llu\n", total);
 	if (write(s, buf, (size_t)n) != n)
 		perror("tcpblast: reply");
-	printf("received %llu %.3f\n", total, now() - t0);
+	printf("received %llu %.3f\n", total, secs);
 	close(s);
 	close(ls);
 	return 0;
