@@ -88,3 +88,8 @@ def pytest_pyfunc_call(pyfuncitem):
               f"L1:\n{e}")
         pyfuncitem.obj(**args)
     return True
+
+
+@pytest.fixture(scope="session")
+def hostd_bin():
+    return built("src/hostd/hostd")

@@ -1,0 +1,236 @@
+/*
+ * http.c: the HTTP side of hostd, on libmicrohttpd: POST /sdk (SOAP),
+ * GET /sdk/vimServiceVersions.xml (version negotiation), on loopback TCP
+ * in hosted mode and on a Unix socket for the proxy. One polling thread
+ * serves both; a call runs under the hostd lock.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+
+#include "common/log.h"
+#include "hostd/http.h"
+#include "hostd/hostd.h"
+#include "hostd/soap/soap.h"
+
+/* pyVmomi takes the first of its ids found here (vi-api.md §2). */
+static const char versions_xml[] =
+	"<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n"
+	"<namespaces version=\"1.0\">\n"
+	" <namespace>\n"
+	"  <name>urn:vim25</name>\n"
+	"  <version>" VIM_API_VERSION "</version>\n"
+	"  <priorVersions>\n"
+	"   <version>6.7</version><version>6.5</version>"
+	"<version>6.0</version><version>5.5</version><version>5.1</version>"
+	"<version>5.0</version><version>4.1</version><version>4.0</version>"
+	"<version>2.5u2server</version><version>2.5u2</version>"
+	"<version>2.5</version>\n"
+	"  </priorVersions>\n"
+	" </namespace>\n"
+	"</namespaces>\n";
+
+struct upload {
+	char *ul_buf;
+	size_t ul_len;
+	int ul_too_big;
+};
+
+static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status,
+				 const char *type, char *body, size_t len,
+				 const char *cookie)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", type);
+	if (cookie != NULL && cookie[0] != '\0')
+		MHD_add_response_header(r, "Set-Cookie", cookie);
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static const char *peer_name(struct MHD_Connection *conn, char *buf,
+			     size_t size)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr_in *sin;
+
+	if (ci == NULL || ci->client_addr == NULL ||
+	    ci->client_addr->sa_family != AF_INET)
+		return "unix";
+	sin = (const struct sockaddr_in *)(const void *)ci->client_addr;
+	return inet_ntop(AF_INET, &sin->sin_addr, buf, (socklen_t)size) != NULL
+		       ? buf
+		       : "?";
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+				  const char *url, const char *method,
+				  const char *version, const char *data,
+				  size_t *data_size, void **ctx)
+{
+	struct hostd *h = cls;
+	struct upload *ul = *ctx;
+	struct vim_answer a;
+	char peer[INET_ADDRSTRLEN];
+
+	(void)version;
+	if (strcmp(method, "GET") == 0 &&
+	    strcmp(url, "/sdk/vimServiceVersions.xml") == 0)
+		return send_text(conn, 200, "text/xml", strdup(versions_xml),
+				 sizeof(versions_xml) - 1, NULL);
+	if (strcmp(method, "POST") != 0 || strcmp(url, "/sdk") != 0)
+		return send_text(conn, 404, "text/plain", strdup("not found\n"),
+				 10, NULL);
+	if (ul == NULL) {
+		ul = calloc(1, sizeof(*ul));
+		if (ul == NULL)
+			return MHD_NO;
+		*ctx = ul;
+		return MHD_YES;
+	}
+	if (*data_size > 0) {
+		if (ul->ul_len + *data_size > SOAP_BODY_MAX_BYTES) {
+			ul->ul_too_big = 1; /* keep reading, then refuse */
+		} else {
+			char *nb = realloc(ul->ul_buf, ul->ul_len + *data_size);
+			if (nb == NULL)
+				return MHD_NO;
+			memcpy(nb + ul->ul_len, data, *data_size);
+			ul->ul_buf = nb;
+			ul->ul_len += *data_size;
+		}
+		*data_size = 0;
+		return MHD_YES;
+	}
+	if (ul->ul_too_big) {
+		/* Parsed as such, it answers the fault saying so. */
+		vim_handle(h, "", SOAP_BODY_MAX_BYTES + 1, NULL, "", "", &a);
+	} else {
+		vim_handle(h, ul->ul_buf != NULL ? ul->ul_buf : "", ul->ul_len,
+			   MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						       "Cookie"),
+			   peer_name(conn, peer, sizeof(peer)),
+			   MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						       "User-Agent"),
+			   &a);
+	}
+	return send_text(conn, (unsigned)a.va_status, "text/xml; charset=utf-8",
+			 a.va_body, a.va_len, a.va_set_cookie);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
+			 enum MHD_RequestTerminationCode code)
+{
+	struct upload *ul = *ctx;
+
+	(void)cls;
+	(void)conn;
+	(void)code;
+	if (ul != NULL) {
+		free(ul->ul_buf);
+		free(ul);
+		*ctx = NULL;
+	}
+}
+
+static struct MHD_Daemon *start(struct hostd *h, int listen_fd,
+				const struct sockaddr_in *sin)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+			 MHD_USE_ERROR_LOG;
+
+	if (listen_fd >= 0)
+		return MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+					MHD_OPTION_LISTEN_SOCKET, listen_fd,
+					MHD_OPTION_NOTIFY_COMPLETED,
+					on_completed, NULL,
+					MHD_OPTION_CONNECTION_TIMEOUT,
+					(unsigned)600, MHD_OPTION_END);
+	return MHD_start_daemon(flags, ntohs(sin->sin_port), NULL, NULL,
+				on_request, h, MHD_OPTION_SOCK_ADDR, sin,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)600,
+				MHD_OPTION_END);
+}
+
+int http_start(struct hostd *h, struct http *srv, const char *addr, int port,
+	       const char *socket_path, struct err *e)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+
+	memset(srv, 0, sizeof(*srv));
+	srv->ht_unix_fd = -1;
+	if (port > 0) {
+		sin.sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1 ||
+		    (ntohl(sin.sin_addr.s_addr) >> 24) != 127)
+			return err_set(e, -EINVAL,
+				       "--address '%s': expected a loopback "
+				       "address, 127.x.y.z",
+				       addr);
+		srv->ht_tcp = start(h, -1, &sin);
+		if (srv->ht_tcp == NULL)
+			return err_set(e, -EADDRINUSE,
+				       "cannot listen on %s:%d (in use?)", addr,
+				       port);
+	}
+	if (socket_path != NULL) {
+		if (strlen(socket_path) >= sizeof(sun.sun_path)) {
+			http_stop(srv);
+			return err_set(e, -ENAMETOOLONG,
+				       "%s: socket path too long", socket_path);
+		}
+		strcpy(sun.sun_path, socket_path);
+		unlink(socket_path);
+		srv->ht_unix_fd =
+			socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (srv->ht_unix_fd < 0 ||
+		    bind(srv->ht_unix_fd, (struct sockaddr *)&sun,
+			 sizeof(sun)) < 0 ||
+		    listen(srv->ht_unix_fd, 64) < 0) {
+			int rc = -errno;
+			http_stop(srv);
+			return err_set(e, rc, "%s: %s", socket_path,
+				       strerror(-rc));
+		}
+		srv->ht_unix = start(h, srv->ht_unix_fd, NULL);
+		if (srv->ht_unix == NULL) {
+			http_stop(srv);
+			return err_set(e, -EIO, "%s: cannot serve it",
+				       socket_path);
+		}
+		srv->ht_unix_fd = -1; /* the daemon closes it when stopped */
+		snprintf(srv->ht_path, sizeof(srv->ht_path), "%s", socket_path);
+	}
+	return 0;
+}
+
+void http_stop(struct http *srv)
+{
+	if (srv->ht_tcp != NULL)
+		MHD_stop_daemon(srv->ht_tcp);
+	if (srv->ht_unix != NULL)
+		MHD_stop_daemon(srv->ht_unix);
+	if (srv->ht_unix_fd >= 0)
+		close(srv->ht_unix_fd);
+	if (srv->ht_path[0] != '\0')
+		unlink(srv->ht_path);
+	memset(srv, 0, sizeof(*srv));
+	srv->ht_unix_fd = -1;
+}

@@ -1,0 +1,194 @@
+/*
+ * main.c: hostd, the management agent. In hosted mode it keeps its state
+ * under --root and serves the VI API on loopback; it runs in the
+ * foreground until SIGINT or SIGTERM.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/file.h"
+#include "common/log.h"
+#include "hostd/auth.h"
+#include "hostd/hostd.h"
+#include "hostd/http.h"
+
+#define DEFAULT_ROOT "run"
+#define DEFAULT_PORT 8307
+
+static const char usage[] =
+	"usage: hostd [--root DIR] [--address A] [--port N] [--socket PATH] [-v]\n"
+	"\n"
+	"The Basalt host agent: the VI API (vim25 SOAP) at /sdk.\n"
+	"  --root DIR     hosted mode's root (default ./" DEFAULT_ROOT
+	"); config\n"
+	"                 in DIR/etc/basalt, sockets in DIR/var/run/basalt\n"
+	"  --address A    a loopback address (127.x.y.z) for plain HTTP\n"
+	"                 (default 127.0.0.1)\n"
+	"  --port N       plain HTTP on that address, port N (default %d; 0: none)\n"
+	"  --socket PATH  the Unix socket (default DIR/var/run/basalt/hostd.sock)\n"
+	"  -v             log each call\n"
+	"The root password comes from BASALT_ROOT_PASSWORD on first start, or\n"
+	"is generated and printed once. Exit status 0 after SIGINT/SIGTERM,\n"
+	"1 on an error (one line on stderr), 2 on a bad command line.\n";
+
+static int mkdirs(const char *path)
+{
+	char buf[PATH_MAX];
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* The host's instance UUID, made once and kept in the config root. */
+static int instance_uuid(struct hostd *h, struct err *e)
+{
+	char path[PATH_MAX + 16];
+	unsigned char r[16];
+	void *text;
+	size_t len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/instance-uuid", h->hd_confdir);
+	if (file_read_all(path, 64, &text, &len, NULL) == 0) {
+		if (len >= 36) {
+			memcpy(h->hd_instance_uuid, text, 36);
+			free(text);
+			return 0;
+		}
+		free(text);
+	}
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return err_set(e, -EIO, "no random numbers");
+	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40); /* version 4 */
+	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+	snprintf(
+		h->hd_instance_uuid, sizeof(h->hd_instance_uuid),
+		"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
+		r[10], r[11], r[12], r[13], r[14], r[15]);
+	f = fopen(path, "wx");
+	if (f == NULL)
+		return err_set(e, -errno, "%s: %s", path, strerror(errno));
+	fprintf(f, "%s\n", h->hd_instance_uuid);
+	if (fclose(f) != 0)
+		return err_set(e, -EIO, "%s: cannot write it", path);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct hostd h;
+	const char *root = DEFAULT_ROOT, *sock = NULL, *addr = "127.0.0.1";
+	char sockbuf[PATH_MAX + 32], rundir[PATH_MAX + 16];
+	struct err e = {0};
+	struct http srv;
+	int port = DEFAULT_PORT, sig;
+	sigset_t set;
+
+	log_procinit("hostd");
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			printf(usage, DEFAULT_PORT);
+			return 0;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("hostd (Basalt) %s\n", BASALT_VERSION);
+			return 0;
+		} else if (strcmp(a, "-v") == 0) {
+			log_setlevel(LOG_LEVEL_DEBUG);
+		} else if ((strcmp(a, "--root") == 0 ||
+			    strcmp(a, "--port") == 0 ||
+			    strcmp(a, "--address") == 0 ||
+			    strcmp(a, "--socket") == 0) &&
+			   i + 1 < argc) {
+			const char *v = argv[++i];
+			if (strcmp(a, "--root") == 0) {
+				root = v;
+			} else if (strcmp(a, "--socket") == 0) {
+				sock = v;
+			} else if (strcmp(a, "--address") == 0) {
+				addr = v;
+			} else {
+				char *end;
+				long p = strtol(v, &end, 10);
+				if (*v == '\0' || *end != '\0' || p < 0 ||
+				    p > 65535) {
+					fprintf(stderr,
+						"hostd: --port '%s': expected "
+						"0 to 65535\n",
+						v);
+					return 2;
+				}
+				port = (int)p;
+			}
+		} else {
+			fprintf(stderr,
+				"hostd: unknown or incomplete option "
+				"'%s' (see hostd --help)\n",
+				a);
+			return 2;
+		}
+	}
+
+	if (realpath(root, h.hd_root) == NULL &&
+	    (mkdirs(root) < 0 || realpath(root, h.hd_root) == NULL)) {
+		fprintf(stderr, "hostd: %s: %s\n", root, strerror(errno));
+		return 1;
+	}
+	snprintf(h.hd_confdir, sizeof(h.hd_confdir), "%.*s/etc/basalt",
+		 PATH_MAX - 16, h.hd_root);
+	snprintf(rundir, sizeof(rundir), "%s/var/run/basalt", h.hd_root);
+	if (mkdirs(h.hd_confdir) < 0 || mkdirs(rundir) < 0) {
+		fprintf(stderr, "hostd: %s: cannot create its directories\n",
+			h.hd_root);
+		return 1;
+	}
+	if (sock == NULL) {
+		snprintf(sockbuf, sizeof(sockbuf), "%s/hostd.sock", rundir);
+		sock = sockbuf;
+	}
+	if (gethostname(h.hd_hostname, sizeof(h.hd_hostname) - 1) < 0)
+		strcpy(h.hd_hostname, "localhost");
+	pthread_mutex_init(&h.hd_lock, NULL);
+	if (instance_uuid(&h, &e) < 0 || auth_init(&h, &e) < 0) {
+		fprintf(stderr, "hostd: %s\n", err_msg(&e));
+		return 1;
+	}
+
+	/* Signals wait for sigwait; no thread is interrupted by them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (http_start(&h, &srv, addr, port, sock, &e) < 0) {
+		fprintf(stderr, "hostd: %s\n", err_msg(&e));
+		return 1;
+	}
+	log_info("serving the VI API at http://%s:%d/sdk and %s (root %s)",
+		 addr, port, sock, h.hd_root);
+	printf("hostd: ready\n");
+	fflush(stdout);
+	sigwait(&set, &sig);
+	log_info("stopping on %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	http_stop(&srv);
+	return 0;
+}

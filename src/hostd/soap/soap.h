@@ -1,0 +1,60 @@
+/*
+ * soap.h: a VI API request as it arrives on POST /sdk: a SOAP 1.1
+ * envelope whose body holds one method element in urn:vim25, its first
+ * child _this (the target's reference), then the arguments. Namespaces
+ * are resolved, never matched by prefix (pyVmomi and govmomi spell them
+ * differently; ../shared/docs/vi-api.md §3).
+ */
+#ifndef BASALT_HOSTD_SOAP_H
+#define BASALT_HOSTD_SOAP_H
+
+#include <stddef.h>
+
+#include <libxml/tree.h>
+
+#include "common/compiler.h"
+#include "common/err.h"
+
+#define SOAP_NS_ENV "http://schemas.xmlsoap.org/soap/envelope/"
+#define SOAP_NS_VIM "urn:vim25"
+#define SOAP_NS_XSI "http://www.w3.org/2001/XMLSchema-instance"
+
+/* Larger requests are refused before parsing (a ReconfigVM_Task with every
+ * device is a few tens of KiB). */
+#define SOAP_BODY_MAX_BYTES (4u << 20)
+#define SOAP_NAME_MAX	    64
+#define SOAP_ID_MAX	    256
+
+struct soap_req {
+	xmlDoc *sr_doc;
+	xmlNode *sr_method;	     /* the method element */
+	char sr_name[SOAP_NAME_MAX]; /* its name: "RetrieveServiceContent" */
+	char sr_this_type[SOAP_NAME_MAX]; /* _this's type attribute */
+	char sr_this[SOAP_ID_MAX];	  /* _this's id */
+};
+
+/*
+ * Parse body[len] into r (soap_req_free it after, also on failure). On
+ * error e says what is wrong, for the fault the client gets.
+ */
+BASALT_MUST_CHECK int soap_parse(const char *body, size_t len,
+				 struct soap_req *r, struct err *e);
+void soap_req_free(struct soap_req *r);
+
+/* The first argument element called name (after _this), or NULL. */
+xmlNode *soap_arg(const struct soap_req *r, const char *name);
+/* The next sibling element of n called name (repeated arguments), or NULL. */
+xmlNode *soap_next(xmlNode *n, const char *name);
+/* The first child element of n called name, or NULL. */
+xmlNode *soap_child(xmlNode *n, const char *name);
+
+/*
+ * The text of element n into buf[size]: 0, -E2BIG when longer, -EINVAL
+ * when n holds elements instead of text. A NULL n is -ENOENT.
+ */
+BASALT_MUST_CHECK int soap_text(xmlNode *n, char *buf, size_t size);
+
+/* n's xsi:type without its prefix ("VirtualDisk"), or "" when unset. */
+void soap_xsi_type(xmlNode *n, char *buf, size_t size);
+
+#endif

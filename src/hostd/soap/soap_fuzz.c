@@ -1,0 +1,33 @@
+/*
+ * soap_fuzz.c: libFuzzer target for a POST /sdk body, through the parser
+ * and the dispatcher as hostd runs them (no session, no users): whatever
+ * arrives, the answer is a whole envelope with status 200 or 500.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hostd/hostd.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct hostd h;
+	static int ready;
+	struct vim_answer a;
+
+	if (!ready) {
+		pthread_mutex_init(&h.hd_lock, NULL);
+		strcpy(h.hd_confdir, "/nonexistent/basalt-fuzz");
+		ready = 1;
+	}
+	vim_handle(&h, (const char *)data, size, "vmware_soap_session=\"0123\"",
+		   "fuzz", "fuzz", &a);
+	if ((a.va_status != 200 && a.va_status != 500) || a.va_body == NULL ||
+	    strncmp(a.va_body, "<?xml", 5) != 0 ||
+	    strstr(a.va_body, "</soapenv:Envelope>") == NULL)
+		abort();
+	free(a.va_body);
+	return 0;
+}

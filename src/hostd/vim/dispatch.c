@@ -1,0 +1,192 @@
+/*
+ * dispatch.c: from a POST /sdk body to an answer. Parse, find the method
+ * for _this's type, check the session, run it, wrap the result or the
+ * fault in an envelope (../shared/docs/vi-api.md §4, §6).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "hostd/hostd.h"
+#include "hostd/vim/vim.h"
+
+static const struct vim_method *const method_tables[] = {
+	vim_service_instance_methods,
+	vim_session_manager_methods,
+};
+
+#define ENVELOPE_START                                                         \
+	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"                         \
+	"<soapenv:Envelope "                                                   \
+	"xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" "         \
+	"xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" "                      \
+	"xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n"           \
+	"<soapenv:Body>\n"
+#define ENVELOPE_END "</soapenv:Body>\n</soapenv:Envelope>\n"
+
+void vim_datetime(char *buf, size_t size, time_t t)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+}
+
+int vim_fault(struct vim_call *c, const char *type, const char *fields,
+	      const char *fmt, ...)
+{
+	char msg[ERR_MSG_MAX_BYTES];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	xmlout_free(&c->vc_out);
+	c->vc_fault = 1;
+	/* faultcode, faultstring and detail are unqualified (§6). */
+	xmlout_raw(&c->vc_out, "<soapenv:Fault><faultcode>ServerFaultCode"
+			       "</faultcode><faultstring>");
+	xmlout_text(&c->vc_out, msg);
+	xmlout_printf(&c->vc_out,
+		      "</faultstring><detail><%sFault xmlns=\"urn:vim25\" "
+		      "xsi:type=\"%s\">%s</%sFault></detail></soapenv:Fault>",
+		      type, type, fields != NULL ? fields : "", type);
+	return 0;
+}
+
+int vim_fault_invalid_argument(struct vim_call *c, const char *property)
+{
+	struct xmlout f;
+	int rc;
+
+	xmlout_init(&f);
+	xmlout_elem(&f, "invalidProperty", property);
+	rc = vim_fault(c, "InvalidArgument", f.xo_oom ? NULL : f.xo_data,
+		       "A specified parameter was not correct: %s", property);
+	xmlout_free(&f);
+	return rc;
+}
+
+int vim_fault_not_found(struct vim_call *c)
+{
+	struct xmlout f;
+	int rc;
+
+	xmlout_init(&f);
+	xmlout_moref(&f, "obj", c->vc_req->sr_this_type, c->vc_req->sr_this);
+	rc = vim_fault(c, "ManagedObjectNotFound", f.xo_oom ? NULL : f.xo_data,
+		       "The object '%s:%s' has already been deleted or has "
+		       "not been completely created",
+		       c->vc_req->sr_this_type, c->vc_req->sr_this);
+	xmlout_free(&f);
+	return rc;
+}
+
+static const struct vim_method *find_method(const struct soap_req *r,
+					    int *name_known)
+{
+	*name_known = 0;
+	for (size_t t = 0; t < sizeof(method_tables) / sizeof(*method_tables);
+	     t++)
+		for (const struct vim_method *m = method_tables[t];
+		     m->vm_name != NULL; m++) {
+			if (strcmp(m->vm_name, r->sr_name) != 0)
+				continue;
+			*name_known = 1;
+			if (strcmp(m->vm_this_type, r->sr_this_type) == 0)
+				return m;
+		}
+	return NULL;
+}
+
+static void call_method(struct vim_call *c)
+{
+	const struct soap_req *r = c->vc_req;
+	const struct vim_method *m;
+	struct xmlout f;
+	int known;
+
+	m = find_method(r, &known);
+	if (m == NULL) {
+		xmlout_init(&f);
+		xmlout_moref(&f, "receiver", r->sr_this_type, r->sr_this);
+		xmlout_elem(&f, "method", r->sr_name);
+		vim_fault(c, "MethodNotFound", f.xo_oom ? NULL : f.xo_data,
+			  known ? "Method %s is not a method of %s"
+				: "Unknown method %s (on %s)",
+			  r->sr_name, r->sr_this_type);
+		xmlout_free(&f);
+		return;
+	}
+	if (!m->vm_no_session && c->vc_session == NULL) {
+		xmlout_init(&f);
+		xmlout_moref(&f, "object", r->sr_this_type, r->sr_this);
+		xmlout_elem(&f, "privilegeId", "System.View");
+		vim_fault(c, "NotAuthenticated", f.xo_oom ? NULL : f.xo_data,
+			  "The session is not authenticated.");
+		xmlout_free(&f);
+		return;
+	}
+	if (c->vc_session != NULL) {
+		c->vc_session->vs_active = time(NULL);
+		c->vc_session->vs_calls++;
+	}
+	m->vm_fn(c);
+}
+
+void vim_handle(struct hostd *h, const char *body, size_t len,
+		const char *cookie, const char *peer, const char *user_agent,
+		struct vim_answer *a)
+{
+	struct vim_call c = {
+		.vc_hostd = h,
+		.vc_peer = peer,
+		.vc_user_agent = user_agent != NULL ? user_agent : "",
+	};
+	struct soap_req r;
+	struct xmlout env;
+	struct err e = {0};
+
+	xmlout_init(&c.vc_out);
+	c.vc_req = &r;
+	pthread_mutex_lock(&h->hd_lock);
+	if (soap_parse(body, len, &r, &e) < 0) {
+		log_info("api: bad request from %s: %s", peer, err_msg(&e));
+		vim_fault(&c, "InvalidRequest", NULL, "%s", err_msg(&e));
+	} else {
+		c.vc_session = vim_session_find(h, cookie);
+		call_method(&c);
+		log_debug("api: %s %s:%s from %s%s", r.sr_name, r.sr_this_type,
+			  r.sr_this, peer, c.vc_fault ? ": fault" : "");
+	}
+	pthread_mutex_unlock(&h->hd_lock);
+
+	xmlout_init(&env);
+	xmlout_raw(&env, ENVELOPE_START);
+	if (c.vc_fault || c.vc_out.xo_oom) {
+		if (c.vc_out.xo_oom)
+			vim_fault(&c, "SystemError",
+				  "<reason>out of memory</reason>",
+				  "out of memory");
+		xmlout_raw(&env, c.vc_out.xo_data);
+	} else {
+		xmlout_printf(&env, "<%sResponse xmlns=\"urn:vim25\">",
+			      r.sr_name);
+		if (c.vc_out.xo_data != NULL)
+			xmlout_raw(&env, c.vc_out.xo_data);
+		xmlout_printf(&env, "</%sResponse>\n", r.sr_name);
+	}
+	xmlout_raw(&env, ENVELOPE_END);
+	a->va_status = c.vc_fault ? 500 : 200;
+	memcpy(a->va_set_cookie, c.vc_set_cookie, sizeof(a->va_set_cookie));
+	if (env.xo_oom) {
+		/* Not even a fault fits: an empty 500 says "failed". */
+		a->va_status = 500;
+		xmlout_free(&env);
+	}
+	a->va_body = xmlout_take(&env, &a->va_len);
+	xmlout_free(&c.vc_out);
+	soap_req_free(&r);
+}

@@ -1,0 +1,196 @@
+/*
+ * session_manager.c: SessionManager (ha-sessionmgr): Login, Logout,
+ * SessionIsActive, and the session cookie in every form clients send
+ * (../shared/docs/vi-api.md §5).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "common/log.h"
+#include "hostd/auth.h"
+#include "hostd/hostd.h"
+#include "hostd/vim/vim.h"
+
+#define COOKIE_NAME  "vmware_soap_session"
+#define PASSWORD_MAX 256
+
+/*
+ * The session id in a Cookie header: pairs split on ';', blanks trimmed,
+ * one pair of quotes stripped; other cookies and attributes ignored.
+ */
+static int cookie_session_id(const char *cookie, char *buf, size_t size)
+{
+	const char *p = cookie;
+
+	while (p != NULL && *p != '\0') {
+		const char *end = strchr(p, ';'), *v, *ve;
+		size_t n;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		ve = end != NULL ? end : p + strlen(p);
+		n = strlen(COOKIE_NAME);
+		if (strncmp(p, COOKIE_NAME, n) == 0) {
+			v = p + n;
+			while (*v == ' ')
+				v++;
+			if (*v == '=') {
+				v++;
+				while (*v == ' ' || *v == '\t')
+					v++;
+				while (ve > v &&
+				       (ve[-1] == ' ' || ve[-1] == '\t'))
+					ve--;
+				if (ve - v >= 2 && *v == '"' && ve[-1] == '"') {
+					v++;
+					ve--;
+				}
+				if ((size_t)(ve - v) >= size)
+					return -E2BIG;
+				memcpy(buf, v, (size_t)(ve - v));
+				buf[ve - v] = '\0';
+				return 0;
+			}
+		}
+		p = end != NULL ? end + 1 : NULL;
+	}
+	return -ENOENT;
+}
+
+struct vim_session *vim_session_find(struct hostd *h, const char *cookie)
+{
+	char id[VIM_SESSION_KEY_BYTES];
+
+	if (cookie == NULL || cookie_session_id(cookie, id, sizeof(id)) < 0 ||
+	    id[0] == '\0')
+		return NULL;
+	for (int i = 0; i < VIM_SESSIONS_MAX; i++)
+		if (strcmp(h->hd_sessions[i].vs_key, id) == 0)
+			return &h->hd_sessions[i];
+	return NULL;
+}
+
+/* A free slot, or the one idle longest. */
+static struct vim_session *session_slot(struct hostd *h)
+{
+	struct vim_session *old = &h->hd_sessions[0];
+
+	for (int i = 0; i < VIM_SESSIONS_MAX; i++) {
+		struct vim_session *s = &h->hd_sessions[i];
+		if (s->vs_key[0] == '\0')
+			return s;
+		if (s->vs_active < old->vs_active)
+			old = s;
+	}
+	log_info("api: session of %s ended to make room (%d sessions)",
+		 old->vs_user, VIM_SESSIONS_MAX);
+	return old;
+}
+
+static void user_session(struct vim_call *c, const struct vim_session *s,
+			 const char *name)
+{
+	struct xmlout *o = &c->vc_out;
+	char t[40];
+
+	/* UserSession fields in WSDL order, all of them required. */
+	xmlout_printf(o, "<%s>", name);
+	xmlout_elem(o, "key", s->vs_key);
+	xmlout_elem(o, "userName", s->vs_user);
+	xmlout_elem(o, "fullName",
+		    strcmp(s->vs_user, "root") == 0 ? "Administrator"
+						    : s->vs_user);
+	vim_datetime(t, sizeof(t), s->vs_login);
+	xmlout_elem(o, "loginTime", t);
+	vim_datetime(t, sizeof(t), s->vs_active);
+	xmlout_elem(o, "lastActiveTime", t);
+	xmlout_elem(o, "locale", "en");
+	xmlout_elem(o, "messageLocale", "en");
+	xmlout_elem(o, "extensionSession", "false");
+	xmlout_elem(o, "ipAddress", c->vc_peer);
+	xmlout_elem(o, "userAgent", c->vc_user_agent);
+	xmlout_printf(o, "<callCount>%lld</callCount>", s->vs_calls);
+	xmlout_printf(o, "</%s>", name);
+}
+
+static int check_this(struct vim_call *c)
+{
+	return strcmp(c->vc_req->sr_this, "ha-sessionmgr") == 0;
+}
+
+static int login(struct vim_call *c)
+{
+	char user[VIM_USER_MAX], pw[PASSWORD_MAX];
+	unsigned char rnd[16];
+	struct vim_session *s;
+	int ok;
+
+	if (!check_this(c))
+		return vim_fault_not_found(c);
+	if (soap_text(soap_arg(c->vc_req, "userName"), user, sizeof(user)) < 0)
+		return vim_fault_invalid_argument(c, "userName");
+	if (soap_text(soap_arg(c->vc_req, "password"), pw, sizeof(pw)) < 0)
+		return vim_fault_invalid_argument(c, "password");
+	ok = auth_check_password(c->vc_hostd, user, pw);
+	explicit_bzero(pw, sizeof(pw));
+	if (!ok) {
+		log_info("api: login of '%s' from %s refused", user,
+			 c->vc_peer);
+		return vim_fault(c, "InvalidLogin", NULL,
+				 "Cannot complete login due to an incorrect "
+				 "user name or password.");
+	}
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return vim_fault(c, "SystemError", "<reason>random</reason>",
+				 "no random numbers for a session id");
+	s = session_slot(c->vc_hostd);
+	memset(s, 0, sizeof(*s));
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(s->vs_key + 2 * i, 3, "%02x", rnd[i]);
+	snprintf(s->vs_user, sizeof(s->vs_user), "%s", user);
+	s->vs_login = s->vs_active = time(NULL);
+	c->vc_session = s;
+	/* One Set-Cookie, quoted as ESXi does; pyVmomi replays it. */
+	snprintf(c->vc_set_cookie, sizeof(c->vc_set_cookie),
+		 COOKIE_NAME "=\"%s\"; Path=/; HttpOnly; Secure", s->vs_key);
+	log_info("api: %s logged in from %s", user, c->vc_peer);
+	user_session(c, s, "returnval");
+	return 0;
+}
+
+static int logout(struct vim_call *c)
+{
+	if (!check_this(c))
+		return vim_fault_not_found(c);
+	log_info("api: %s logged out", c->vc_session->vs_user);
+	memset(c->vc_session, 0, sizeof(*c->vc_session));
+	c->vc_session = NULL;
+	return 0;
+}
+
+static int session_is_active(struct vim_call *c)
+{
+	char id[VIM_SESSION_KEY_BYTES], user[VIM_USER_MAX];
+	int active = 0;
+
+	if (!check_this(c))
+		return vim_fault_not_found(c);
+	if (soap_text(soap_arg(c->vc_req, "sessionID"), id, sizeof(id)) < 0)
+		return vim_fault_invalid_argument(c, "sessionID");
+	if (soap_text(soap_arg(c->vc_req, "userName"), user, sizeof(user)) < 0)
+		return vim_fault_invalid_argument(c, "userName");
+	for (int i = 0; i < VIM_SESSIONS_MAX && id[0] != '\0'; i++)
+		if (strcmp(c->vc_hostd->hd_sessions[i].vs_key, id) == 0 &&
+		    strcmp(c->vc_hostd->hd_sessions[i].vs_user, user) == 0)
+			active = 1;
+	xmlout_elem(&c->vc_out, "returnval", active ? "true" : "false");
+	return 0;
+}
+
+const struct vim_method vim_session_manager_methods[] = {
+	{"Login", "SessionManager", 1, login},
+	{"Logout", "SessionManager", 0, logout},
+	{"SessionIsActive", "SessionManager", 0, session_is_active},
+	{NULL, NULL, 0, NULL},
+};

@@ -1,0 +1,82 @@
+/*
+ * vim.h: the VI API methods hostd serves. One call: a parsed request in,
+ * an answer (the <Method>Response body, or a fault) out. A file per
+ * managed object type registers its methods in vim_methods (dispatch.c).
+ */
+#ifndef BASALT_HOSTD_VIM_H
+#define BASALT_HOSTD_VIM_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "hostd/soap/soap.h"
+#include "hostd/soap/xmlout.h"
+
+#define VIM_API_VERSION	      "6.7.1"
+#define VIM_SESSION_KEY_BYTES 36 /* 32 hex digits, NUL, room */
+#define VIM_SESSIONS_MAX      256
+#define VIM_USER_MAX	      64
+
+struct hostd;
+
+struct vim_session {
+	char vs_key[VIM_SESSION_KEY_BYTES];
+	char vs_user[VIM_USER_MAX];
+	time_t vs_login;
+	time_t vs_active;
+	long long vs_calls;
+};
+
+struct vim_call {
+	struct hostd *vc_hostd;
+	const struct soap_req *vc_req;
+	struct vim_session *vc_session; /* NULL before login */
+	const char *vc_peer;		/* "127.0.0.1" or "unix" */
+	const char *vc_user_agent;
+	struct xmlout vc_out;	 /* inside <Method>Response */
+	int vc_fault;		 /* vc_out holds a fault instead */
+	char vc_set_cookie[128]; /* for the Set-Cookie header, or "" */
+};
+
+/* What an HTTP POST /sdk answers. */
+struct vim_answer {
+	int va_status; /* 200 or 500: the only two clients understand */
+	char *va_body;
+	size_t va_len;
+	char va_set_cookie[128];
+};
+
+/* Handle one request body; fills a (free a->va_body). */
+void vim_handle(struct hostd *h, const char *body, size_t len,
+		const char *cookie, const char *peer, const char *user_agent,
+		struct vim_answer *a);
+
+/*
+ * Answer the call with fault type (a vim fault: "InvalidLogin") and
+ * message; fields, if not NULL, is the fault's own XML fields. Returns 0
+ * so handlers can "return vim_fault(...)".
+ */
+int vim_fault(struct vim_call *c, const char *type, const char *fields,
+	      const char *fmt, ...) BASALT_PRINTF(4, 5);
+int vim_fault_invalid_argument(struct vim_call *c, const char *property);
+/* A fault for the wrong _this type or an unknown id. */
+int vim_fault_not_found(struct vim_call *c);
+
+/* dateTime as the API writes it: 2026-11-24T05:06:22.828Z */
+void vim_datetime(char *buf, size_t size, time_t t);
+
+/* Methods of each managed object type. */
+struct vim_method {
+	const char *vm_name;	  /* "Login" */
+	const char *vm_this_type; /* "SessionManager" */
+	int vm_no_session;	  /* callable before login */
+	int (*vm_fn)(struct vim_call *c);
+};
+
+extern const struct vim_method vim_service_instance_methods[];
+extern const struct vim_method vim_session_manager_methods[];
+
+/* session_manager.c */
+struct vim_session *vim_session_find(struct hostd *h, const char *cookie);
+
+#endif

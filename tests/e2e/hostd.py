@@ -1,0 +1,91 @@
+"""Run a hosted hostd for a test and talk to it with pyVmomi (Debian's,
+which only /usr/bin/python3 sees: the e2e tier runs under it)."""
+import http.client
+import os
+import socket
+import subprocess
+import time
+
+
+def free_port(addr):
+    with socket.socket() as s:
+        s.bind((addr, 0))
+        return s.getsockname()[1]
+
+
+class Hostd:
+    """hostd in the foreground on a 127.0.0.x address of its own:
+    pyVmomi 6.7.1 forces a TLS context on 127.0.0.1 and localhost, which
+    plain HTTP cannot take."""
+
+    def __init__(self, binary, root, password="test-password",
+                 addr="127.0.0.2"):
+        self.binary, self.root, self.addr = binary, str(root), addr
+        self.password = password
+        self.port = free_port(addr)
+        self.proc = None
+        self.start()
+
+    def start(self, env_password=True):
+        env = dict(os.environ)
+        env.pop("BASALT_ROOT_PASSWORD", None)
+        if env_password and self.password is not None:
+            env["BASALT_ROOT_PASSWORD"] = self.password
+        self.proc = subprocess.Popen(
+            [self.binary, "--root", self.root, "--address", self.addr,
+             "--port", str(self.port), "-v"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=env)
+        first = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise AssertionError("hostd ended: "
+                                     + "".join(first)
+                                     + self.proc.stderr.read())
+            first.append(line)
+            if line.strip() == "hostd: ready":
+                self.startup_output = "".join(first)
+                return
+        raise AssertionError("hostd never said it was ready")
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+        out = self.proc.stderr.read() if self.proc else ""
+        self.proc = None
+        return out
+
+    def connect(self, user="root", password=None):
+        from pyVim.connect import SmartConnect
+        return SmartConnect(host=self.addr, port=self.port, protocol="http",
+                            user=user,
+                            pwd=self.password if password is None
+                            else password)
+
+    def post(self, body, headers=None):
+        """A raw POST /sdk: (status, text)."""
+        c = http.client.HTTPConnection(self.addr, self.port, timeout=30)
+        h = {"Content-Type": "text/xml; charset=utf-8",
+             "SOAPAction": "urn:vim25/6.7.1"}
+        h.update(headers or {})
+        c.request("POST", "/sdk", body=body, headers=h)
+        r = c.getresponse()
+        out = (r.status, r.read().decode("utf-8", "replace"),
+               r.getheader("Set-Cookie"))
+        c.close()
+        return out
+
+
+ENVELOPE = ('<?xml version="1.0" encoding="UTF-8"?>'
+            '<soapenv:Envelope xmlns:soapenv='
+            '"http://schemas.xmlsoap.org/soap/envelope/" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            '<soapenv:Body>{}</soapenv:Body></soapenv:Envelope>')
+
+
+def call(method, this_type, this, args=""):
+    return ENVELOPE.format(f'<{method} xmlns="urn:vim25"><_this type='
+                           f'"{this_type}">{this}</_this>{args}</{method}>')
