@@ -1,7 +1,8 @@
 /*
  * soap_fuzz.c: libFuzzer target for a POST /sdk body, through the parser
- * and the dispatcher as hostd runs them (no session, no users): whatever
- * arrives, the answer is a whole envelope with status 200 or 500.
+ * and the dispatcher as hostd runs them, in a logged-in session (no users
+ * file, so Login fails): whatever arrives, the answer is a whole envelope
+ * with status 200 or 500.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!ready) {
 		pthread_mutex_init(&h.hd_lock, NULL);
 		strcpy(h.hd_confdir, "/nonexistent/basalt-fuzz");
+		strcpy(h.hd_sessions[0].vs_key, "0123");
+		strcpy(h.hd_sessions[0].vs_user, "root");
 		ready = 1;
 	}
 	vim_handle(&h, (const char *)data, size, "vmware_soap_session=\"0123\"",
@@ -29,5 +32,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    strstr(a.va_body, "</soapenv:Envelope>") == NULL)
 		abort();
 	free(a.va_body);
+	/* A Logout in the input ends the session: the next one has it. */
+	if (h.hd_sessions[0].vs_key[0] == '\0') {
+		strcpy(h.hd_sessions[0].vs_key, "0123");
+		strcpy(h.hd_sessions[0].vs_user, "root");
+	}
 	return 0;
 }

@@ -15,6 +15,7 @@
 static const struct vim_method *const method_tables[] = {
 	vim_service_instance_methods,
 	vim_session_manager_methods,
+	vim_property_collector_methods,
 };
 
 #define ENVELOPE_START                                                         \

@@ -7,62 +7,100 @@
 #include <string.h>
 
 #include "hostd/hostd.h"
+#include "hostd/vim/mo.h"
 #include "hostd/vim/vim.h"
+#include "hostd/vim/vval.h"
 
-static void about(struct vim_call *c)
+static void about(struct vim_call *c, struct vval *sc)
 {
-	struct xmlout *o = &c->vc_out;
+	struct vval *a = vval_obj(sc, "about", "AboutInfo");
 
 	/* AboutInfo fields in WSDL order. */
-	xmlout_raw(o, "<about>");
-	xmlout_elem(o, "name", "Basalt");
-	xmlout_elem(o, "fullName",
-		    "Basalt " BASALT_VERSION " (VI API " VIM_API_VERSION ")");
-	xmlout_elem(o, "vendor", "Basalt");
-	xmlout_elem(o, "version", VIM_API_VERSION);
-	xmlout_elem(o, "build", BASALT_VERSION);
-	xmlout_elem(o, "localeVersion", "INTL");
-	xmlout_elem(o, "localeBuild", "000");
-	xmlout_elem(o, "osType", "vmnix-x86");
-	xmlout_elem(o, "productLineId", "embeddedEsx");
-	xmlout_elem(o, "apiType", "HostAgent");
-	xmlout_elem(o, "apiVersion", VIM_API_VERSION);
-	xmlout_elem(o, "instanceUuid", c->vc_hostd->hd_instance_uuid);
-	xmlout_elem(o, "licenseProductName", "Basalt");
-	xmlout_elem(o, "licenseProductVersion", BASALT_VERSION);
-	xmlout_raw(o, "</about>");
+	vval_str(a, "name", "Basalt");
+	vval_str(a, "fullName",
+		 "Basalt " BASALT_VERSION " (VI API " VIM_API_VERSION ")");
+	vval_str(a, "vendor", "Basalt");
+	vval_str(a, "version", VIM_API_VERSION);
+	vval_str(a, "build", BASALT_VERSION);
+	vval_str(a, "localeVersion", "INTL");
+	vval_str(a, "localeBuild", "000");
+	vval_str(a, "osType", "vmnix-x86");
+	vval_str(a, "productLineId", "embeddedEsx");
+	vval_str(a, "apiType", "HostAgent");
+	vval_str(a, "apiVersion", VIM_API_VERSION);
+	vval_str(a, "instanceUuid", c->vc_hostd->hd_instance_uuid);
+	vval_str(a, "licenseProductName", "Basalt");
+	vval_str(a, "licenseProductVersion", BASALT_VERSION);
+}
+
+/* ServiceContent, fields in WSDL order; only managers hostd serves, since
+ * a reference to a missing one fails the clients that follow it. */
+static struct vval *service_content(struct vim_call *c)
+{
+	struct vval *sc = vval_obj(NULL, NULL, "ServiceContent");
+
+	vval_moref(sc, "rootFolder", "Folder", "ha-folder-root");
+	vval_moref(sc, "propertyCollector", "PropertyCollector",
+		   "ha-property-collector");
+	about(c, sc);
+	vval_moref(sc, "sessionManager", "SessionManager", "ha-sessionmgr");
+	return sc;
 }
 
 static int retrieve_service_content(struct vim_call *c)
 {
-	struct xmlout *o = &c->vc_out;
+	struct vval *sc;
 
 	if (strcmp(c->vc_req->sr_this, "ServiceInstance") != 0)
 		return vim_fault_not_found(c);
-	/* ServiceContent fields in WSDL order; only managers hostd serves,
-	 * since a reference to a missing one fails the clients that
-	 * follow it. */
-	xmlout_raw(o, "<returnval>");
-	xmlout_moref(o, "rootFolder", "Folder", "ha-folder-root");
-	xmlout_moref(o, "propertyCollector", "PropertyCollector",
-		     "ha-property-collector");
-	xmlout_moref(o, "viewManager", "ViewManager", "ViewManager");
-	about(c);
-	xmlout_moref(o, "setting", "OptionManager", "HostAgentSettings");
-	xmlout_moref(o, "userDirectory", "UserDirectory", "ha-user-directory");
-	xmlout_moref(o, "sessionManager", "SessionManager", "ha-sessionmgr");
-	xmlout_moref(o, "authorizationManager", "AuthorizationManager",
-		     "ha-authmgr");
-	xmlout_moref(o, "eventManager", "EventManager", "ha-eventmgr");
-	xmlout_moref(o, "taskManager", "TaskManager", "ha-taskmgr");
-	xmlout_moref(o, "accountManager", "HostLocalAccountManager",
-		     "ha-localacctmgr");
-	xmlout_moref(o, "fileManager", "FileManager", "ha-nfc-file-manager");
-	xmlout_moref(o, "virtualDiskManager", "VirtualDiskManager",
-		     "ha-vdiskmanager");
-	xmlout_raw(o, "</returnval>");
+	sc = service_content(c);
+	if (sc == NULL)
+		return vim_fault(c, "SystemError", "<reason>memory</reason>",
+				 "out of memory");
+	vval_write(&c->vc_out, "returnval", sc);
+	vval_free(sc);
 	return 0;
 }
+
+static int si_exists(struct vim_call *c, const char *id)
+{
+	(void)c;
+	return strcmp(id, "ServiceInstance") == 0;
+}
+
+static enum mo_prop_result si_prop(struct vim_call *c, const char *id,
+				   const char *name, struct vval **out)
+{
+	char now[40];
+
+	*out = NULL;
+	if (!si_exists(c, id))
+		return MO_PROP_UNKNOWN;
+	if (strcmp(name, "content") == 0) {
+		*out = service_content(c);
+	} else if (strcmp(name, "serverClock") == 0) {
+		vim_datetime(now, sizeof(now), time(NULL));
+		*out = vval_prim(NULL, NULL, "xsd:dateTime", now);
+	} else if (strcmp(name, "capability") == 0) {
+		*out = vval_obj(NULL, NULL, "Capability");
+		vval_bool(*out, "provisioningSupported", 0);
+		vval_bool(*out, "multiHostSupported", 0);
+		vval_bool(*out, "userShellAccessSupported", 0);
+	} else {
+		return MO_PROP_UNKNOWN;
+	}
+	return *out != NULL ? MO_PROP_SET : MO_PROP_UNSET;
+}
+
+static const char *const si_props[] = {"content", "serverClock", "capability",
+				       NULL};
+
+const struct mo_type mo_service_instance = {
+	.mt_name = "ServiceInstance",
+	.mt_exists = si_exists,
+	.mt_prop = si_prop,
+	.mt_props = si_props,
+};
 
 static int current_time(struct vim_call *c)
 {

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "hostd/auth.h"
 #include "hostd/hostd.h"
+#include "hostd/vim/mo.h"
 #include "hostd/vim/vim.h"
 
 #define COOKIE_NAME  "vmware_soap_session"
@@ -71,6 +72,12 @@ struct vim_session *vim_session_find(struct hostd *h, const char *cookie)
 	return NULL;
 }
 
+void vim_session_end(struct vim_session *s)
+{
+	vim_session_drop_rest(s);
+	memset(s, 0, sizeof(*s));
+}
+
 /* A free slot, or the one idle longest. */
 static struct vim_session *session_slot(struct hostd *h)
 {
@@ -85,33 +92,33 @@ static struct vim_session *session_slot(struct hostd *h)
 	}
 	log_info("api: session of %s ended to make room (%d sessions)",
 		 old->vs_user, VIM_SESSIONS_MAX);
+	vim_session_end(old);
 	return old;
 }
 
-static void user_session(struct vim_call *c, const struct vim_session *s,
-			 const char *name)
+static struct vval *user_session(struct vim_call *c,
+				 const struct vim_session *s)
 {
-	struct xmlout *o = &c->vc_out;
+	struct vval *u = vval_obj(NULL, NULL, "UserSession");
 	char t[40];
 
 	/* UserSession fields in WSDL order, all of them required. */
-	xmlout_printf(o, "<%s>", name);
-	xmlout_elem(o, "key", s->vs_key);
-	xmlout_elem(o, "userName", s->vs_user);
-	xmlout_elem(o, "fullName",
-		    strcmp(s->vs_user, "root") == 0 ? "Administrator"
-						    : s->vs_user);
+	vval_str(u, "key", s->vs_key);
+	vval_str(u, "userName", s->vs_user);
+	vval_str(u, "fullName",
+		 strcmp(s->vs_user, "root") == 0 ? "Administrator"
+						 : s->vs_user);
 	vim_datetime(t, sizeof(t), s->vs_login);
-	xmlout_elem(o, "loginTime", t);
+	vval_prim(u, "loginTime", "xsd:dateTime", t);
 	vim_datetime(t, sizeof(t), s->vs_active);
-	xmlout_elem(o, "lastActiveTime", t);
-	xmlout_elem(o, "locale", "en");
-	xmlout_elem(o, "messageLocale", "en");
-	xmlout_elem(o, "extensionSession", "false");
-	xmlout_elem(o, "ipAddress", c->vc_peer);
-	xmlout_elem(o, "userAgent", c->vc_user_agent);
-	xmlout_printf(o, "<callCount>%lld</callCount>", s->vs_calls);
-	xmlout_printf(o, "</%s>", name);
+	vval_prim(u, "lastActiveTime", "xsd:dateTime", t);
+	vval_str(u, "locale", "en");
+	vval_str(u, "messageLocale", "en");
+	vval_bool(u, "extensionSession", 0);
+	vval_str(u, "ipAddress", c->vc_peer);
+	vval_str(u, "userAgent", c->vc_user_agent);
+	vval_int(u, "callCount", "xsd:long", s->vs_calls);
+	return u;
 }
 
 static int check_this(struct vim_call *c)
@@ -124,6 +131,7 @@ static int login(struct vim_call *c)
 	char user[VIM_USER_MAX], pw[PASSWORD_MAX];
 	unsigned char rnd[16];
 	struct vim_session *s;
+	struct vval *u;
 	int ok;
 
 	if (!check_this(c))
@@ -155,7 +163,12 @@ static int login(struct vim_call *c)
 	snprintf(c->vc_set_cookie, sizeof(c->vc_set_cookie),
 		 COOKIE_NAME "=\"%s\"; Path=/; HttpOnly; Secure", s->vs_key);
 	log_info("api: %s logged in from %s", user, c->vc_peer);
-	user_session(c, s, "returnval");
+	u = user_session(c, s);
+	if (u == NULL)
+		return vim_fault(c, "SystemError", "<reason>memory</reason>",
+				 "out of memory");
+	vval_write(&c->vc_out, "returnval", u);
+	vval_free(u);
 	return 0;
 }
 
@@ -164,7 +177,7 @@ static int logout(struct vim_call *c)
 	if (!check_this(c))
 		return vim_fault_not_found(c);
 	log_info("api: %s logged out", c->vc_session->vs_user);
-	memset(c->vc_session, 0, sizeof(*c->vc_session));
+	vim_session_end(c->vc_session);
 	c->vc_session = NULL;
 	return 0;
 }
@@ -187,6 +200,49 @@ static int session_is_active(struct vim_call *c)
 	xmlout_elem(&c->vc_out, "returnval", active ? "true" : "false");
 	return 0;
 }
+
+static int sm_exists(struct vim_call *c, const char *id)
+{
+	(void)c;
+	return strcmp(id, "ha-sessionmgr") == 0;
+}
+
+static enum mo_prop_result sm_prop(struct vim_call *c, const char *id,
+				   const char *name, struct vval **out)
+{
+	*out = NULL;
+	if (!sm_exists(c, id))
+		return MO_PROP_UNKNOWN;
+	if (strcmp(name, "currentSession") == 0) {
+		if (c->vc_session == NULL)
+			return MO_PROP_UNSET;
+		*out = user_session(c, c->vc_session);
+	} else if (strcmp(name, "defaultLocale") == 0 ||
+		   strcmp(name, "messageLocale") == 0) {
+		*out = vval_str(NULL, NULL, "en");
+	} else if (strcmp(name, "supportedLocaleList") == 0) {
+		*out = vval_array(NULL, NULL, "string");
+		vval_str(*out, NULL, "en");
+	} else if (strcmp(name, "message") == 0 ||
+		   strcmp(name, "sessionList") == 0 ||
+		   strcmp(name, "messageLocaleList") == 0) {
+		return MO_PROP_UNSET;
+	} else {
+		return MO_PROP_UNKNOWN;
+	}
+	return *out != NULL ? MO_PROP_SET : MO_PROP_UNSET;
+}
+
+static const char *const sm_props[] = {"currentSession", "defaultLocale",
+				       "messageLocale", "supportedLocaleList",
+				       NULL};
+
+const struct mo_type mo_session_manager = {
+	.mt_name = "SessionManager",
+	.mt_exists = sm_exists,
+	.mt_prop = sm_prop,
+	.mt_props = sm_props,
+};
 
 const struct vim_method vim_session_manager_methods[] = {
 	{"Login", "SessionManager", 1, login},

@@ -25,6 +25,11 @@ struct vim_session {
 	time_t vs_login;
 	time_t vs_active;
 	long long vs_calls;
+	/* RetrievePropertiesEx's rest, for ContinueRetrievePropertiesEx:
+	 * ObjectContent elements already written out. */
+	char vs_token[24];
+	char **vs_rest;
+	size_t vs_rest_n, vs_rest_next, vs_rest_max;
 };
 
 struct vim_call {
@@ -75,8 +80,13 @@ struct vim_method {
 
 extern const struct vim_method vim_service_instance_methods[];
 extern const struct vim_method vim_session_manager_methods[];
+extern const struct vim_method vim_property_collector_methods[];
 
 /* session_manager.c */
 struct vim_session *vim_session_find(struct hostd *h, const char *cookie);
+/* Forget a session and what it holds. */
+void vim_session_end(struct vim_session *s);
+/* property_collector.c */
+void vim_session_drop_rest(struct vim_session *s);
 
 #endif

@@ -1,0 +1,48 @@
+/*
+ * mo.h: managed object types as the property collector sees them: which
+ * ids exist, what each property holds, and which types a type extends
+ * (a PropertySpec or TraversalSpec for ManagedEntity matches a Folder).
+ */
+#ifndef BASALT_HOSTD_MO_H
+#define BASALT_HOSTD_MO_H
+
+#include "hostd/vim/vim.h"
+#include "hostd/vim/vval.h"
+
+enum mo_prop_result {
+	MO_PROP_SET,	 /* *out holds the value */
+	MO_PROP_UNSET,	 /* a property of the type, with no value now */
+	MO_PROP_UNKNOWN, /* not a property of the type */
+};
+
+struct mo_type {
+	const char *mt_name; /* "Folder" */
+	const char *mt_base; /* "ManagedEntity", or NULL */
+	int (*mt_exists)(struct vim_call *c, const char *id);
+	/* Top-level property name of object id, freshly built in *out. */
+	enum mo_prop_result (*mt_prop)(struct vim_call *c, const char *id,
+				       const char *name, struct vval **out);
+	const char *const *mt_props; /* every property, for all=true */
+};
+
+/* The type called name, or NULL. */
+const struct mo_type *mo_type_find(const char *name);
+/* Does type (or a type it extends) go by base? */
+int mo_is_a(const char *type, const char *base);
+/* Does the object type:id exist? */
+int mo_exists(struct vim_call *c, const char *type, const char *id);
+
+/*
+ * The value at path ("summary.config.name") of type:id: *val points into
+ * *root, the whole top-level property, freshly built (vval_free it).
+ * Returns as mt_prop does; a path below a property that leads nowhere is
+ * MO_PROP_UNSET when its top is unset, else MO_PROP_UNKNOWN.
+ */
+enum mo_prop_result mo_get(struct vim_call *c, const char *type, const char *id,
+			   const char *path, struct vval **root,
+			   const struct vval **val);
+
+extern const struct mo_type mo_service_instance, mo_folder, mo_datacenter,
+	mo_session_manager;
+
+#endif
