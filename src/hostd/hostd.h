@@ -16,6 +16,13 @@ struct hostd {
 	char hd_instance_uuid[40];
 	/* Every API call runs under this lock (one at a time). */
 	pthread_mutex_t hd_lock;
+	/* Broadcast (vim_changed) when anything a client may watch changes:
+	 * property waits sleep on it, under hd_lock. */
+	pthread_cond_t hd_changed;
+	unsigned long long hd_generation;
+	/* Longest a property wait sleeps (vim_init: VIM_WAIT_MAX_S; the
+	 * fuzz target makes it 0, so waits only poll). */
+	long hd_wait_max_s;
 	struct vim_session hd_sessions[VIM_SESSIONS_MAX];
 };
 

@@ -1,8 +1,9 @@
 /*
  * http.c: the HTTP side of hostd, on libmicrohttpd: POST /sdk (SOAP),
  * GET /sdk/vimServiceVersions.xml (version negotiation), on loopback TCP
- * in hosted mode and on a Unix socket for the proxy. One polling thread
- * serves both; a call runs under the hostd lock.
+ * in hosted mode and on a Unix socket for the proxy. A thread per
+ * connection, since a property wait may block its connection for long; a
+ * call runs under the hostd lock (waits give it up while they sleep).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -35,6 +36,12 @@ static const char versions_xml[] =
 	"  </priorVersions>\n"
 	" </namespace>\n"
 	"</namespaces>\n";
+
+/* Each connection has a thread: bounded in number, with small stacks
+ * (the deepest call, a property filter's evaluation, needs about 100
+ * KiB). */
+#define HTTP_CONNECTIONS_MAX 256
+#define HTTP_STACK_BYTES     (512u << 10)
 
 struct upload {
 	char *ul_buf;
@@ -151,7 +158,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 static struct MHD_Daemon *start(struct hostd *h, int listen_fd,
 				const struct sockaddr_in *sin)
 {
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
+			 MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
 			 MHD_USE_ERROR_LOG;
 
 	if (listen_fd >= 0)

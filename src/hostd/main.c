@@ -167,7 +167,7 @@ int main(int argc, char **argv)
 	}
 	if (gethostname(h.hd_hostname, sizeof(h.hd_hostname) - 1) < 0)
 		strcpy(h.hd_hostname, "localhost");
-	pthread_mutex_init(&h.hd_lock, NULL);
+	vim_init(&h);
 	if (instance_uuid(&h, &e) < 0 || auth_init(&h, &e) < 0) {
 		fprintf(stderr, "hostd: %s\n", err_msg(&e));
 		return 1;

@@ -51,11 +51,16 @@ class Hostd:
         raise AssertionError("hostd never said it was ready")
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
+        """SIGTERM; hostd must end cleanly (status 0: under the
+        sanitizers, also no leak or error report)."""
+        if self.proc is None:
+            return ""
+        if self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(timeout=30)
-        out = self.proc.stderr.read() if self.proc else ""
+        status = self.proc.wait(timeout=30)
+        out = self.proc.stderr.read()
         self.proc = None
+        assert status == 0, f"hostd ended with status {status}:\n{out}"
         return out
 
     def connect(self, user="root", password=None):

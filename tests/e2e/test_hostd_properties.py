@@ -1,6 +1,9 @@
 """hostd's PropertyCollector as pyVmomi drives it: attribute access,
 traversal specs over the inventory, continuation tokens and the faults
 for bad specs (issue 4)."""
+import threading
+import time
+
 import pytest
 
 from hostd import Hostd
@@ -141,3 +144,81 @@ def test_cycles_in_a_spec_end(si):
     objs = pc.RetrieveProperties([spec])
     ids = [o.obj._moId for o in objs]
     assert sorted(ids) == ["ha-datacenter", "ha-folder-root", "ha-folder-vm"]
+
+
+def name_filter(si, pc):
+    spec = PC.FilterSpec(
+        objectSet=[PC.ObjectSpec(obj=si.content.rootFolder, skip=False,
+                                 selectSet=traversal_spec())],
+        propSet=[PC.PropertySpec(type=vim.ManagedEntity, pathSet=["name"])])
+    return pc.CreateFilter(spec, partialUpdates=True)
+
+
+def test_first_wait_reports_everything_then_only_changes(si):
+    pc = si.content.propertyCollector
+    f = name_filter(si, pc)
+    first = pc.WaitForUpdatesEx("", PC.WaitOptions(maxWaitSeconds=0))
+    assert first.version
+    sets = first.filterSet
+    assert len(sets) == 1 and sets[0].filter == f
+    kinds = {o.kind for o in sets[0].objectSet}
+    assert kinds == {"enter"}
+    names = sorted(o.changeSet[0].val for o in sets[0].objectSet)
+    assert names == ["ha-datacenter", "ha-folder-root", "host", "vm"]
+    assert all(o.changeSet[0].op == "assign" for o in sets[0].objectSet)
+    # Nothing changed since: a poll has no update, a wait times out.
+    assert pc.WaitForUpdatesEx(first.version,
+                               PC.WaitOptions(maxWaitSeconds=0)) is None
+    assert pc.CheckForUpdates(first.version) is None
+    t0 = time.monotonic()
+    assert pc.WaitForUpdatesEx(first.version,
+                               PC.WaitOptions(maxWaitSeconds=1)) is None
+    assert time.monotonic() - t0 >= 0.9
+    # The older call (pyVim's WaitForTask) from the start again.
+    again = pc.WaitForUpdates(None)
+    assert len(again.filterSet[0].objectSet) == 4
+    f.DestroyPropertyFilter()
+    with pytest.raises(vmodl.fault.ManagedObjectNotFound):
+        f.DestroyPropertyFilter()
+
+
+def test_cancel_ends_a_blocked_wait(si):
+    pc = si.content.propertyCollector
+    name_filter(si, pc)
+    version = pc.WaitForUpdatesEx("", PC.WaitOptions(maxWaitSeconds=0))\
+        .version
+    outcome = {}
+
+    def wait():
+        try:
+            outcome["r"] = pc.WaitForUpdatesEx(
+                version, PC.WaitOptions(maxWaitSeconds=60))
+        except Exception as e:  # noqa: BLE001 (the fault is the result)
+            outcome["e"] = e
+    t = threading.Thread(target=wait)
+    t0 = time.monotonic()
+    t.start()
+    time.sleep(0.5)
+    # Other calls go on meanwhile on other connections.
+    assert si.content.rootFolder.name == "ha-folder-root"
+    pc.CancelWaitForUpdates()
+    t.join(30)
+    assert not t.is_alive()
+    assert isinstance(outcome.get("e"), vmodl.fault.RequestCanceled)
+    assert time.monotonic() - t0 < 30
+
+
+def test_private_collectors_as_govmomi_uses_them(si):
+    pc = si.content.propertyCollector
+    mine = pc.CreatePropertyCollector()
+    assert mine._moId != pc._moId
+    f = name_filter(si, mine)
+    r = mine.WaitForUpdatesEx("", PC.WaitOptions(maxWaitSeconds=0))
+    assert len(r.filterSet[0].objectSet) == 4
+    # The shared collector has no filters of its own here.
+    assert pc.WaitForUpdatesEx("", PC.WaitOptions(maxWaitSeconds=0)) is None
+    mine.DestroyPropertyCollector()
+    with pytest.raises(vmodl.fault.ManagedObjectNotFound):
+        f.DestroyPropertyFilter()
+    with pytest.raises(vmodl.fault.ManagedObjectNotFound):
+        mine.WaitForUpdatesEx("", PC.WaitOptions(maxWaitSeconds=0))

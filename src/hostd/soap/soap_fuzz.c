@@ -19,7 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vim_answer a;
 
 	if (!ready) {
-		pthread_mutex_init(&h.hd_lock, NULL);
+		vim_init(&h);
+		h.hd_wait_max_s = 0; /* a wait must not stall the fuzzer */
 		strcpy(h.hd_confdir, "/nonexistent/basalt-fuzz");
 		strcpy(h.hd_sessions[0].vs_key, "0123");
 		strcpy(h.hd_sessions[0].vs_user, "root");

@@ -16,6 +16,7 @@ static const struct vim_method *const method_tables[] = {
 	vim_service_instance_methods,
 	vim_session_manager_methods,
 	vim_property_collector_methods,
+	vim_property_filter_methods,
 };
 
 #define ENVELOPE_START                                                         \
@@ -26,6 +27,25 @@ static const struct vim_method *const method_tables[] = {
 	"xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n"           \
 	"<soapenv:Body>\n"
 #define ENVELOPE_END "</soapenv:Body>\n</soapenv:Envelope>\n"
+
+void vim_init(struct hostd *h)
+{
+	pthread_condattr_t ca;
+
+	pthread_mutex_init(&h->hd_lock, NULL);
+	/* Waits have deadlines on the monotonic clock. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&h->hd_changed, &ca);
+	pthread_condattr_destroy(&ca);
+	h->hd_wait_max_s = VIM_WAIT_MAX_S;
+}
+
+void vim_changed(struct hostd *h)
+{
+	h->hd_generation++;
+	pthread_cond_broadcast(&h->hd_changed);
+}
 
 void vim_datetime(char *buf, size_t size, time_t t)
 {

@@ -14,6 +14,7 @@
 
 #include "hostd/hostd.h"
 #include "hostd/vim/mo.h"
+#include "hostd/vim/pc.h"
 #include "hostd/vim/vim.h"
 
 /* Bounds on what one spec may make us do. */
@@ -228,12 +229,47 @@ static int listed(const char *const *paths, size_t n, const char *p)
 	return 0;
 }
 
+void pc_contents_free(struct pc_content *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < v[i].pc_n; k++) {
+			free(v[i].pc_props[k].pp_path);
+			free(v[i].pc_props[k].pp_val);
+		}
+		free(v[i].pc_props);
+	}
+	free(v);
+}
+
+static int add_prop(struct pc_content *pc, const char *path, char *val)
+{
+	struct pc_prop *p =
+		realloc(pc->pc_props, (pc->pc_n + 1) * sizeof(*pc->pc_props));
+
+	if (p == NULL)
+		return -1;
+	pc->pc_props = p;
+	p[pc->pc_n].pp_path = strdup(path);
+	p[pc->pc_n].pp_val = val;
+	if (p[pc->pc_n].pp_path == NULL)
+		return -1;
+	pc->pc_n++;
+	return 0;
+}
+
+static int fault_memory(struct pc_walk *w)
+{
+	w->pw_failed = 1;
+	return vim_fault(w->pw_c, "SystemError", "<reason>memory</reason>",
+			 "out of memory");
+}
+
 /*
- * One ObjectContent for object o under filter spec f, into xo, or nothing
- * when no PropertySpec is about its type. Returns -1 after a fault.
+ * What filter spec f asks of object o, into *pc: 1 when a PropertySpec is
+ * about its type, 0 when none is, -1 after a fault.
  */
 static int object_content(struct pc_walk *w, const struct pc_obj *o, xmlNode *f,
-			  struct xmlout *xo, int *written)
+			  struct pc_content *pc)
 {
 	const struct mo_type *t = mo_type_find(o->po_type);
 	const char *paths[PC_PATHS_MAX];
@@ -241,7 +277,9 @@ static int object_content(struct pc_walk *w, const struct pc_obj *o, xmlNode *f,
 	size_t n = 0;
 	int matched = 0;
 
-	*written = 0;
+	memset(pc, 0, sizeof(*pc));
+	snprintf(pc->pc_type, sizeof(pc->pc_type), "%s", o->po_type);
+	snprintf(pc->pc_id, sizeof(pc->pc_id), "%s", o->po_id);
 	for (xmlNode *ps = soap_child(f, "propSet"); ps != NULL;
 	     ps = soap_next(ps, "propSet")) {
 		char type[SOAP_NAME_MAX];
@@ -278,21 +316,22 @@ static int object_content(struct pc_walk *w, const struct pc_obj *o, xmlNode *f,
 	}
 	if (!matched)
 		return 0;
-	xmlout_raw(xo, "<obj");
-	xmlout_printf(xo, " type=\"%s\">", o->po_type);
-	xmlout_text(xo, o->po_id);
-	xmlout_raw(xo, "</obj>");
 	for (size_t i = 0; i < n; i++) {
 		struct vval *root;
 		const struct vval *val;
+		struct xmlout xo;
 		switch (mo_get(w->pw_c, o->po_type, o->po_id, paths[i], &root,
 			       &val)) {
 		case MO_PROP_SET:
-			xmlout_raw(xo, "<propSet>");
-			xmlout_elem(xo, "name", paths[i]);
-			vval_write_any(xo, "val", val);
-			xmlout_raw(xo, "</propSet>");
+			xmlout_init(&xo);
+			vval_write_any(&xo, "val", val);
 			vval_free(root);
+			if (xo.xo_oom ||
+			    add_prop(pc, paths[i],
+				     xmlout_take(&xo, &(size_t){0})) < 0) {
+				xmlout_free(&xo);
+				return fault_memory(w), -1;
+			}
 			break;
 		case MO_PROP_UNSET:
 			break;
@@ -310,104 +349,157 @@ static int object_content(struct pc_walk *w, const struct pc_obj *o, xmlNode *f,
 		}
 		}
 	}
-	*written = 1;
+	return 1;
+}
+
+int pc_collect_spec(struct vim_call *c, xmlNode *f, struct pc_content **out,
+		    size_t *n_out)
+{
+	struct pc_walk w = {.pw_c = c, .pw_filter = f};
+	struct pc_content *v = NULL;
+	size_t n = 0, cap = 0;
+
+	for (xmlNode *os = soap_child(f, "objectSet");
+	     os != NULL && !w.pw_failed; os = soap_next(os, "objectSet")) {
+		char type[SOAP_NAME_MAX], id[SOAP_ID_MAX];
+		long k;
+		if (moref_of(soap_child(os, "obj"), type, sizeof(type), id,
+			     sizeof(id)) < 0) {
+			w.pw_failed = 1;
+			vim_fault_invalid_argument(c, "objectSet.obj");
+			break;
+		}
+		if (!mo_exists(c, type, id)) {
+			struct xmlout fields;
+			xmlout_init(&fields);
+			xmlout_moref(&fields, "obj", type, id);
+			w.pw_failed = 1;
+			vim_fault(c, "ManagedObjectNotFound",
+				  fields.xo_oom ? NULL : fields.xo_data,
+				  "The object '%s:%s' has already been "
+				  "deleted or has not been completely created",
+				  type, id);
+			xmlout_free(&fields);
+			break;
+		}
+		k = add_obj(&w, type, id,
+			    !text_is(soap_child(os, "skip"), "true"));
+		if (k >= 0)
+			visit(&w, (size_t)k, os, 0);
+	}
+	for (size_t i = 0; i < w.pw_n && !w.pw_failed; i++) {
+		struct pc_content pc;
+		int r;
+		if (!w.pw_objs[i].po_report)
+			continue;
+		r = object_content(&w, &w.pw_objs[i], f, &pc);
+		if (r <= 0) {
+			for (size_t k = 0; k < pc.pc_n; k++) {
+				free(pc.pc_props[k].pp_path);
+				free(pc.pc_props[k].pp_val);
+			}
+			free(pc.pc_props);
+			continue;
+		}
+		if (n == cap) {
+			struct pc_content *m;
+			cap = cap ? 2 * cap : 16;
+			m = realloc(v, cap * sizeof(*m));
+			if (m == NULL) {
+				for (size_t k = 0; k < pc.pc_n; k++) {
+					free(pc.pc_props[k].pp_path);
+					free(pc.pc_props[k].pp_val);
+				}
+				free(pc.pc_props);
+				fault_memory(&w);
+				break;
+			}
+			v = m;
+		}
+		v[n++] = pc;
+	}
+	free(w.pw_objs);
+	free(w.pw_seen);
+	if (w.pw_failed) {
+		pc_contents_free(v, n);
+		return -1;
+	}
+	*out = v;
+	*n_out = n;
 	return 0;
 }
 
+/* ObjectContent's inner XML for pc. */
+static char *content_xml(const struct pc_content *pc)
+{
+	struct xmlout xo;
+
+	xmlout_init(&xo);
+	xmlout_printf(&xo, "<obj type=\"%s\">", pc->pc_type);
+	xmlout_text(&xo, pc->pc_id);
+	xmlout_raw(&xo, "</obj>");
+	for (size_t i = 0; i < pc->pc_n; i++) {
+		xmlout_raw(&xo, "<propSet>");
+		xmlout_elem(&xo, "name", pc->pc_props[i].pp_path);
+		xmlout_raw(&xo, pc->pc_props[i].pp_val);
+		xmlout_raw(&xo, "</propSet>");
+	}
+	if (xo.xo_oom) {
+		xmlout_free(&xo);
+		return NULL;
+	}
+	return xmlout_take(&xo, &(size_t){0});
+}
+
 /*
- * Evaluate every PropertyFilterSpec (argument name "specSet") and hand
- * each ObjectContent's inner XML to *items (malloc'd strings). Returns
- * -1 after writing a fault.
+ * Evaluate every PropertyFilterSpec of the call (argument "specSet") and
+ * hand each ObjectContent's inner XML to *items (malloc'd strings).
+ * Returns -1 after writing a fault.
  */
 static int collect(struct vim_call *c, char ***items, size_t *n_items)
 {
-	struct pc_walk w = {.pw_c = c};
 	size_t cap = 0;
-	int rc = 0;
 
 	*items = NULL;
 	*n_items = 0;
-	for (xmlNode *f = soap_arg(c->vc_req, "specSet"); f != NULL && !rc;
+	for (xmlNode *f = soap_arg(c->vc_req, "specSet"); f != NULL;
 	     f = soap_next(f, "specSet")) {
-		w.pw_filter = f;
-		w.pw_n = 0;
-		w.pw_seen_n = 0;
-		for (xmlNode *os = soap_child(f, "objectSet");
-		     os != NULL && !w.pw_failed;
-		     os = soap_next(os, "objectSet")) {
-			char type[SOAP_NAME_MAX], id[SOAP_ID_MAX];
-			long k;
-			if (moref_of(soap_child(os, "obj"), type, sizeof(type),
-				     id, sizeof(id)) < 0) {
-				w.pw_failed = 1;
-				vim_fault_invalid_argument(c, "objectSet.obj");
-				break;
-			}
-			if (!mo_exists(c, type, id)) {
-				struct xmlout fields;
-				xmlout_init(&fields);
-				xmlout_moref(&fields, "obj", type, id);
-				w.pw_failed = 1;
-				vim_fault(c, "ManagedObjectNotFound",
-					  fields.xo_oom ? NULL : fields.xo_data,
-					  "The object '%s:%s' has already "
-					  "been deleted or has not been "
-					  "completely created",
-					  type, id);
-				xmlout_free(&fields);
-				break;
-			}
-			k = add_obj(&w, type, id,
-				    !text_is(soap_child(os, "skip"), "true"));
-			if (k >= 0)
-				visit(&w, (size_t)k, os, 0);
-		}
-		for (size_t i = 0; i < w.pw_n && !w.pw_failed; i++) {
-			struct xmlout xo;
-			int written;
-			if (!w.pw_objs[i].po_report)
-				continue;
-			xmlout_init(&xo);
-			if (object_content(&w, &w.pw_objs[i], f, &xo,
-					   &written) < 0 ||
-			    !written || xo.xo_oom) {
-				if (xo.xo_oom && !w.pw_failed) {
-					w.pw_failed = 1;
-					vim_fault(c, "SystemError",
-						  "<reason>memory</reason>",
-						  "out of memory");
-				}
-				xmlout_free(&xo);
-				continue;
-			}
-			if (*n_items == cap) {
+		struct pc_content *v;
+		size_t n;
+		if (pc_collect_spec(c, f, &v, &n) < 0)
+			goto fail;
+		for (size_t i = 0; i < n; i++) {
+			char *x = content_xml(&v[i]);
+			if (x != NULL && *n_items == cap) {
 				char **m;
 				cap = cap ? 2 * cap : 16;
 				m = realloc(*items, cap * sizeof(*m));
 				if (m == NULL) {
-					xmlout_free(&xo);
-					w.pw_failed = 1;
-					vim_fault(c, "SystemError",
-						  "<reason>memory</reason>",
-						  "out of memory");
-					break;
+					free(x);
+					x = NULL;
+				} else {
+					*items = m;
 				}
-				*items = m;
 			}
-			(*items)[(*n_items)++] = xmlout_take(&xo, &(size_t){0});
+			if (x == NULL) {
+				pc_contents_free(v, n);
+				vim_fault(c, "SystemError",
+					  "<reason>memory</reason>",
+					  "out of memory");
+				goto fail;
+			}
+			(*items)[(*n_items)++] = x;
 		}
-		rc = w.pw_failed ? -1 : 0;
+		pc_contents_free(v, n);
 	}
-	free(w.pw_objs);
-	free(w.pw_seen);
-	if (rc < 0) {
-		for (size_t i = 0; i < *n_items; i++)
-			free((*items)[i]);
-		free(*items);
-		*items = NULL;
-		*n_items = 0;
-	}
-	return rc;
+	return 0;
+fail:
+	for (size_t i = 0; i < *n_items; i++)
+		free((*items)[i]);
+	free(*items);
+	*items = NULL;
+	*n_items = 0;
+	return -1;
 }
 
 static int check_this(struct vim_call *c)

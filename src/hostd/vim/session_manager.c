@@ -59,22 +59,29 @@ static int cookie_session_id(const char *cookie, char *buf, size_t size)
 	return -ENOENT;
 }
 
+struct vim_session *vim_session_find_key(struct hostd *h, const char *key)
+{
+	if (key[0] == '\0')
+		return NULL;
+	for (int i = 0; i < VIM_SESSIONS_MAX; i++)
+		if (strcmp(h->hd_sessions[i].vs_key, key) == 0)
+			return &h->hd_sessions[i];
+	return NULL;
+}
+
 struct vim_session *vim_session_find(struct hostd *h, const char *cookie)
 {
 	char id[VIM_SESSION_KEY_BYTES];
 
-	if (cookie == NULL || cookie_session_id(cookie, id, sizeof(id)) < 0 ||
-	    id[0] == '\0')
+	if (cookie == NULL || cookie_session_id(cookie, id, sizeof(id)) < 0)
 		return NULL;
-	for (int i = 0; i < VIM_SESSIONS_MAX; i++)
-		if (strcmp(h->hd_sessions[i].vs_key, id) == 0)
-			return &h->hd_sessions[i];
-	return NULL;
+	return vim_session_find_key(h, id);
 }
 
 void vim_session_end(struct vim_session *s)
 {
 	vim_session_drop_rest(s);
+	vim_session_drop_filters(s);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -16,8 +16,14 @@
 #define VIM_SESSION_KEY_BYTES 36 /* 32 hex digits, NUL, room */
 #define VIM_SESSIONS_MAX      256
 #define VIM_USER_MAX	      64
+/* The older WaitForUpdates has no timeout; a wait still ends after this
+ * and the client, finding no update, simply asks again. */
+#define VIM_WAIT_MAX_S 1800
 
 struct hostd;
+struct pc_filter;
+
+#define VIM_COLLECTORS_MAX 32 /* private property collectors a session has */
 
 struct vim_session {
 	char vs_key[VIM_SESSION_KEY_BYTES];
@@ -30,6 +36,12 @@ struct vim_session {
 	char vs_token[24];
 	char **vs_rest;
 	size_t vs_rest_n, vs_rest_next, vs_rest_max;
+	/* Property filters and private collectors (property_filter.c). */
+	struct pc_filter *vs_filters;
+	unsigned vs_next_id;
+	unsigned long long vs_version;
+	unsigned vs_cancel_waits; /* CancelWaitForUpdates calls */
+	unsigned vs_collectors[VIM_COLLECTORS_MAX]; /* ids; 0 = free */
 };
 
 struct vim_call {
@@ -50,6 +62,9 @@ struct vim_answer {
 	size_t va_len;
 	char va_set_cookie[128];
 };
+
+/* Set up h's lock and condition before the first call. */
+void vim_init(struct hostd *h);
 
 /* Handle one request body; fills a (free a->va_body). */
 void vim_handle(struct hostd *h, const char *body, size_t len,
@@ -81,12 +96,20 @@ struct vim_method {
 extern const struct vim_method vim_service_instance_methods[];
 extern const struct vim_method vim_session_manager_methods[];
 extern const struct vim_method vim_property_collector_methods[];
+extern const struct vim_method vim_property_filter_methods[];
 
 /* session_manager.c */
 struct vim_session *vim_session_find(struct hostd *h, const char *cookie);
+/* The session whose key is key, or NULL. */
+struct vim_session *vim_session_find_key(struct hostd *h, const char *key);
 /* Forget a session and what it holds. */
 void vim_session_end(struct vim_session *s);
 /* property_collector.c */
 void vim_session_drop_rest(struct vim_session *s);
+/* property_filter.c */
+void vim_session_drop_filters(struct vim_session *s);
+/* Something clients may watch changed: wake the property waits. Under
+ * the hostd lock. */
+void vim_changed(struct hostd *h);
 
 #endif
