@@ -222,3 +222,33 @@ def test_private_collectors_as_govmomi_uses_them(si):
         f.DestroyPropertyFilter()
     with pytest.raises(vmodl.fault.ManagedObjectNotFound):
         mine.WaitForUpdatesEx("", PC.WaitOptions(maxWaitSeconds=0))
+
+
+def test_container_views_list_what_is_inside(si):
+    content = si.content
+    vm = content.viewManager
+    folders = vm.CreateContainerView(content.rootFolder, [vim.Folder], True)
+    ids = sorted(o._moId for o in folders.view)
+    assert ids == ["ha-folder-datastore", "ha-folder-host",
+                   "ha-folder-network", "ha-folder-vm"]
+    assert folders.recursive is True and folders.type == ["Folder"]
+    top = vm.CreateContainerView(content.rootFolder, [], False)
+    assert [o._moId for o in top.view] == ["ha-datacenter"]
+    assert {v._moId for v in vm.viewList} == {folders._moId, top._moId}
+    # The usual listing: an ObjectSpec on the view, skipped, traversing
+    # its "view" property.
+    pc = content.propertyCollector
+    spec = PC.FilterSpec(
+        objectSet=[PC.ObjectSpec(obj=folders, skip=True, selectSet=[
+            PC.TraversalSpec(type=vim.ContainerView, path="view")])],
+        propSet=[PC.PropertySpec(type=vim.Folder, pathSet=["name"])])
+    names = sorted(o.propSet[0].val
+                   for o in pc.RetrievePropertiesEx(
+                       [spec], PC.RetrieveOptions()).objects)
+    assert names == ["datastore", "host", "network", "vm"]
+    folders.DestroyView()
+    with pytest.raises(vmodl.fault.ManagedObjectNotFound):
+        folders.DestroyView()
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        vm.CreateContainerView(vim.Folder("no-such-folder", si._stub),
+                               [], True)

@@ -13,10 +13,9 @@
 #include "hostd/vim/vim.h"
 
 static const struct vim_method *const method_tables[] = {
-	vim_service_instance_methods,
-	vim_session_manager_methods,
-	vim_property_collector_methods,
-	vim_property_filter_methods,
+	vim_service_instance_methods,	vim_session_manager_methods,
+	vim_property_collector_methods, vim_property_filter_methods,
+	vim_view_manager_methods,
 };
 
 #define ENVELOPE_START                                                         \

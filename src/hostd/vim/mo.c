@@ -6,10 +6,8 @@
 #include "hostd/vim/mo.h"
 
 static const struct mo_type *const types[] = {
-	&mo_service_instance,
-	&mo_folder,
-	&mo_datacenter,
-	&mo_session_manager,
+	&mo_service_instance, &mo_folder,	&mo_datacenter,
+	&mo_session_manager,  &mo_view_manager, &mo_container_view,
 };
 
 /* Abstract types that only appear as bases. */
@@ -17,6 +15,8 @@ static const struct {
 	const char *name, *base;
 } abstract_types[] = {
 	{"ManagedEntity", NULL},
+	{"ManagedObjectView", "View"},
+	{"View", NULL},
 };
 
 const struct mo_type *mo_type_find(const char *name)

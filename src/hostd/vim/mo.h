@@ -43,6 +43,6 @@ enum mo_prop_result mo_get(struct vim_call *c, const char *type, const char *id,
 			   const struct vval **val);
 
 extern const struct mo_type mo_service_instance, mo_folder, mo_datacenter,
-	mo_session_manager;
+	mo_session_manager, mo_view_manager, mo_container_view;
 
 #endif

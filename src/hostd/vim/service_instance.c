@@ -42,6 +42,7 @@ static struct vval *service_content(struct vim_call *c)
 	vval_moref(sc, "rootFolder", "Folder", "ha-folder-root");
 	vval_moref(sc, "propertyCollector", "PropertyCollector",
 		   "ha-property-collector");
+	vval_moref(sc, "viewManager", "ViewManager", "ViewManager");
 	about(c, sc);
 	vval_moref(sc, "sessionManager", "SessionManager", "ha-sessionmgr");
 	return sc;

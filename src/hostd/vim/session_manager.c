@@ -82,6 +82,7 @@ void vim_session_end(struct vim_session *s)
 {
 	vim_session_drop_rest(s);
 	vim_session_drop_filters(s);
+	vim_session_drop_views(s);
 	memset(s, 0, sizeof(*s));
 }
 

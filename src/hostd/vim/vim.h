@@ -22,6 +22,7 @@
 
 struct hostd;
 struct pc_filter;
+struct vim_view;
 
 #define VIM_COLLECTORS_MAX 32 /* private property collectors a session has */
 
@@ -42,6 +43,7 @@ struct vim_session {
 	unsigned long long vs_version;
 	unsigned vs_cancel_waits; /* CancelWaitForUpdates calls */
 	unsigned vs_collectors[VIM_COLLECTORS_MAX]; /* ids; 0 = free */
+	struct vim_view *vs_views;		    /* view_manager.c */
 };
 
 struct vim_call {
@@ -97,6 +99,7 @@ extern const struct vim_method vim_service_instance_methods[];
 extern const struct vim_method vim_session_manager_methods[];
 extern const struct vim_method vim_property_collector_methods[];
 extern const struct vim_method vim_property_filter_methods[];
+extern const struct vim_method vim_view_manager_methods[];
 
 /* session_manager.c */
 struct vim_session *vim_session_find(struct hostd *h, const char *cookie);
@@ -108,6 +111,8 @@ void vim_session_end(struct vim_session *s);
 void vim_session_drop_rest(struct vim_session *s);
 /* property_filter.c */
 void vim_session_drop_filters(struct vim_session *s);
+/* view_manager.c */
+void vim_session_drop_views(struct vim_session *s);
 /* Something clients may watch changed: wake the property waits. Under
  * the hostd lock. */
 void vim_changed(struct hostd *h);
