@@ -16,6 +16,7 @@
 #include "common/file.h"
 #include "common/log.h"
 #include "hostd/auth.h"
+#include "hostd/datastore.h"
 #include "hostd/hostd.h"
 #include "hostd/http.h"
 
@@ -98,6 +99,7 @@ int main(int argc, char **argv)
 	static struct hostd h;
 	const char *root = DEFAULT_ROOT, *sock = NULL, *addr = "127.0.0.1";
 	char sockbuf[PATH_MAX + 32], rundir[PATH_MAX + 16];
+	char volumes[PATH_MAX + 16];
 	struct err e = {0};
 	struct http srv;
 	int port = DEFAULT_PORT, sig;
@@ -156,7 +158,9 @@ int main(int argc, char **argv)
 	snprintf(h.hd_confdir, sizeof(h.hd_confdir), "%.*s/etc/basalt",
 		 PATH_MAX - 16, h.hd_root);
 	snprintf(rundir, sizeof(rundir), "%s/var/run/basalt", h.hd_root);
-	if (mkdirs(h.hd_confdir) < 0 || mkdirs(rundir) < 0) {
+	snprintf(volumes, sizeof(volumes), "%s/vmfs/volumes", h.hd_root);
+	if (mkdirs(h.hd_confdir) < 0 || mkdirs(rundir) < 0 ||
+	    mkdirs(volumes) < 0) {
 		fprintf(stderr, "hostd: %s: cannot create its directories\n",
 			h.hd_root);
 		return 1;
@@ -168,7 +172,8 @@ int main(int argc, char **argv)
 	if (gethostname(h.hd_hostname, sizeof(h.hd_hostname) - 1) < 0)
 		strcpy(h.hd_hostname, "localhost");
 	vim_init(&h);
-	if (instance_uuid(&h, &e) < 0 || auth_init(&h, &e) < 0) {
+	if (instance_uuid(&h, &e) < 0 || auth_init(&h, &e) < 0 ||
+	    datastore_init(&h, &e) < 0) {
 		fprintf(stderr, "hostd: %s\n", err_msg(&e));
 		return 1;
 	}

@@ -1,6 +1,8 @@
 """hostd's PropertyCollector as pyVmomi drives it: attribute access,
 traversal specs over the inventory, continuation tokens and the faults
 for bad specs (issue 4)."""
+import os
+import socket
 import threading
 import time
 
@@ -57,6 +59,12 @@ def traversal_spec():
     return [folder, dc, dc2]
 
 
+# What traversal_spec() reaches from the root folder: the folders, the
+# datacenter, and the compute resource, named after the host.
+EVERY_NAME = sorted(["ha-datacenter", "ha-folder-root", "host", "vm",
+                     socket.gethostname()])
+
+
 def test_traversal_reaches_every_folder_once(si):
     pc = si.content.propertyCollector
     spec = PC.FilterSpec(
@@ -65,7 +73,7 @@ def test_traversal_reaches_every_folder_once(si):
         propSet=[PC.PropertySpec(type=vim.ManagedEntity, pathSet=["name"])])
     result = pc.RetrievePropertiesEx([spec], PC.RetrieveOptions())
     names = sorted(o.propSet[0].val for o in result.objects)
-    assert names == ["ha-datacenter", "ha-folder-root", "host", "vm"]
+    assert names == EVERY_NAME
     assert result.token is None
     # The older call that govmomi uses: the same objects.
     old = pc.RetrieveProperties([spec])
@@ -94,9 +102,9 @@ def test_max_objects_gives_a_token_to_continue(si):
     first = pc.RetrievePropertiesEx([spec], PC.RetrieveOptions(maxObjects=3))
     assert len(first.objects) == 3 and first.token
     rest = pc.ContinueRetrievePropertiesEx(first.token)
-    assert len(rest.objects) == 1 and rest.token is None
-    names = {o.propSet[0].val for o in first.objects + rest.objects}
-    assert len(names) == 4
+    assert len(rest.objects) == 2 and rest.token is None
+    ids = {o.obj._moId for o in first.objects + rest.objects}
+    assert len(ids) == 5
     with pytest.raises(vmodl.fault.InvalidArgument):
         pc.ContinueRetrievePropertiesEx(first.token)  # used up
     again = pc.RetrievePropertiesEx([spec], PC.RetrieveOptions(maxObjects=1))
@@ -164,7 +172,7 @@ def test_first_wait_reports_everything_then_only_changes(si):
     kinds = {o.kind for o in sets[0].objectSet}
     assert kinds == {"enter"}
     names = sorted(o.changeSet[0].val for o in sets[0].objectSet)
-    assert names == ["ha-datacenter", "ha-folder-root", "host", "vm"]
+    assert names == EVERY_NAME
     assert all(o.changeSet[0].op == "assign" for o in sets[0].objectSet)
     # Nothing changed since: a poll has no update, a wait times out.
     assert pc.WaitForUpdatesEx(first.version,
@@ -176,7 +184,7 @@ def test_first_wait_reports_everything_then_only_changes(si):
     assert time.monotonic() - t0 >= 0.9
     # The older call (pyVim's WaitForTask) from the start again.
     again = pc.WaitForUpdates(None)
-    assert len(again.filterSet[0].objectSet) == 4
+    assert len(again.filterSet[0].objectSet) == 5
     f.DestroyPropertyFilter()
     with pytest.raises(vmodl.fault.ManagedObjectNotFound):
         f.DestroyPropertyFilter()
@@ -214,7 +222,7 @@ def test_private_collectors_as_govmomi_uses_them(si):
     assert mine._moId != pc._moId
     f = name_filter(si, mine)
     r = mine.WaitForUpdatesEx("", PC.WaitOptions(maxWaitSeconds=0))
-    assert len(r.filterSet[0].objectSet) == 4
+    assert len(r.filterSet[0].objectSet) == 5
     # The shared collector has no filters of its own here.
     assert pc.WaitForUpdatesEx("", PC.WaitOptions(maxWaitSeconds=0)) is None
     mine.DestroyPropertyCollector()
@@ -252,3 +260,44 @@ def test_container_views_list_what_is_inside(si):
     with pytest.raises(vmodl.fault.InvalidArgument):
         vm.CreateContainerView(vim.Folder("no-such-folder", si._stub),
                                [], True)
+
+
+def test_host_compute_resource_pool_and_datastore(si, tmp_path):
+    content = si.content
+    dc = content.rootFolder.childEntity[0]
+    cr = dc.hostFolder.childEntity[0]
+    assert isinstance(cr, vim.ComputeResource) and cr._moId == \
+        "ha-compute-res"
+    host = cr.host[0]
+    assert host._moId == "ha-host" and host.parent == cr
+    assert cr.resourcePool._moId == "ha-root-pool"
+    assert cr.resourcePool.name == "Resources"
+    assert cr.resourcePool.owner == cr
+    assert cr.summary.numHosts == 1
+    hw = host.hardware
+    threads = os.cpu_count()
+    assert hw.cpuInfo.numCpuThreads == threads
+    mem_kb = int(open("/proc/meminfo").read().split()[1])
+    assert hw.memorySize == mem_kb * 1024
+    assert hw.systemInfo.uuid
+    s = host.summary
+    assert s.hardware.numCpuThreads == threads
+    assert s.config.product.apiType == "HostAgent"
+    assert s.config.name == socket.gethostname()
+    assert s.runtime.connectionState == "connected"
+    assert host.runtime.powerState == "poweredOn"
+    assert 0 < s.quickStats.uptime
+    assert s.quickStats.overallMemoryUsage > 0
+    # datastore1 is made at first start, in the host's root.
+    ds = host.datastore[0]
+    assert ds.name == "datastore1" and dc.datastore == [ds]
+    assert dc.datastoreFolder.childEntity == [ds]
+    assert ds.summary.accessible and ds.summary.capacity > 0
+    assert 0 < ds.summary.freeSpace <= ds.summary.capacity
+    assert ds.summary.url == f"ds:///vmfs/volumes/{ds._moId}/"
+    assert isinstance(ds.info, vim.host.LocalDatastoreInfo)
+    assert ds.info.path.endswith("/vmfs/volumes/datastore1")
+    assert ds.host[0].key == host
+    # Another directory there is another datastore, at once.
+    os.mkdir(os.path.join(os.path.dirname(ds.info.path), "fast"))
+    assert sorted(d.name for d in host.datastore) == ["datastore1", "fast"]

@@ -24,7 +24,6 @@ static enum mo_prop_result datacenter_prop(struct vim_call *c, const char *id,
 		{"networkFolder", "ha-folder-network"},
 	};
 
-	(void)c;
 	*out = NULL;
 	if (!datacenter_exists(c, id))
 		return MO_PROP_UNKNOWN;
@@ -34,7 +33,9 @@ static enum mo_prop_result datacenter_prop(struct vim_call *c, const char *id,
 					  folders[i].folder);
 			return MO_PROP_SET;
 		}
-	if (strcmp(name, "datastore") == 0 || strcmp(name, "network") == 0)
+	if (strcmp(name, "datastore") == 0)
+		return vim_datastore_refs(c, out);
+	if (strcmp(name, "network") == 0)
 		return MO_PROP_UNSET; /* issue 4's next steps */
 	return entity_prop(name, "ha-datacenter", "Folder", "ha-folder-root",
 			   out);

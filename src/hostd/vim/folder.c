@@ -40,7 +40,6 @@ static enum mo_prop_result folder_prop(struct vim_call *c, const char *id,
 {
 	const struct folder *f = find(id);
 
-	(void)c;
 	*out = NULL;
 	if (f == NULL)
 		return MO_PROP_UNKNOWN;
@@ -51,8 +50,16 @@ static enum mo_prop_result folder_prop(struct vim_call *c, const char *id,
 		return MO_PROP_SET;
 	}
 	if (strcmp(name, "childEntity") == 0) {
-		/* The VM, host, datastore and network folders fill as
-		 * those objects arrive (issue 4's next steps). */
+		if (strcmp(f->f_id, "ha-folder-datastore") == 0)
+			return vim_datastore_refs(c, out);
+		if (strcmp(f->f_id, "ha-folder-host") == 0) {
+			*out = vval_array(NULL, NULL, "ManagedObjectReference");
+			vval_moref(*out, NULL, "ComputeResource",
+				   "ha-compute-res");
+			return *out != NULL ? MO_PROP_SET : MO_PROP_UNSET;
+		}
+		/* The VM and network folders fill as those objects arrive
+		 * (issue 4's next steps). */
 		if (strcmp(f->f_id, "ha-folder-root") != 0)
 			return MO_PROP_UNSET;
 		*out = vval_array(NULL, NULL, "ManagedObjectReference");

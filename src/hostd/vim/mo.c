@@ -8,6 +8,8 @@
 static const struct mo_type *const types[] = {
 	&mo_service_instance, &mo_folder,	&mo_datacenter,
 	&mo_session_manager,  &mo_view_manager, &mo_container_view,
+	&mo_datastore,	      &mo_host_system,	&mo_compute_resource,
+	&mo_resource_pool,
 };
 
 /* Abstract types that only appear as bases. */

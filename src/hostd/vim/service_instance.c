@@ -11,9 +11,10 @@
 #include "hostd/vim/vim.h"
 #include "hostd/vim/vval.h"
 
-static void about(struct vim_call *c, struct vval *sc)
+struct vval *vim_about(struct vim_call *c, struct vval *parent,
+		       const char *name)
 {
-	struct vval *a = vval_obj(sc, "about", "AboutInfo");
+	struct vval *a = vval_obj(parent, name, "AboutInfo");
 
 	/* AboutInfo fields in WSDL order. */
 	vval_str(a, "name", "Basalt");
@@ -31,6 +32,7 @@ static void about(struct vim_call *c, struct vval *sc)
 	vval_str(a, "instanceUuid", c->vc_hostd->hd_instance_uuid);
 	vval_str(a, "licenseProductName", "Basalt");
 	vval_str(a, "licenseProductVersion", BASALT_VERSION);
+	return a;
 }
 
 /* ServiceContent, fields in WSDL order; only managers hostd serves, since
@@ -43,7 +45,7 @@ static struct vval *service_content(struct vim_call *c)
 	vval_moref(sc, "propertyCollector", "PropertyCollector",
 		   "ha-property-collector");
 	vval_moref(sc, "viewManager", "ViewManager", "ViewManager");
-	about(c, sc);
+	vim_about(c, sc, "about");
 	vval_moref(sc, "sessionManager", "SessionManager", "ha-sessionmgr");
 	return sc;
 }

@@ -1,0 +1,118 @@
+/*
+ * datastore.c: datastores as directories, and their ids. An id is a hash
+ * of the name (FNV-1a), so it survives restarts without a file of its
+ * own and a datastore mounted again under its name keeps it.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "hostd/datastore.h"
+#include "hostd/hostd.h"
+
+static void volumes_dir(struct hostd *h, char *buf, size_t size)
+{
+	snprintf(buf, size, "%.*s/vmfs/volumes", (int)(size - 16), h->hd_root);
+}
+
+static void make_id(const char *name, char *buf, size_t size)
+{
+	uint64_t x = 0xcbf29ce484222325ull;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		x = (x ^ *p) * 0x100000001b3ull;
+	snprintf(buf, size, "%08x-%08x", (unsigned)(x >> 32), (unsigned)x);
+}
+
+/* A name a datastore may have: what a [name] path can carry. */
+static int name_ok(const char *n)
+{
+	size_t len = strlen(n);
+
+	if (len == 0 || len >= DATASTORE_NAME_MAX || n[0] == '.')
+		return 0;
+	for (; *n != '\0'; n++)
+		if (*n == '/' || *n == '[' || *n == ']' ||
+		    (unsigned char)*n < 0x20)
+			return 0;
+	return 1;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct datastore *)a)->ds_name,
+		      ((const struct datastore *)b)->ds_name);
+}
+
+size_t datastore_list(struct hostd *h, struct datastore *out, size_t max)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	volumes_dir(h, dir, sizeof(dir));
+	d = opendir(dir);
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL && n < max) {
+		struct stat st;
+		struct datastore *ds = &out[n];
+		if (!name_ok(de->d_name))
+			continue;
+		if (snprintf(ds->ds_path, sizeof(ds->ds_path), "%s/%s", dir,
+			     de->d_name) >= (int)sizeof(ds->ds_path) ||
+		    stat(ds->ds_path, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		snprintf(ds->ds_name, sizeof(ds->ds_name), "%s", de->d_name);
+		make_id(ds->ds_name, ds->ds_id, sizeof(ds->ds_id));
+		n++;
+	}
+	closedir(d);
+	qsort(out, n, sizeof(*out), by_name);
+	return n;
+}
+
+int datastore_by_id(struct hostd *h, const char *id, struct datastore *out)
+{
+	struct datastore all[DATASTORES_MAX];
+	size_t n = datastore_list(h, all, DATASTORES_MAX);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(all[i].ds_id, id) == 0) {
+			*out = all[i];
+			return 0;
+		}
+	return -ENOENT;
+}
+
+int datastore_by_name(struct hostd *h, const char *name, struct datastore *out)
+{
+	struct datastore all[DATASTORES_MAX];
+	size_t n = datastore_list(h, all, DATASTORES_MAX);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(all[i].ds_name, name) == 0) {
+			*out = all[i];
+			return 0;
+		}
+	return -ENOENT;
+}
+
+int datastore_init(struct hostd *h, struct err *e)
+{
+	struct datastore one;
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+
+	if (datastore_list(h, &one, 1) > 0)
+		return 0;
+	volumes_dir(h, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/datastore1", dir);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return err_set(e, -errno, "%s: %s", path, strerror(errno));
+	return 0;
+}

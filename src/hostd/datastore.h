@@ -1,0 +1,36 @@
+/*
+ * datastore.h: datastores. In hosted mode each directory under
+ * <root>/vmfs/volumes is one (datastore1 is made at first start); the
+ * appliance mounts its volumes there too.
+ */
+#ifndef BASALT_HOSTD_DATASTORE_H
+#define BASALT_HOSTD_DATASTORE_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "common/compiler.h"
+#include "common/err.h"
+
+#define DATASTORE_NAME_MAX 64
+#define DATASTORES_MAX	   64
+
+struct hostd;
+
+struct datastore {
+	char ds_name[DATASTORE_NAME_MAX];
+	char ds_id[24];		/* the managed object id: stable, opaque */
+	char ds_path[PATH_MAX]; /* the directory */
+};
+
+/* Create <root>/vmfs/volumes/datastore1 if there is no datastore yet. */
+BASALT_MUST_CHECK int datastore_init(struct hostd *h, struct err *e);
+
+/* The datastores now, sorted by name; returns how many (at most max). */
+size_t datastore_list(struct hostd *h, struct datastore *out, size_t max);
+
+/* The datastore with managed object id id, or with name name. */
+int datastore_by_id(struct hostd *h, const char *id, struct datastore *out);
+int datastore_by_name(struct hostd *h, const char *name, struct datastore *out);
+
+#endif

@@ -1,0 +1,156 @@
+/*
+ * host_system.c: HostSystem ha-host: the machine (hardware, summary,
+ * runtime) from host_info.c, its datastores, in ha-compute-res.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "hostd/host_info.h"
+#include "hostd/hostd.h"
+#include "hostd/vim/entity.h"
+#include "hostd/vim/mo.h"
+
+static int host_exists(struct vim_call *c, const char *id)
+{
+	(void)c;
+	return strcmp(id, "ha-host") == 0;
+}
+
+static void hardware_summary(const struct host_info *hi, struct vval *p)
+{
+	struct vval *s = vval_obj(p, "hardware", "HostHardwareSummary");
+
+	vval_str(s, "vendor", hi->hi_vendor);
+	vval_str(s, "model", hi->hi_model);
+	vval_str(s, "uuid", hi->hi_uuid);
+	vval_int(s, "memorySize", "xsd:long", hi->hi_mem_bytes);
+	vval_str(s, "cpuModel", hi->hi_cpu_model);
+	vval_int(s, "cpuMhz", "xsd:int", hi->hi_cpu_hz / 1000000);
+	vval_int(s, "numCpuPkgs", "xsd:short", hi->hi_pkgs);
+	vval_int(s, "numCpuCores", "xsd:short", hi->hi_cores);
+	vval_int(s, "numCpuThreads", "xsd:short", hi->hi_threads);
+	vval_int(s, "numNics", "xsd:int", hi->hi_nics);
+	vval_int(s, "numHBAs", "xsd:int", 0);
+}
+
+/* HostRuntimeInfo as field name of p, or as a root (p, name NULL). */
+static struct vval *runtime(const struct host_info *hi, struct vval *p,
+			    const char *name)
+{
+	struct vval *r = vval_obj(p, name, "HostRuntimeInfo");
+	char t[40];
+
+	vval_prim(r, "connectionState", "HostSystemConnectionState",
+		  "connected");
+	vval_prim(r, "powerState", "HostSystemPowerState", "poweredOn");
+	vval_bool(r, "inMaintenanceMode", 0);
+	vim_datetime(t, sizeof(t), hi->hi_boot);
+	vval_prim(r, "bootTime", "xsd:dateTime", t);
+	return r;
+}
+
+static struct vval *summary(struct vim_call *c, const struct host_info *hi)
+{
+	struct vval *s = vval_obj(NULL, NULL, "HostListSummary");
+	struct vval *cfg, *q;
+
+	vval_moref(s, "host", "HostSystem", "ha-host");
+	hardware_summary(hi, s);
+	runtime(hi, s, "runtime");
+	cfg = vval_obj(s, "config", "HostConfigSummary");
+	vval_str(cfg, "name", c->vc_hostd->hd_hostname);
+	vval_int(cfg, "port", "xsd:int", 443);
+	vim_about(c, cfg, "product");
+	vval_bool(cfg, "vmotionEnabled", 0);
+	vval_bool(cfg, "faultToleranceEnabled", 0);
+	q = vval_obj(s, "quickStats", "HostListSummaryQuickStats");
+	vval_int(q, "overallCpuUsage", "xsd:int", hi->hi_cpu_usage_mhz);
+	vval_int(q, "overallMemoryUsage", "xsd:int",
+		 (hi->hi_mem_bytes - hi->hi_mem_free_bytes) >> 20);
+	vval_int(q, "uptime", "xsd:int", hi->hi_uptime_s);
+	vval_prim(s, "overallStatus", "ManagedEntityStatus", "green");
+	vval_bool(s, "rebootRequired", 0);
+	return s;
+}
+
+static struct vval *hardware(const struct host_info *hi)
+{
+	struct vval *h = vval_obj(NULL, NULL, "HostHardwareInfo");
+	struct vval *si, *ci, *pkgs, *b;
+
+	si = vval_obj(h, "systemInfo", "HostSystemInfo");
+	vval_str(si, "vendor", hi->hi_vendor);
+	vval_str(si, "model", hi->hi_model);
+	vval_str(si, "uuid", hi->hi_uuid);
+	if (hi->hi_serial[0] != '\0')
+		vval_str(si, "serialNumber", hi->hi_serial);
+	ci = vval_obj(h, "cpuInfo", "HostCpuInfo");
+	vval_int(ci, "numCpuPackages", "xsd:short", hi->hi_pkgs);
+	vval_int(ci, "numCpuCores", "xsd:short", hi->hi_cores);
+	vval_int(ci, "numCpuThreads", "xsd:short", hi->hi_threads);
+	vval_int(ci, "hz", "xsd:long", hi->hi_cpu_hz);
+	pkgs = vval_array(h, "cpuPkg", "HostCpuPackage");
+	for (int p = 0; p < hi->hi_pkgs; p++) {
+		struct vval *k = vval_obj(pkgs, NULL, "HostCpuPackage");
+		struct vval *th;
+		int per = hi->hi_threads / hi->hi_pkgs;
+		vval_int(k, "index", "xsd:short", p);
+		vval_str(k, "vendor", hi->hi_cpu_vendor);
+		vval_int(k, "hz", "xsd:long", hi->hi_cpu_hz);
+		vval_int(k, "busHz", "xsd:long", 100000000);
+		vval_str(k, "description", hi->hi_cpu_model);
+		th = vval_array(k, "threadId", "short");
+		for (int t = 0; t < per; t++)
+			vval_int(th, NULL, "xsd:short", p * per + t);
+	}
+	vval_int(h, "memorySize", "xsd:long", hi->hi_mem_bytes);
+	vval_bool(h, "smcPresent", 0);
+	b = vval_obj(h, "biosInfo", "HostBIOSInfo");
+	if (hi->hi_bios_version[0] != '\0')
+		vval_str(b, "biosVersion", hi->hi_bios_version);
+	if (hi->hi_bios_date[0] != '\0')
+		vval_prim(b, "releaseDate", "xsd:dateTime", hi->hi_bios_date);
+	if (hi->hi_bios_vendor[0] != '\0')
+		vval_str(b, "vendor", hi->hi_bios_vendor);
+	return h;
+}
+
+static enum mo_prop_result host_prop(struct vim_call *c, const char *id,
+				     const char *name, struct vval **out)
+{
+	struct host_info hi;
+
+	*out = NULL;
+	if (!host_exists(c, id))
+		return MO_PROP_UNKNOWN;
+	if (strcmp(name, "summary") == 0 || strcmp(name, "hardware") == 0 ||
+	    strcmp(name, "runtime") == 0) {
+		host_info_read(c->vc_hostd, &hi);
+		if (name[0] == 's')
+			*out = summary(c, &hi);
+		else if (name[0] == 'h')
+			*out = hardware(&hi);
+		else
+			*out = runtime(&hi, NULL, NULL);
+	} else if (strcmp(name, "datastore") == 0) {
+		return vim_datastore_refs(c, out);
+	} else if (strcmp(name, "vm") == 0 || strcmp(name, "network") == 0) {
+		return MO_PROP_UNSET; /* issue 4's next steps */
+	} else {
+		return entity_prop(name, c->vc_hostd->hd_hostname,
+				   "ComputeResource", "ha-compute-res", out);
+	}
+	return *out != NULL ? MO_PROP_SET : MO_PROP_UNSET;
+}
+
+static const char *const host_props[] = {ENTITY_PROPS, "summary",   "hardware",
+					 "runtime",    "datastore", "vm",
+					 "network",    NULL};
+
+const struct mo_type mo_host_system = {
+	.mt_name = "HostSystem",
+	.mt_base = "ManagedEntity",
+	.mt_exists = host_exists,
+	.mt_prop = host_prop,
+	.mt_props = host_props,
+};
