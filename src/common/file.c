@@ -4,6 +4,8 @@
 #include "common/file.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,4 +102,49 @@ int file_read_all(const char *path, size_t max_bytes, void **datap,
 	if (rc == 0)
 		*lenp = len;
 	return rc;
+}
+
+int file_write_atomic(const char *path, const void *data, size_t len,
+		      unsigned mode, struct err *e)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	const char *slash;
+	size_t off = 0;
+	int fd, rc = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp))
+		return err_set(e, -ENAMETOOLONG, "%s: path too long", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return err_set(e, -errno, "%s: %s", tmp, strerror(errno));
+	while (off < len && rc == 0) {
+		ssize_t w = write(fd, (const char *)data + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			rc = err_set(e, -errno, "%s: %s", tmp,
+				     strerror(w < 0 ? errno : EIO));
+		else
+			off += (size_t)w;
+	}
+	if (rc == 0 && fsync(fd) < 0)
+		rc = err_set(e, -errno, "%s: %s", tmp, strerror(errno));
+	close(fd);
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = err_set(e, -errno, "%s: %s", path, strerror(errno));
+	if (rc < 0) {
+		unlink(tmp);
+		return rc;
+	}
+	/* The rename itself must reach the disk too. */
+	slash = strrchr(path, '/');
+	snprintf(dir, sizeof(dir), "%.*s",
+		 slash != NULL ? (int)(slash - path) + (slash == path) : 1,
+		 slash != NULL ? path : ".");
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	return 0;
 }

@@ -42,4 +42,14 @@ const char *file_strerror(int rc);
 BASALT_MUST_CHECK int file_read_fd(int fd, const char *path, size_t len,
 				   void **datap, struct err *e);
 
+/*
+ * Replace path with data[len] atomically: a temporary file beside it,
+ * written and fsync'd, renamed over path, then the directory fsync'd.
+ * A crash leaves the old file or the new one, never a mix. mode is the
+ * new file's permissions.
+ */
+BASALT_MUST_CHECK int file_write_atomic(const char *path, const void *data,
+					size_t len, unsigned mode,
+					struct err *e);
+
 #endif

@@ -95,29 +95,26 @@ static int generate_password(char *buf, size_t size)
 	return 0;
 }
 
-/* Write old[old_len] then line to path atomically: a temporary file,
- * fsync, rename. */
-static int write_atomic(const char *path, const void *old, size_t old_len,
-			const char *line, mode_t mode, struct err *e)
+/* old[old_len] (ended by a newline) then line, written atomically. */
+static int write_shadow(const char *path, const void *old, size_t old_len,
+			const char *line, struct err *e)
 {
-	char tmp[PATH_MAX + 8];
 	size_t len = strlen(line);
-	int fd, rc = 0;
+	char *buf = malloc(old_len + 1 + len);
+	size_t n = 0;
+	int rc;
 
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return err_set(e, -errno, "%s: %s", tmp, strerror(errno));
-	if ((old_len > 0 && write(fd, old, old_len) != (ssize_t)old_len) ||
-	    (old_len > 0 && ((const char *)old)[old_len - 1] != '\n' &&
-	     write(fd, "\n", 1) != 1) ||
-	    write(fd, line, len) != (ssize_t)len || fsync(fd) < 0)
-		rc = err_set(e, -EIO, "%s: cannot write it", tmp);
-	close(fd);
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = err_set(e, -errno, "%s: %s", path, strerror(errno));
-	if (rc < 0)
-		unlink(tmp);
+	if (buf == NULL)
+		return err_set(e, -ENOMEM, "out of memory");
+	if (old_len > 0)
+		memcpy(buf, old, old_len);
+	n = old_len;
+	if (n > 0 && buf[n - 1] != '\n')
+		buf[n++] = '\n';
+	memcpy(buf + n, line, len);
+	rc = file_write_atomic(path, buf, n + len, 0600, e);
+	explicit_bzero(buf, n + len);
+	free(buf);
 	return rc;
 }
 
@@ -173,7 +170,7 @@ int auth_init(struct hostd *h, struct err *e)
 		 (long)(time(NULL) / 86400));
 	explicit_bzero(cd, sizeof(*cd));
 	free(cd);
-	rc = write_atomic(path, text, len, line, 0600, e);
+	rc = write_shadow(path, text, len, line, e);
 	free(text);
 	if (rc == 0 && (given == NULL || given[0] == '\0'))
 		printf("hostd: root password (shown once): %s\n", pw);

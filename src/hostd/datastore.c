@@ -116,3 +116,61 @@ int datastore_init(struct hostd *h, struct err *e)
 		return err_set(e, -errno, "%s: %s", path, strerror(errno));
 	return 0;
 }
+
+int datastore_resolve(struct hostd *h, const char *dspath, char *out,
+		      size_t size)
+{
+	char name[DATASTORE_NAME_MAX];
+	const char *close = strchr(dspath, ']'), *rel, *p;
+	struct datastore ds;
+	size_t n;
+
+	if (dspath[0] != '[' || close == NULL)
+		return -EINVAL;
+	n = (size_t)(close - dspath - 1);
+	if (n == 0 || n >= sizeof(name))
+		return -EINVAL;
+	memcpy(name, dspath + 1, n);
+	name[n] = '\0';
+	rel = close + 1;
+	while (*rel == ' ')
+		rel++;
+	/* No way out of the datastore: no "..", no absolute part. */
+	for (p = rel; *p != '\0';) {
+		size_t seg = strcspn(p, "/");
+		if (seg == 2 && p[0] == '.' && p[1] == '.')
+			return -EINVAL;
+		p += seg;
+		while (*p == '/')
+			p++;
+	}
+	if (datastore_by_name(h, name, &ds) < 0)
+		return -ENOENT;
+	while (*rel == '/')
+		rel++;
+	if (snprintf(out, size, "%s%s%s", ds.ds_path, *rel ? "/" : "", rel) >=
+	    (int)size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int datastore_name_of(struct hostd *h, const char *file, char *out, size_t size)
+{
+	struct datastore all[DATASTORES_MAX];
+	size_t n = datastore_list(h, all, DATASTORES_MAX);
+
+	for (size_t i = 0; i < n; i++) {
+		size_t k = strlen(all[i].ds_path);
+		if (strncmp(file, all[i].ds_path, k) == 0 &&
+		    (file[k] == '/' || file[k] == '\0')) {
+			const char *rel = file + k;
+			while (*rel == '/')
+				rel++;
+			if (snprintf(out, size, "[%s] %s", all[i].ds_name,
+				     rel) >= (int)size)
+				return -ENAMETOOLONG;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}

@@ -33,4 +33,16 @@ size_t datastore_list(struct hostd *h, struct datastore *out, size_t max);
 int datastore_by_id(struct hostd *h, const char *id, struct datastore *out);
 int datastore_by_name(struct hostd *h, const char *name, struct datastore *out);
 
+/*
+ * "[datastore1] dir/file.vmx" to the file's path; -EINVAL for a path
+ * that is not of that form or climbs out with "..", -ENOENT for an
+ * unknown datastore. "[ds]" alone is the datastore's directory.
+ */
+BASALT_MUST_CHECK int datastore_resolve(struct hostd *h, const char *dspath,
+					char *out, size_t size);
+/* The other way: a file under a datastore as "[name] rel"; -ENOENT if it
+ * is under none. */
+BASALT_MUST_CHECK int datastore_name_of(struct hostd *h, const char *file,
+					char *out, size_t size);
+
 #endif

@@ -7,6 +7,8 @@
 #include <limits.h>
 #include <pthread.h>
 
+#include "hostd/inventory.h"
+#include "hostd/vim/task.h"
 #include "hostd/vim/vim.h"
 
 struct hostd {
@@ -24,6 +26,9 @@ struct hostd {
 	 * fuzz target makes it 0, so waits only poll). */
 	long hd_wait_max_s;
 	struct vim_session hd_sessions[VIM_SESSIONS_MAX];
+	struct inventory hd_inventory;
+	struct vim_task hd_tasks[TASKS_KEPT]; /* a ring */
+	unsigned hd_task_next;
 };
 
 #endif

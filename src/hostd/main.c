@@ -173,7 +173,7 @@ int main(int argc, char **argv)
 		strcpy(h.hd_hostname, "localhost");
 	vim_init(&h);
 	if (instance_uuid(&h, &e) < 0 || auth_init(&h, &e) < 0 ||
-	    datastore_init(&h, &e) < 0) {
+	    datastore_init(&h, &e) < 0 || inventory_load(&h, &e) < 0) {
 		fprintf(stderr, "hostd: %s\n", err_msg(&e));
 		return 1;
 	}

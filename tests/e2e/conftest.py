@@ -90,6 +90,15 @@ def pytest_pyfunc_call(pyfuncitem):
     return True
 
 
+ASAN_BUILD = os.environ.get("BASALT_ASAN_DIR",
+                            os.path.join(ROOT, "build", "asan"))
+
+
 @pytest.fixture(scope="session")
 def hostd_bin():
-    return built("src/hostd/hostd")
+    """hostd as the tests on this machine run it: the sanitizer build
+    when there is one (`make test` makes both), so that every API test
+    is also a check for memory errors and undefined behaviour (Hostd.stop
+    fails a test whose hostd reported any)."""
+    asan = os.path.join(ASAN_BUILD, "src/hostd/hostd")
+    return asan if os.path.exists(asan) else built("src/hostd/hostd")

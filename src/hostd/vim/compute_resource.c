@@ -48,7 +48,7 @@ static enum mo_prop_result cr_prop(struct vim_call *c, const char *id,
 		vval_int(s, "numEffectiveHosts", "xsd:int", 1);
 		vval_prim(s, "overallStatus", "ManagedEntityStatus", "green");
 	} else if (strcmp(name, "network") == 0) {
-		return MO_PROP_UNSET; /* issue 4's next steps */
+		return vim_network_refs(c, out);
 	} else {
 		return entity_prop(name, c->vc_hostd->hd_hostname, "Folder",
 				   "ha-folder-host", out);
@@ -109,9 +109,10 @@ static enum mo_prop_result rp_prop(struct vim_call *c, const char *id,
 				  "ha-compute-res");
 	} else if (strcmp(name, "config") == 0) {
 		*out = config_spec();
-	} else if (strcmp(name, "resourcePool") == 0 ||
-		   strcmp(name, "vm") == 0) {
-		return MO_PROP_UNSET; /* VMs arrive in the next step */
+	} else if (strcmp(name, "vm") == 0) {
+		return vim_vm_refs(c, out);
+	} else if (strcmp(name, "resourcePool") == 0) {
+		return MO_PROP_UNSET; /* no child pools */
 	} else {
 		return entity_prop(name, "Resources", "ComputeResource",
 				   "ha-compute-res", out);

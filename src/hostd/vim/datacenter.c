@@ -36,7 +36,7 @@ static enum mo_prop_result datacenter_prop(struct vim_call *c, const char *id,
 	if (strcmp(name, "datastore") == 0)
 		return vim_datastore_refs(c, out);
 	if (strcmp(name, "network") == 0)
-		return MO_PROP_UNSET; /* issue 4's next steps */
+		return vim_network_refs(c, out);
 	return entity_prop(name, "ha-datacenter", "Folder", "ha-folder-root",
 			   out);
 }

@@ -114,9 +114,6 @@ enum mo_prop_result vim_datastore_refs(struct vim_call *c, struct vval **out)
 	struct datastore all[DATASTORES_MAX];
 	size_t n = datastore_list(c->vc_hostd, all, DATASTORES_MAX);
 
-	*out = NULL;
-	if (n == 0)
-		return MO_PROP_UNSET;
 	*out = vval_array(NULL, NULL, "ManagedObjectReference");
 	for (size_t i = 0; i < n; i++)
 		vval_moref(*out, NULL, "Datastore", all[i].ds_id);

@@ -25,19 +25,36 @@ enum mo_prop_result entity_prop(const char *prop, const char *name,
 		/* Issue 5 computes it; root is Admin (-1) everywhere now. */
 		*out = vval_array(NULL, NULL, "int");
 		vval_int(*out, NULL, "xsd:int", -1);
-	} else if (strcmp(prop, "configIssue") == 0 ||
-		   strcmp(prop, "declaredAlarmState") == 0 ||
-		   strcmp(prop, "disabledMethod") == 0 ||
-		   strcmp(prop, "permission") == 0 ||
-		   strcmp(prop, "recentTask") == 0 ||
-		   strcmp(prop, "tag") == 0 ||
-		   strcmp(prop, "triggeredAlarmState") == 0 ||
-		   strcmp(prop, "value") == 0 ||
-		   strcmp(prop, "availableField") == 0 ||
-		   strcmp(prop, "customValue") == 0) {
-		return MO_PROP_UNSET; /* empty arrays */
 	} else {
+		/* Arrays with nothing in them yet: empty, not unset, as
+		 * clients loop over them. */
+		static const char *const empty[][2] = {
+			{"configIssue", "Event"},
+			{"declaredAlarmState", "AlarmState"},
+			{"disabledMethod", "string"},
+			{"permission", "Permission"},
+			{"recentTask", "ManagedObjectReference"},
+			{"tag", "Tag"},
+			{"triggeredAlarmState", "AlarmState"},
+			{"value", "CustomFieldValue"},
+			{"availableField", "CustomFieldDef"},
+			{"customValue", "CustomFieldValue"},
+		};
+		for (size_t i = 0; i < sizeof(empty) / sizeof(*empty); i++)
+			if (strcmp(prop, empty[i][0]) == 0) {
+				*out = vval_array(NULL, NULL, empty[i][1]);
+				return *out != NULL ? MO_PROP_SET
+						    : MO_PROP_UNSET;
+			}
 		return MO_PROP_UNKNOWN;
 	}
+	return *out != NULL ? MO_PROP_SET : MO_PROP_UNSET;
+}
+
+enum mo_prop_result vim_network_refs(struct vim_call *c, struct vval **out)
+{
+	(void)c;
+	/* Port groups (one per host bridge) arrive in the next step. */
+	*out = vval_array(NULL, NULL, "ManagedObjectReference");
 	return *out != NULL ? MO_PROP_SET : MO_PROP_UNSET;
 }

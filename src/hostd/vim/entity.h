@@ -11,6 +11,9 @@ enum mo_prop_result entity_prop(const char *prop, const char *name,
 				const char *parent_type, const char *parent_id,
 				struct vval **out);
 
+/* The networks (port groups), as references. */
+enum mo_prop_result vim_network_refs(struct vim_call *c, struct vval **out);
+
 #define ENTITY_PROPS                                                           \
 	"name", "parent", "overallStatus", "configStatus",                     \
 		"alarmActionsEnabled", "effectiveRole"

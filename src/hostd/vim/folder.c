@@ -58,12 +58,13 @@ static enum mo_prop_result folder_prop(struct vim_call *c, const char *id,
 				   "ha-compute-res");
 			return *out != NULL ? MO_PROP_SET : MO_PROP_UNSET;
 		}
-		/* The VM and network folders fill as those objects arrive
-		 * (issue 4's next steps). */
-		if (strcmp(f->f_id, "ha-folder-root") != 0)
-			return MO_PROP_UNSET;
+		if (strcmp(f->f_id, "ha-folder-vm") == 0)
+			return vim_vm_refs(c, out);
+		/* The network folder fills when port groups arrive (issue
+		 * 4's next steps). */
 		*out = vval_array(NULL, NULL, "ManagedObjectReference");
-		vval_moref(*out, NULL, "Datacenter", "ha-datacenter");
+		if (strcmp(f->f_id, "ha-folder-root") == 0)
+			vval_moref(*out, NULL, "Datacenter", "ha-datacenter");
 		return MO_PROP_SET;
 	}
 	return entity_prop(name, f->f_name, f->f_parent_type, f->f_parent, out);

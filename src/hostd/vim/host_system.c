@@ -134,8 +134,10 @@ static enum mo_prop_result host_prop(struct vim_call *c, const char *id,
 			*out = runtime(&hi, NULL, NULL);
 	} else if (strcmp(name, "datastore") == 0) {
 		return vim_datastore_refs(c, out);
-	} else if (strcmp(name, "vm") == 0 || strcmp(name, "network") == 0) {
-		return MO_PROP_UNSET; /* issue 4's next steps */
+	} else if (strcmp(name, "vm") == 0) {
+		return vim_vm_refs(c, out);
+	} else if (strcmp(name, "network") == 0) {
+		return vim_network_refs(c, out);
 	} else {
 		return entity_prop(name, c->vc_hostd->hd_hostname,
 				   "ComputeResource", "ha-compute-res", out);

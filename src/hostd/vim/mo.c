@@ -4,12 +4,14 @@
 #include <string.h>
 
 #include "hostd/vim/mo.h"
+#include "hostd/vim/task.h"
 
 static const struct mo_type *const types[] = {
 	&mo_service_instance, &mo_folder,	&mo_datacenter,
 	&mo_session_manager,  &mo_view_manager, &mo_container_view,
 	&mo_datastore,	      &mo_host_system,	&mo_compute_resource,
-	&mo_resource_pool,
+	&mo_resource_pool,    &mo_task,		&mo_task_manager,
+	&mo_virtual_machine,
 };
 
 /* Abstract types that only appear as bases. */
@@ -19,6 +21,7 @@ static const struct {
 	{"ManagedEntity", NULL},
 	{"ManagedObjectView", "View"},
 	{"View", NULL},
+	{"ExtensibleManagedObject", NULL},
 };
 
 const struct mo_type *mo_type_find(const char *name)

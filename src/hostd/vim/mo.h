@@ -44,11 +44,15 @@ enum mo_prop_result mo_get(struct vim_call *c, const char *type, const char *id,
 
 extern const struct mo_type mo_service_instance, mo_folder, mo_datacenter,
 	mo_session_manager, mo_view_manager, mo_container_view, mo_datastore,
-	mo_host_system, mo_compute_resource, mo_resource_pool;
+	mo_host_system, mo_compute_resource, mo_resource_pool,
+	mo_virtual_machine;
 
 /* AboutInfo as field name of parent (service_instance.c). */
 struct vval *vim_about(struct vim_call *c, struct vval *parent,
 		       const char *name);
+
+/* Every registered VM, as references (virtual_machine.c). */
+enum mo_prop_result vim_vm_refs(struct vim_call *c, struct vval **out);
 
 /* Every datastore, as references (datastore.c). */
 enum mo_prop_result vim_datastore_refs(struct vim_call *c, struct vval **out);

@@ -290,11 +290,7 @@ static enum mo_prop_result cv_prop(struct vim_call *c, const char *id,
 		}
 		free(f.f_type);
 		free(f.f_id);
-		if (!any) {
-			vval_free(*out);
-			*out = NULL;
-			return MO_PROP_UNSET;
-		}
+		(void)any; /* empty is an empty array, not unset */
 	} else {
 		return MO_PROP_UNKNOWN;
 	}

@@ -79,6 +79,32 @@ struct vval *vval_moref(struct vval *parent, const char *name, const char *type,
 	return vval_new(parent, VVAL_MOREF, name, type, id);
 }
 
+struct vval *vval_raw(struct vval *parent, const char *xml)
+{
+	return vval_new(parent, VVAL_RAW, NULL, "", xml);
+}
+
+struct vval *vval_copy(struct vval *parent, const char *name,
+		       const struct vval *v)
+{
+	struct vval *c =
+		vval_new(parent, v->vv_kind, name, v->vv_type, v->vv_text);
+
+	if (c != NULL)
+		c->vv_any = v->vv_any;
+	for (const struct vval *f = v->vv_first; f != NULL && c != NULL;
+	     f = f->vv_next)
+		vval_copy(c, f->vv_name, f);
+	return c;
+}
+
+struct vval *vval_any(struct vval *v)
+{
+	if (v != NULL)
+		v->vv_any = 1;
+	return v;
+}
+
 void vval_free(struct vval *v)
 {
 	while (v != NULL) {
@@ -101,7 +127,8 @@ const struct vval *vval_path(const struct vval *v, const char *path)
 		if (v->vv_kind != VVAL_OBJ)
 			return NULL;
 		for (f = v->vv_first; f != NULL; f = f->vv_next)
-			if (f->vv_name != NULL && strlen(f->vv_name) == n &&
+			if (f->vv_kind != VVAL_RAW && f->vv_name != NULL &&
+			    strlen(f->vv_name) == n &&
 			    memcmp(f->vv_name, path, n) == 0)
 				break;
 		v = f;
@@ -145,6 +172,14 @@ static void write_children(struct xmlout *xo, const struct vval *v)
 
 void vval_write(struct xmlout *xo, const char *name, const struct vval *v)
 {
+	if (v->vv_kind == VVAL_RAW) {
+		xmlout_raw(xo, v->vv_text != NULL ? v->vv_text : "");
+		return;
+	}
+	if (v->vv_any) {
+		vval_write_any(xo, name, v);
+		return;
+	}
 	if (v->vv_kind == VVAL_ARRAY) {
 		/* Arrays in typed fields repeat the element (§4). */
 		for (const struct vval *i = v->vv_first; i != NULL;

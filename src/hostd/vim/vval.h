@@ -19,6 +19,7 @@ enum vval_kind {
 	VVAL_PRIM,  /* vv_type "xsd:int" ..., or an enum's name */
 	VVAL_MOREF, /* vv_type the object's type, vv_text its id */
 	VVAL_ARRAY, /* vv_type the element type: "string", "VirtualDevice" */
+	VVAL_RAW,   /* vv_text: XML written as it is (a fault's fields) */
 };
 
 struct vval {
@@ -29,6 +30,7 @@ struct vval {
 	struct vval *vv_first; /* OBJ fields, ARRAY items, in order */
 	struct vval *vv_last;
 	struct vval *vv_next; /* the next field or item */
+	int vv_any;	      /* a field declared anyType: with xsi:type */
 };
 
 /*
@@ -48,6 +50,17 @@ struct vval *vval_int(struct vval *parent, const char *name, const char *type,
 struct vval *vval_bool(struct vval *parent, const char *name, int v);
 struct vval *vval_moref(struct vval *parent, const char *name, const char *type,
 			const char *id);
+
+/* XML content for parent, written out verbatim (not walked by paths). */
+struct vval *vval_raw(struct vval *parent, const char *xml);
+
+/* A deep copy of v, as field name of parent (or a root). */
+struct vval *vval_copy(struct vval *parent, const char *name,
+		       const struct vval *v);
+
+/* Mark v a field of type anyType (TaskInfo.result, OptionValue.value):
+ * it is then written with its xsi:type. Returns v. */
+struct vval *vval_any(struct vval *v);
 
 void vval_free(struct vval *v);
 

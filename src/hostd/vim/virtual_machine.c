@@ -1,0 +1,452 @@
+/*
+ * virtual_machine.c: VirtualMachine objects ("1", "2", ...): their
+ * configuration as the .vmx file says, their run-time state as hostd
+ * knows it; RegisterVM_Task (on ha-folder-vm) and UnregisterVM.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/log.h"
+#include "hostd/datastore.h"
+#include "hostd/hostd.h"
+#include "hostd/vim/entity.h"
+#include "hostd/vim/mo.h"
+#include "hostd/vim/task.h"
+#include "hostd/vm_config.h"
+
+/* Device keys as ESXi numbers them. */
+#define KEY_PCI	   100
+#define KEY_SCSI   1000
+#define KEY_DISK   2000
+#define KEY_NIC	   4000
+#define KEY_SERIAL 9000
+
+static const char *power_name(enum vm_power p)
+{
+	return p == VM_POWERED_ON  ? "poweredOn"
+	       : p == VM_SUSPENDED ? "suspended"
+				   : "poweredOff";
+}
+
+static void ds_name(struct vim_call *c, const char *file, char *out,
+		    size_t size)
+{
+	if (datastore_name_of(c->vc_hostd, file, out, size) < 0)
+		snprintf(out, size, "%s", file); /* outside every datastore */
+}
+
+static void description(struct vval *dev, const char *label,
+			const char *summary)
+{
+	struct vval *d = vval_obj(dev, "deviceInfo", "Description");
+
+	vval_str(d, "label", label);
+	vval_str(d, "summary", summary);
+}
+
+static void devices(struct vim_call *c, const struct vm_config *vc,
+		    struct vval *hw)
+{
+	struct vval *list = vval_array(hw, "device", "VirtualDevice");
+	struct vval *d, *b, *keys;
+	char label[64], summ[PATH_MAX + 64], path[PATH_MAX + 64];
+
+	d = vval_obj(list, NULL, "VirtualPCIController");
+	vval_int(d, "key", "xsd:int", KEY_PCI);
+	description(d, "PCI controller 0", "PCI controller 0");
+	vval_int(d, "busNumber", "xsd:int", 0);
+	if (vc->vc_ndisks > 0) {
+		/* Every disk is virtio-blk in the VM; the API shows them
+		 * on one paravirtual SCSI controller. */
+		d = vval_obj(list, NULL, "ParaVirtualSCSIController");
+		vval_int(d, "key", "xsd:int", KEY_SCSI);
+		description(d, "SCSI controller 0", "VMware paravirtual SCSI");
+		vval_int(d, "controllerKey", "xsd:int", KEY_PCI);
+		vval_int(d, "unitNumber", "xsd:int", 3);
+		vval_int(d, "busNumber", "xsd:int", 0);
+		keys = vval_array(d, "device", "int");
+		for (int i = 0; i < vc->vc_ndisks; i++)
+			vval_int(keys, NULL, "xsd:int", KEY_DISK + i);
+		vval_bool(d, "hotAddRemove", 0);
+		vval_prim(d, "sharedBus", "VirtualSCSISharing", "noSharing");
+		vval_int(d, "scsiCtlrUnitNumber", "xsd:int", 7);
+	}
+	for (int i = 0; i < vc->vc_ndisks; i++) {
+		const struct vmc_disk *k = &vc->vc_disks[i];
+		d = vval_obj(list, NULL, "VirtualDisk");
+		vval_int(d, "key", "xsd:int", KEY_DISK + i);
+		snprintf(label, sizeof(label), "Hard disk %d", i + 1);
+		snprintf(summ, sizeof(summ), "%lld KB", k->vd_bytes / 1024);
+		description(d, label, summ);
+		b = vval_obj(d, "backing", "VirtualDiskFlatVer2BackingInfo");
+		ds_name(c, k->vd_file, path, sizeof(path));
+		vval_str(b, "fileName", path);
+		vval_str(b, "diskMode",
+			 k->vd_readonly ? "independent_nonpersistent"
+					: "persistent");
+		vval_bool(b, "thinProvisioned", 1);
+		vval_int(d, "controllerKey", "xsd:int", KEY_SCSI);
+		vval_int(d, "unitNumber", "xsd:int", i < 7 ? i : i + 1);
+		vval_int(d, "capacityInKB", "xsd:long", k->vd_bytes / 1024);
+		vval_int(d, "capacityInBytes", "xsd:long", k->vd_bytes);
+	}
+	for (int i = 0; i < vc->vc_nnics; i++) {
+		const struct vmc_nic *n = &vc->vc_nics[i];
+		d = vval_obj(list, NULL, "VirtualVmxnet3");
+		vval_int(d, "key", "xsd:int", KEY_NIC + n->vn_index);
+		snprintf(label, sizeof(label), "Network adapter %d", i + 1);
+		description(d, label, n->vn_network);
+		b = vval_obj(d, "backing",
+			     "VirtualEthernetCardNetworkBackingInfo");
+		vval_str(b, "deviceName", n->vn_network);
+		vval_int(d, "controllerKey", "xsd:int", KEY_PCI);
+		vval_int(d, "unitNumber", "xsd:int", 7 + n->vn_index);
+		vval_str(d, "addressType",
+			 n->vn_manual ? "manual" : "generated");
+		if (n->vn_mac[0] != '\0')
+			vval_str(d, "macAddress", n->vn_mac);
+	}
+	if (vc->vc_serial) {
+		d = vval_obj(list, NULL, "VirtualSerialPort");
+		vval_int(d, "key", "xsd:int", KEY_SERIAL);
+		description(d, "Serial port 1", vc->vc_serial_file);
+		b = vval_obj(d, "backing", "VirtualSerialPortFileBackingInfo");
+		vval_str(b, "fileName", vc->vc_serial_file);
+		vval_bool(d, "yieldOnPoll", 1);
+	}
+}
+
+static struct vval *config_info(struct vim_call *c, const struct vm_config *vc)
+{
+	struct vval *ci = vval_obj(NULL, NULL, "VirtualMachineConfigInfo");
+	struct vval *f, *hw, *ec, *po;
+	char t[40], path[PATH_MAX + 64], dir[PATH_MAX + 64];
+
+	/* Fields in WSDL order. */
+	snprintf(t, sizeof(t), "%lld", (long long)vc->vc_modified);
+	vval_str(ci, "changeVersion", t);
+	vim_datetime(t, sizeof(t), vc->vc_modified);
+	vval_prim(ci, "modified", "xsd:dateTime", t);
+	vval_str(ci, "name", vc->vc_name);
+	vval_str(ci, "guestFullName", vc->vc_guest_id);
+	vval_str(ci, "version", "vmx-14");
+	vval_str(ci, "uuid", vc->vc_uuid);
+	vval_str(ci, "instanceUuid", vc->vc_uuid);
+	vval_bool(ci, "template", 0);
+	vval_str(ci, "guestId", vc->vc_guest_id);
+	vval_str(ci, "alternateGuestName", "");
+	vval_str(ci, "annotation", vc->vc_annotation);
+	f = vval_obj(ci, "files", "VirtualMachineFileInfo");
+	ds_name(c, vc->vc_file, path, sizeof(path));
+	ds_name(c, vc->vc_dir, dir, sizeof(dir));
+	vval_str(f, "vmPathName", path);
+	vval_str(f, "snapshotDirectory", dir);
+	vval_str(f, "suspendDirectory", dir);
+	vval_str(f, "logDirectory", dir);
+	vval_obj(ci, "flags", "VirtualMachineFlagInfo");
+	po = vval_obj(ci, "defaultPowerOps",
+		      "VirtualMachineDefaultPowerOpInfo");
+	vval_str(po, "powerOffType", "soft");
+	vval_str(po, "suspendType", "hard");
+	vval_str(po, "resetType", "soft");
+	vval_str(po, "defaultPowerOffType", "soft");
+	vval_str(po, "defaultSuspendType", "hard");
+	vval_str(po, "defaultResetType", "soft");
+	hw = vval_obj(ci, "hardware", "VirtualHardware");
+	vval_int(hw, "numCPU", "xsd:int", vc->vc_cpus);
+	vval_int(hw, "numCoresPerSocket", "xsd:int", 1);
+	vval_int(hw, "memoryMB", "xsd:int", vc->vc_memory_mb);
+	devices(c, vc, hw);
+	/* Basalt's own keys (kernel, initrd, command line) go as
+	 * extraConfig, as VMware shows keys it has no field for. */
+	ec = vval_array(ci, "extraConfig", "OptionValue");
+	for (int i = 0; i < vc->vc_kv.kc_count; i++) {
+		const struct kvcfg_entry *en = &vc->vc_kv.kc_entries[i];
+		struct vval *o;
+		if (strncasecmp(en->ke_key, "basalt.", 7) != 0)
+			continue;
+		o = vval_obj(ec, NULL, "OptionValue");
+		vval_str(o, "key", en->ke_key);
+		vval_any(vval_str(o, "value", en->ke_value));
+	}
+	vval_str(ci, "firmware", "bios");
+	return ci;
+}
+
+static struct vval *runtime_info(const struct vm_entry *v, struct vval *p,
+				 const char *name)
+{
+	struct vval *r = vval_obj(p, name, "VirtualMachineRuntimeInfo");
+	char t[40];
+
+	vval_moref(r, "host", "HostSystem", "ha-host");
+	vval_prim(r, "connectionState", "VirtualMachineConnectionState",
+		  "connected");
+	vval_prim(r, "powerState", "VirtualMachinePowerState",
+		  power_name(v->ve_power));
+	vval_prim(r, "faultToleranceState", "VirtualMachineFaultToleranceState",
+		  "notConfigured");
+	vval_bool(r, "toolsInstallerMounted", 0);
+	if (v->ve_power == VM_POWERED_ON) {
+		vim_datetime(t, sizeof(t), v->ve_boot);
+		vval_prim(r, "bootTime", "xsd:dateTime", t);
+	}
+	vval_int(r, "numMksConnections", "xsd:int", 0);
+	vval_prim(r, "recordReplayState", "VirtualMachineRecordReplayState",
+		  "inactive");
+	vval_bool(r, "onlineStandby", 0);
+	vval_bool(r, "consolidationNeeded", 0);
+	return r;
+}
+
+static struct vval *summary(struct vim_call *c, const struct vm_entry *v,
+			    const struct vm_config *vc)
+{
+	struct vval *s = vval_obj(NULL, NULL, "VirtualMachineSummary");
+	struct vval *cfg, *q, *st;
+	char path[PATH_MAX + 64], id[16], t[40];
+	long long committed = 0;
+
+	snprintf(id, sizeof(id), "%d", v->ve_id);
+	vval_moref(s, "vm", "VirtualMachine", id);
+	runtime_info(v, s, "runtime");
+	cfg = vval_obj(s, "config", "VirtualMachineConfigSummary");
+	vval_str(cfg, "name", vc->vc_name);
+	vval_bool(cfg, "template", 0);
+	ds_name(c, vc->vc_file, path, sizeof(path));
+	vval_str(cfg, "vmPathName", path);
+	vval_int(cfg, "memorySizeMB", "xsd:int", vc->vc_memory_mb);
+	vval_int(cfg, "numCpu", "xsd:int", vc->vc_cpus);
+	vval_int(cfg, "numEthernetCards", "xsd:int", vc->vc_nnics);
+	vval_int(cfg, "numVirtualDisks", "xsd:int", vc->vc_ndisks);
+	vval_str(cfg, "uuid", vc->vc_uuid);
+	vval_str(cfg, "instanceUuid", vc->vc_uuid);
+	vval_str(cfg, "guestId", vc->vc_guest_id);
+	vval_str(cfg, "guestFullName", vc->vc_guest_id);
+	vval_str(cfg, "annotation", vc->vc_annotation);
+	for (int i = 0; i < vc->vc_ndisks; i++)
+		committed += vc->vc_disks[i].vd_bytes;
+	st = vval_obj(s, "storage", "VirtualMachineStorageSummary");
+	vval_int(st, "committed", "xsd:long", committed);
+	vval_int(st, "uncommitted", "xsd:long", 0);
+	vval_int(st, "unshared", "xsd:long", committed);
+	vim_datetime(t, sizeof(t), time(NULL));
+	vval_prim(st, "timestamp", "xsd:dateTime", t);
+	q = vval_obj(s, "quickStats", "VirtualMachineQuickStats");
+	vval_prim(q, "guestHeartbeatStatus", "ManagedEntityStatus", "gray");
+	if (v->ve_power == VM_POWERED_ON)
+		vval_int(q, "uptimeSeconds", "xsd:int",
+			 (long long)(time(NULL) - v->ve_boot));
+	vval_prim(s, "overallStatus", "ManagedEntityStatus", "green");
+	return s;
+}
+
+static int vm_exists(struct vim_call *c, const char *id)
+{
+	return inventory_find_text(c->vc_hostd, id) != NULL;
+}
+
+static enum mo_prop_result vm_prop(struct vim_call *c, const char *id,
+				   const char *name, struct vval **out)
+{
+	struct vm_entry *v = inventory_find_text(c->vc_hostd, id);
+	struct vm_config vc;
+	struct err e = {0};
+	enum mo_prop_result r = MO_PROP_SET;
+
+	*out = NULL;
+	if (v == NULL)
+		return MO_PROP_UNKNOWN;
+	if (strcmp(name, "runtime") == 0) {
+		*out = runtime_info(v, NULL, NULL);
+		return *out != NULL ? MO_PROP_SET : MO_PROP_UNSET;
+	}
+	if (strcmp(name, "resourcePool") == 0) {
+		*out = vval_moref(NULL, NULL, "ResourcePool", "ha-root-pool");
+		return *out != NULL ? MO_PROP_SET : MO_PROP_UNSET;
+	}
+	if (strcmp(name, "network") == 0)
+		return vim_network_refs(c, out);
+	if (vm_config_load(&vc, v->ve_vmx, &e) < 0) {
+		/* The file went away or broke: the VM is still listed, by
+		 * its file name, and says what is wrong in its config. */
+		log_info("VM %d: %s", v->ve_id, err_msg(&e));
+		vm_config_free(&vc);
+		if (strcmp(name, "name") == 0) {
+			const char *base = strrchr(v->ve_vmx, '/');
+			*out = vval_str(NULL, NULL,
+					base ? base + 1 : v->ve_vmx);
+			return *out != NULL ? MO_PROP_SET : MO_PROP_UNSET;
+		}
+		if (strcmp(name, "config") == 0 ||
+		    strcmp(name, "summary") == 0 ||
+		    strcmp(name, "datastore") == 0)
+			return MO_PROP_UNSET;
+		return entity_prop(name, v->ve_vmx, "Folder", "ha-folder-vm",
+				   out);
+	}
+	if (strcmp(name, "config") == 0) {
+		*out = config_info(c, &vc);
+	} else if (strcmp(name, "summary") == 0) {
+		*out = summary(c, v, &vc);
+	} else if (strcmp(name, "datastore") == 0) {
+		struct datastore all[DATASTORES_MAX];
+		size_t n = datastore_list(c->vc_hostd, all, DATASTORES_MAX);
+		*out = vval_array(NULL, NULL, "ManagedObjectReference");
+		for (size_t i = 0; i < n; i++) {
+			size_t k = strlen(all[i].ds_path);
+			if (strncmp(v->ve_vmx, all[i].ds_path, k) == 0 &&
+			    v->ve_vmx[k] == '/')
+				vval_moref(*out, NULL, "Datastore",
+					   all[i].ds_id);
+		}
+		if (*out != NULL && (*out)->vv_first == NULL) {
+			vval_free(*out);
+			*out = NULL;
+		}
+	} else {
+		r = entity_prop(name, vc.vc_name, "Folder", "ha-folder-vm",
+				out);
+		vm_config_free(&vc);
+		return r;
+	}
+	vm_config_free(&vc);
+	return *out != NULL ? MO_PROP_SET : MO_PROP_UNSET;
+}
+
+static const char *const vm_props[] = {
+	ENTITY_PROPS, "config",	      "summary", "runtime",
+	"datastore",  "resourcePool", NULL};
+
+const struct mo_type mo_virtual_machine = {
+	.mt_name = "VirtualMachine",
+	.mt_base = "ManagedEntity",
+	.mt_exists = vm_exists,
+	.mt_prop = vm_prop,
+	.mt_props = vm_props,
+};
+
+enum mo_prop_result vim_vm_refs(struct vim_call *c, struct vval **out)
+{
+	const struct inventory *iv = &c->vc_hostd->hd_inventory;
+	char id[16];
+
+	*out = vval_array(NULL, NULL, "ManagedObjectReference");
+	for (size_t i = 0; i < iv->iv_n; i++) {
+		snprintf(id, sizeof(id), "%d", iv->iv_vms[i].ve_id);
+		vval_moref(*out, NULL, "VirtualMachine", id);
+	}
+	return *out != NULL ? MO_PROP_SET : MO_PROP_UNSET;
+}
+
+static int register_vm(struct vim_call *c)
+{
+	char dspath[PATH_MAX], file[PATH_MAX], real[PATH_MAX], id[16];
+	char as_template[8] = "false";
+	struct vm_config vc;
+	struct vim_task *t;
+	struct vm_entry *v;
+	struct err e = {0};
+	struct stat st;
+	int rc;
+
+	if (strcmp(c->vc_req->sr_this, "ha-folder-vm") != 0)
+		return vim_fault(c, "NotSupported", NULL,
+				 "VMs are registered in ha-folder-vm");
+	if (soap_text(soap_arg(c->vc_req, "path"), dspath, sizeof(dspath)) < 0)
+		return vim_fault_invalid_argument(c, "path");
+	if (soap_text(soap_arg(c->vc_req, "asTemplate"), as_template,
+		      sizeof(as_template)) == 0 &&
+	    strcmp(as_template, "true") == 0)
+		return vim_fault(c, "NotSupported", NULL,
+				 "templates are not supported");
+	rc = datastore_resolve(c->vc_hostd, dspath, file, sizeof(file));
+	if (rc < 0) {
+		struct xmlout f;
+		xmlout_init(&f);
+		xmlout_elem(&f, "datastorePath", dspath);
+		vim_fault(c, "InvalidDatastorePath",
+			  f.xo_oom ? NULL : f.xo_data,
+			  "Invalid datastore path '%s'", dspath);
+		xmlout_free(&f);
+		return 0;
+	}
+	if (stat(file, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    realpath(file, real) == NULL) {
+		struct xmlout f;
+		xmlout_init(&f);
+		xmlout_elem(&f, "file", dspath);
+		vim_fault(c, "FileNotFound", f.xo_oom ? NULL : f.xo_data,
+			  "File %s was not found", dspath);
+		xmlout_free(&f);
+		return 0;
+	}
+	if (inventory_find_vmx(c->vc_hostd, real) != NULL) {
+		struct xmlout f;
+		xmlout_init(&f);
+		xmlout_elem(&f, "name", dspath);
+		vim_fault(c, "AlreadyExists", f.xo_oom ? NULL : f.xo_data,
+			  "The specified key, name, or identifier '%s' "
+			  "already exists",
+			  dspath);
+		xmlout_free(&f);
+		return 0;
+	}
+	rc = vm_config_load(&vc, real, &e);
+	vm_config_free(&vc);
+	if (rc < 0)
+		return vim_fault(c, "InvalidArgument",
+				 "<invalidProperty>path</invalidProperty>",
+				 "%s", err_msg(&e));
+	t = vim_task_start(c, "RegisterVM_Task", "Folder.registerVm", "Folder",
+			   "ha-folder-vm", "vm");
+	v = inventory_add(c->vc_hostd, real, &e);
+	if (v == NULL) {
+		vim_task_fail(c->vc_hostd, t, "SystemError", NULL, "%s",
+			      err_msg(&e));
+		return vim_task_return(c, t);
+	}
+	log_info("VM %d registered: %s", v->ve_id, real);
+	snprintf(id, sizeof(id), "%d", v->ve_id);
+	vim_task_succeed(c->vc_hostd, t,
+			 vval_moref(NULL, NULL, "VirtualMachine", id));
+	return vim_task_return(c, t);
+}
+
+static int unregister_vm(struct vim_call *c)
+{
+	struct vm_entry *v =
+		inventory_find_text(c->vc_hostd, c->vc_req->sr_this);
+	struct err e = {0};
+	int id;
+
+	if (v == NULL)
+		return vim_fault_not_found(c);
+	if (v->ve_power != VM_POWERED_OFF) {
+		struct xmlout f;
+		xmlout_init(&f);
+		xmlout_elem(&f, "requestedState", "poweredOff");
+		xmlout_elem(&f, "existingState", power_name(v->ve_power));
+		vim_fault(c, "InvalidPowerState", f.xo_oom ? NULL : f.xo_data,
+			  "The attempted operation cannot be performed in "
+			  "the current state (%s).",
+			  power_name(v->ve_power));
+		xmlout_free(&f);
+		return 0;
+	}
+	id = v->ve_id;
+	if (inventory_remove(c->vc_hostd, id, &e) < 0)
+		return vim_fault(c, "SystemError", NULL, "%s", err_msg(&e));
+	log_info("VM %d unregistered", id);
+	vim_changed(c->vc_hostd);
+	return 0;
+}
+
+const struct vim_method vim_virtual_machine_methods[] = {
+	{"RegisterVM_Task", "Folder", 0, register_vm},
+	{"UnregisterVM", "VirtualMachine", 0, unregister_vm},
+	{NULL, NULL, 0, NULL},
+};

@@ -1,0 +1,140 @@
+"""VMs in hostd's inventory as pyVmomi sees them: register a .vmx
+folder, read its configuration through the API, list it, unregister it;
+bad paths are the faults clients expect (issue 4)."""
+import os
+
+import pytest
+
+from hostd import Hostd
+
+pytest.importorskip("pyVmomi")
+from pyVim.task import WaitForTask  # noqa: E402
+from pyVmomi import vim, vmodl  # noqa: E402
+
+VMX = """displayName = "web"
+numvcpus = "2"
+memsize = "256"
+guestOS = "debian11-64"
+uuid.bios = "56 4d 12 34 56 78 9a bc-de f0 12 34 56 78 9a bc"
+basalt.kernel = "/boot/vmlinuz"
+basalt.cmdline = "console=ttyS0"
+scsi0.present = "TRUE"
+scsi0:0.fileName = "disk.img"
+ethernet0.present = "TRUE"
+ethernet0.networkName = "br0"
+ethernet0.address = "00:50:56:01:02:03"
+serial0.present = "TRUE"
+serial0.fileType = "file"
+serial0.fileName = "console.log"
+"""
+
+
+@pytest.fixture
+def host(hostd_bin, tmp_path):
+    h = Hostd(hostd_bin, tmp_path / "root")
+    yield h
+    h.stop()
+
+
+def make_vm(host, name="web", text=VMX):
+    d = os.path.join(host.root, "vmfs", "volumes", "datastore1", name)
+    os.makedirs(d)
+    with open(os.path.join(d, f"{name}.vmx"), "w") as f:
+        f.write(text)
+    with open(os.path.join(d, "disk.img"), "wb") as f:
+        f.truncate(8 << 20)
+    return f"[datastore1] {name}/{name}.vmx"
+
+
+def register(si, path):
+    dc = si.content.rootFolder.childEntity[0]
+    pool = dc.hostFolder.childEntity[0].resourcePool
+    task = dc.vmFolder.RegisterVM_Task(path=path, asTemplate=False,
+                                       pool=pool)
+    WaitForTask(task)
+    return task.info.result
+
+
+def test_register_read_list_unregister(host):
+    si = host.connect()
+    vm = register(si, make_vm(host))
+    assert isinstance(vm, vim.VirtualMachine) and vm._moId == "1"
+    assert vm.name == "web"
+    cfg = vm.config
+    assert cfg.hardware.numCPU == 2 and cfg.hardware.memoryMB == 256
+    assert cfg.guestId == "debian11-64"
+    assert cfg.uuid == "564d1234-5678-9abc-def0-123456789abc"
+    assert cfg.files.vmPathName == "[datastore1] web/web.vmx"
+    disks = [d for d in cfg.hardware.device
+             if isinstance(d, vim.vm.device.VirtualDisk)]
+    assert len(disks) == 1
+    assert disks[0].backing.fileName == "[datastore1] web/disk.img"
+    assert disks[0].capacityInKB == 8192
+    nics = [d for d in cfg.hardware.device
+            if isinstance(d, vim.vm.device.VirtualEthernetCard)]
+    assert nics[0].backing.deviceName == "br0"
+    assert nics[0].macAddress == "00:50:56:01:02:03"
+    serial = [d for d in cfg.hardware.device
+              if isinstance(d, vim.vm.device.VirtualSerialPort)]
+    assert serial[0].backing.fileName == "console.log"
+    extra = {o.key: o.value for o in cfg.extraConfig}
+    assert extra["basalt.kernel"] == "/boot/vmlinuz"
+    assert vm.runtime.powerState == "poweredOff"
+    assert vm.summary.config.numCpu == 2
+    assert vm.summary.config.vmPathName == "[datastore1] web/web.vmx"
+    assert vm.summary.runtime.powerState == "poweredOff"
+    assert vm.parent._moId == "ha-folder-vm"
+    assert vm.resourcePool._moId == "ha-root-pool"
+    assert vm.datastore[0].name == "datastore1"
+    # Listed where clients look.
+    content = si.content
+    view = content.viewManager.CreateContainerView(
+        content.rootFolder, [vim.VirtualMachine], True)
+    assert view.view == [vm]
+    host_obj = content.rootFolder.childEntity[0].hostFolder.childEntity[0]\
+        .host[0]
+    assert host_obj.vm == [vm]
+    tasks = content.taskManager.recentTask
+    assert tasks[-1].info.descriptionId == "Folder.registerVm"
+    assert tasks[-1].info.state == "success"
+    assert tasks[-1].info.result == vm
+    assert tasks[-1].info.entity._moId == "ha-folder-vm"
+    assert tasks[-1].info.reason.userName == "root"
+    # Kept across a restart of hostd.
+    host.stop()
+    host.start()
+    si = host.connect()
+    vm = vim.VirtualMachine("1", si._stub)
+    assert vm.name == "web"
+    vm.UnregisterVM()
+    with pytest.raises(vmodl.fault.ManagedObjectNotFound):
+        vm.UnregisterVM()
+    assert os.path.exists(os.path.join(host.root, "vmfs", "volumes",
+                                       "datastore1", "web", "web.vmx"))
+    view = si.content.viewManager.CreateContainerView(
+        si.content.rootFolder, [vim.VirtualMachine], True)
+    assert view.view == []
+    # A new registration gets a new id: ids are not reused.
+    assert register(si, "[datastore1] web/web.vmx")._moId == "2"
+
+
+def test_bad_registrations_are_faults(host):
+    si = host.connect()
+    path = make_vm(host)
+    register(si, path)
+    with pytest.raises(vim.fault.AlreadyExists):
+        register(si, path)
+    for bad in ("web/web.vmx", "[datastore1", "[datastore1] ../../x.vmx",
+                "[nosuchds] web/web.vmx"):
+        with pytest.raises(vim.fault.InvalidDatastorePath):
+            register(si, bad)
+    with pytest.raises(vim.fault.FileNotFound):
+        register(si, "[datastore1] web/missing.vmx")
+    broken = make_vm(host, "broken", 'displayName = "no end quote\n')
+    with pytest.raises(vmodl.fault.InvalidArgument) as e:
+        register(si, broken)
+    assert "broken.vmx:1" in e.value.msg
+    # Nothing half done: only the first VM is there.
+    view = si.content.viewManager.CreateContainerView(
+        si.content.rootFolder, [vim.VirtualMachine], True)
+    assert [v.name for v in view.view] == ["web"]
