@@ -12,8 +12,12 @@
 #include "hostd/vim/vim.h"
 
 struct hostd {
-	char hd_root[PATH_MAX];	   /* hosted mode's root ("./run") */
-	char hd_confdir[PATH_MAX]; /* <root>/etc/basalt */
+	char hd_root[PATH_MAX];	      /* hosted mode's root ("./run") */
+	char hd_confdir[PATH_MAX];    /* <root>/etc/basalt */
+	char hd_rundir[PATH_MAX];     /* <root>/var/run/basalt: sockets */
+	char hd_vmx[PATH_MAX];	      /* the vmx binary */
+	pthread_cond_t hd_child_cond; /* a vmx was started (reaper) */
+	int hd_children;	      /* vmx processes not yet reaped */
 	char hd_hostname[256];
 	char hd_instance_uuid[40];
 	/* Every API call runs under this lock (one at a time). */

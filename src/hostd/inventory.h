@@ -23,8 +23,12 @@ struct vm_entry {
 	int ve_id;
 	char ve_vmx[PATH_MAX]; /* absolute path of the .vmx file */
 	enum vm_power ve_power;
-	pid_t ve_pid;	/* the running vmx, or 0 */
-	time_t ve_boot; /* when it powered on */
+	pid_t ve_pid;	  /* the running vmx, or 0 */
+	time_t ve_boot;	  /* when it powered on */
+	int ve_stopping;  /* a power-off was asked for: no restart */
+	int ve_adopted;	  /* its vmx was started by an earlier hostd */
+	int ve_last_exit; /* vmx's exit status, last time */
+	int ve_busy;	  /* a power task runs on it */
 };
 
 struct inventory {

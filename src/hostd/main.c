@@ -19,6 +19,7 @@
 #include "hostd/datastore.h"
 #include "hostd/hostd.h"
 #include "hostd/http.h"
+#include "hostd/vm_power.h"
 
 #define DEFAULT_ROOT "run"
 #define DEFAULT_PORT 8307
@@ -34,9 +35,12 @@ static const char usage[] =
 	"                 (default 127.0.0.1)\n"
 	"  --port N       plain HTTP on that address, port N (default %d; 0: none)\n"
 	"  --socket PATH  the Unix socket (default DIR/var/run/basalt/hostd.sock)\n"
+	"  --vmx PATH     the vmx binary VMs run in (default: beside hostd)\n"
 	"  -v             log each call\n"
 	"The root password comes from BASALT_ROOT_PASSWORD on first start, or\n"
-	"is generated and printed once. Exit status 0 after SIGINT/SIGTERM,\n"
+	"is generated and printed once. SIGINT/SIGTERM power the VMs off and\n"
+	"end hostd (exit status 0; kill -9 leaves them running, and the next\n"
+	"hostd takes them over). Exit status 0 after SIGINT/SIGTERM,\n"
 	"1 on an error (one line on stderr), 2 on a bad command line.\n";
 
 static int mkdirs(const char *path)
@@ -98,6 +102,7 @@ int main(int argc, char **argv)
 {
 	static struct hostd h;
 	const char *root = DEFAULT_ROOT, *sock = NULL, *addr = "127.0.0.1";
+	const char *vmx = NULL;
 	char sockbuf[PATH_MAX + 32], rundir[PATH_MAX + 16];
 	char volumes[PATH_MAX + 16];
 	struct err e = {0};
@@ -119,6 +124,7 @@ int main(int argc, char **argv)
 		} else if ((strcmp(a, "--root") == 0 ||
 			    strcmp(a, "--port") == 0 ||
 			    strcmp(a, "--address") == 0 ||
+			    strcmp(a, "--vmx") == 0 ||
 			    strcmp(a, "--socket") == 0) &&
 			   i + 1 < argc) {
 			const char *v = argv[++i];
@@ -128,6 +134,8 @@ int main(int argc, char **argv)
 				sock = v;
 			} else if (strcmp(a, "--address") == 0) {
 				addr = v;
+			} else if (strcmp(a, "--vmx") == 0) {
+				vmx = v;
 			} else {
 				char *end;
 				long p = strtol(v, &end, 10);
@@ -157,7 +165,9 @@ int main(int argc, char **argv)
 	}
 	snprintf(h.hd_confdir, sizeof(h.hd_confdir), "%.*s/etc/basalt",
 		 PATH_MAX - 16, h.hd_root);
-	snprintf(rundir, sizeof(rundir), "%s/var/run/basalt", h.hd_root);
+	snprintf(h.hd_rundir, sizeof(h.hd_rundir), "%.*s/var/run/basalt",
+		 PATH_MAX - 32, h.hd_root);
+	snprintf(rundir, sizeof(rundir), "%s", h.hd_rundir);
 	snprintf(volumes, sizeof(volumes), "%s/vmfs/volumes", h.hd_root);
 	if (mkdirs(h.hd_confdir) < 0 || mkdirs(rundir) < 0 ||
 	    mkdirs(volumes) < 0) {
@@ -173,7 +183,8 @@ int main(int argc, char **argv)
 		strcpy(h.hd_hostname, "localhost");
 	vim_init(&h);
 	if (instance_uuid(&h, &e) < 0 || auth_init(&h, &e) < 0 ||
-	    datastore_init(&h, &e) < 0 || inventory_load(&h, &e) < 0) {
+	    datastore_init(&h, &e) < 0 || inventory_load(&h, &e) < 0 ||
+	    vm_power_init(&h, vmx, &e) < 0) {
 		fprintf(stderr, "hostd: %s\n", err_msg(&e));
 		return 1;
 	}
@@ -195,5 +206,6 @@ int main(int argc, char **argv)
 	sigwait(&set, &sig);
 	log_info("stopping on %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	http_stop(&srv);
+	vm_power_shutdown(&h);
 	return 0;
 }

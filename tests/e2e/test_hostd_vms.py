@@ -138,3 +138,23 @@ def test_bad_registrations_are_faults(host):
     view = si.content.viewManager.CreateContainerView(
         si.content.rootFolder, [vim.VirtualMachine], True)
     assert [v.name for v in view.view] == ["web"]
+
+
+def test_power_on_failure_is_a_task_error_and_the_vm_stays_off(host):
+    """vmx refuses this VM (its kernel is missing): the task ends in
+    error with vmx's own words, and the VM is poweredOff again."""
+    si = host.connect()
+    vm = register(si, make_vm(host, "nokernel", VMX.replace(
+        "/boot/vmlinuz", "/nonexistent/vmlinuz")))
+    task = vm.PowerOnVM_Task()
+    with pytest.raises(vmodl.fault.SystemError) as e:
+        WaitForTask(task)
+    assert "could not start" in e.value.msg
+    assert task.info.state == "error"
+    assert vm.runtime.powerState == "poweredOff"
+    with pytest.raises(vim.fault.InvalidPowerState):
+        vm.PowerOffVM_Task()
+    with pytest.raises(vim.fault.InvalidPowerState):
+        vm.ShutdownGuest()
+    with pytest.raises(vmodl.fault.NotSupported):
+        vm.SuspendVM_Task()

@@ -81,7 +81,7 @@ int vim_task_return(struct vim_call *c, const struct vim_task *t)
 	return 0;
 }
 
-static struct vim_task *task_find(struct hostd *h, const char *id)
+struct vim_task *vim_task_find(struct hostd *h, const char *id)
 {
 	for (int i = 0; i < TASKS_KEPT; i++)
 		if (h->hd_tasks[i].vt_id[0] != '\0' &&
@@ -92,7 +92,7 @@ static struct vim_task *task_find(struct hostd *h, const char *id)
 
 static int task_exists(struct vim_call *c, const char *id)
 {
-	return task_find(c->vc_hostd, id) != NULL;
+	return vim_task_find(c->vc_hostd, id) != NULL;
 }
 
 static const char *state_name(enum task_state s)
@@ -150,7 +150,7 @@ static struct vval *task_info(const struct vim_task *t)
 static enum mo_prop_result task_prop(struct vim_call *c, const char *id,
 				     const char *name, struct vval **out)
 {
-	struct vim_task *t = task_find(c->vc_hostd, id);
+	struct vim_task *t = vim_task_find(c->vc_hostd, id);
 
 	*out = NULL;
 	if (t == NULL)

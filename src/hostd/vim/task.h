@@ -44,6 +44,8 @@ void vim_task_succeed(struct hostd *h, struct vim_task *t, struct vval *result);
 void vim_task_fail(struct hostd *h, struct vim_task *t, const char *fault,
 		   const char *fields, const char *fmt, ...)
 	BASALT_PRINTF(5, 6);
+/* The task with id, or NULL once it left the ring. Under the lock. */
+struct vim_task *vim_task_find(struct hostd *h, const char *id);
 /* Answer the call with the task's reference. */
 int vim_task_return(struct vim_call *c, const struct vim_task *t);
 

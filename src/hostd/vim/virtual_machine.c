@@ -4,18 +4,23 @@
  * knows it; RegisterVM_Task (on ha-folder-vm) and UnregisterVM.
  */
 #include <errno.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "common/log.h"
+#include "common/thread.h"
 #include "hostd/datastore.h"
 #include "hostd/hostd.h"
 #include "hostd/vim/entity.h"
 #include "hostd/vim/mo.h"
 #include "hostd/vim/task.h"
 #include "hostd/vm_config.h"
+#include "hostd/vm_power.h"
+#include "hostd/vmx_client.h"
 
 /* Device keys as ESXi numbers them. */
 #define KEY_PCI	   100
@@ -445,8 +450,243 @@ static int unregister_vm(struct vim_call *c)
 	return 0;
 }
 
+/* ---- power ---- */
+
+#define POWER_START_WAIT_S 60
+#define POWER_OFF_WAIT_S   30
+
+enum power_op { OP_ON, OP_OFF, OP_RESET };
+
+struct power_job {
+	struct hostd *pj_h;
+	int pj_id;
+	char pj_task[128];
+	enum power_op pj_op;
+	pid_t pj_pid; /* the vmx when the job began */
+};
+
+static int invalid_power_state(struct vim_call *c, const struct vm_entry *v,
+			       const char *requested)
+{
+	struct xmlout f;
+
+	xmlout_init(&f);
+	xmlout_elem(&f, "requestedState", requested);
+	xmlout_elem(&f, "existingState", power_name(v->ve_power));
+	vim_fault(c, "InvalidPowerState", f.xo_oom ? NULL : f.xo_data,
+		  "The attempted operation cannot be performed in the "
+		  "current state (%s).",
+		  power_name(v->ve_power));
+	xmlout_free(&f);
+	return 0;
+}
+
+/* Wait (lock held) until VM id's vmx is no longer pid, or the deadline. */
+static int wait_pid_gone(struct hostd *h, int id, pid_t pid,
+			 const struct timespec *deadline)
+{
+	for (;;) {
+		struct vm_entry *v = inventory_find(h, id);
+		if (v == NULL || v->ve_pid != pid)
+			return 1;
+		if (pthread_cond_timedwait(&h->hd_changed, &h->hd_lock,
+					   deadline) != 0)
+			return 0;
+	}
+}
+
+/* Wait (lock not held) until VM id's vmx answers that it runs. */
+static int wait_running(struct hostd *h, int id, const char *sock)
+{
+	for (int i = 0; i < POWER_START_WAIT_S * 10; i++) {
+		struct ipc_vmx_status st;
+		struct vm_entry *v;
+		pid_t pid;
+		pthread_mutex_lock(&h->hd_lock);
+		v = inventory_find(h, id);
+		pid = v != NULL ? v->ve_pid : 0;
+		pthread_mutex_unlock(&h->hd_lock);
+		if (pid == 0)
+			return 0; /* it ended */
+		if (vmx_request(sock, IPC_VMX_STATUS, &st, NULL) == 0 &&
+		    st.vs_state == IPC_VMX_RUNNING && (pid_t)st.vs_pid == pid)
+			return 1;
+		usleep(100 * 1000);
+	}
+	return 0;
+}
+
+static void *power_job(void *arg)
+{
+	struct power_job *j = arg;
+	struct hostd *h = j->pj_h;
+	char sock[PATH_MAX], why[512] = "";
+	struct timespec deadline;
+	struct vim_task *t;
+	struct vm_entry *v;
+	struct err e = {0};
+	int ok = 1;
+
+	pthread_setname_np(pthread_self(), "power");
+	vm_socket_path(h, j->pj_id, sock, sizeof(sock));
+	if (j->pj_op == OP_OFF || j->pj_op == OP_RESET) {
+		if (vmx_request(sock,
+				j->pj_op == OP_OFF ? IPC_VMX_POWEROFF
+						   : IPC_VMX_RESET,
+				NULL, &e) < 0)
+			log_info("VM %d: %s; ending it by signal", j->pj_id,
+				 err_msg(&e));
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += POWER_OFF_WAIT_S;
+		pthread_mutex_lock(&h->hd_lock);
+		if (!wait_pid_gone(h, j->pj_id, j->pj_pid, &deadline)) {
+			/* vmx did not go: end it. */
+			kill(j->pj_pid, SIGKILL);
+			deadline.tv_sec += 5;
+			wait_pid_gone(h, j->pj_id, j->pj_pid, &deadline);
+		}
+		pthread_mutex_unlock(&h->hd_lock);
+	}
+	if (j->pj_op == OP_ON || j->pj_op == OP_RESET)
+		ok = wait_running(h, j->pj_id, sock);
+	pthread_mutex_lock(&h->hd_lock);
+	v = inventory_find(h, j->pj_id);
+	if (v != NULL) {
+		v->ve_busy = 0;
+		if (!ok)
+			vm_log_tail(v, why, sizeof(why));
+	}
+	t = vim_task_find(h, j->pj_task);
+	if (t != NULL && ok)
+		vim_task_succeed(h, t, NULL);
+	else if (t != NULL)
+		vim_task_fail(h, t, "SystemError", "<reason>vmx</reason>",
+			      "The virtual machine could not start: %s",
+			      why[0] != '\0' ? why : "vmx ended");
+	vim_changed(h);
+	pthread_mutex_unlock(&h->hd_lock);
+	free(j);
+	return NULL;
+}
+
+static int power_op(struct vim_call *c, enum power_op op)
+{
+	static const char *const method[] = {"PowerOnVM_Task",
+					     "PowerOffVM_Task", "ResetVM_Task"};
+	static const char *const desc[] = {"VirtualMachine.powerOn",
+					   "VirtualMachine.powerOff",
+					   "VirtualMachine.reset"};
+	struct vm_entry *v =
+		inventory_find_text(c->vc_hostd, c->vc_req->sr_this);
+	struct vm_config vc;
+	struct power_job *j;
+	struct vim_task *t;
+	struct err e = {0};
+	pthread_t th;
+
+	if (v == NULL)
+		return vim_fault_not_found(c);
+	if (v->ve_busy)
+		return vim_fault(c, "InvalidState", NULL,
+				 "another power operation on this VM is in "
+				 "progress");
+	if (op == OP_ON && v->ve_power == VM_POWERED_ON)
+		return invalid_power_state(c, v, "poweredOff");
+	if (op != OP_ON && v->ve_power != VM_POWERED_ON)
+		return invalid_power_state(c, v, "poweredOn");
+	if (vm_config_load(&vc, v->ve_vmx, &e) < 0) {
+		vm_config_free(&vc);
+		return vim_fault(c, "InvalidState", NULL, "%s", err_msg(&e));
+	}
+	t = vim_task_start(c, method[op], desc[op], "VirtualMachine",
+			   c->vc_req->sr_this, vc.vc_name);
+	vm_config_free(&vc);
+	j = calloc(1, sizeof(*j));
+	if (j == NULL) {
+		vim_task_fail(c->vc_hostd, t, "SystemError",
+			      "<reason>memory</reason>", "out of memory");
+		return vim_task_return(c, t);
+	}
+	*j = (struct power_job){.pj_h = c->vc_hostd,
+				.pj_id = v->ve_id,
+				.pj_op = op,
+				.pj_pid = v->ve_pid};
+	snprintf(j->pj_task, sizeof(j->pj_task), "%s", t->vt_id);
+	if (op == OP_ON && vm_spawn(c->vc_hostd, v, &e) < 0) {
+		vim_task_fail(c->vc_hostd, t, "SystemError",
+			      "<reason>spawn</reason>", "%s", err_msg(&e));
+		free(j);
+		return vim_task_return(c, t);
+	}
+	if (op == OP_OFF)
+		v->ve_stopping = 1;
+	v->ve_busy = 1;
+	if (thread_start(&th, THREAD_STACK_BYTES, power_job, j) != 0) {
+		v->ve_busy = 0;
+		vim_task_fail(c->vc_hostd, t, "SystemError",
+			      "<reason>thread</reason>",
+			      "cannot start the task");
+		free(j);
+		return vim_task_return(c, t);
+	}
+	pthread_detach(th);
+	return vim_task_return(c, t);
+}
+
+static int power_on(struct vim_call *c)
+{
+	return power_op(c, OP_ON);
+}
+
+static int power_off(struct vim_call *c)
+{
+	return power_op(c, OP_OFF);
+}
+
+static int reset(struct vim_call *c)
+{
+	return power_op(c, OP_RESET);
+}
+
+static int suspend(struct vim_call *c)
+{
+	if (inventory_find_text(c->vc_hostd, c->vc_req->sr_this) == NULL)
+		return vim_fault_not_found(c);
+	return vim_fault(c, "NotSupported", NULL,
+			 "suspending a VM is not supported yet");
+}
+
+/* ShutdownGuest: the ACPI power button; the guest powers itself off. */
+static int shutdown_guest(struct vim_call *c)
+{
+	struct hostd *h = c->vc_hostd;
+	struct vm_entry *v = inventory_find_text(h, c->vc_req->sr_this);
+	char sock[PATH_MAX];
+	struct err e = {0};
+	int rc;
+
+	if (v == NULL)
+		return vim_fault_not_found(c);
+	if (v->ve_power != VM_POWERED_ON)
+		return invalid_power_state(c, v, "poweredOn");
+	vm_socket_path(h, v->ve_id, sock, sizeof(sock));
+	/* Not under the lock: vmx may take a moment to answer. */
+	pthread_mutex_unlock(&h->hd_lock);
+	rc = vmx_request(sock, IPC_VMX_SHUTDOWN, NULL, &e);
+	pthread_mutex_lock(&h->hd_lock);
+	if (rc < 0)
+		return vim_fault(c, "SystemError", "<reason>vmx</reason>", "%s",
+				 err_msg(&e));
+	return 0;
+}
+
 const struct vim_method vim_virtual_machine_methods[] = {
 	{"RegisterVM_Task", "Folder", 0, register_vm},
 	{"UnregisterVM", "VirtualMachine", 0, unregister_vm},
+	{"PowerOnVM_Task", "VirtualMachine", 0, power_on},
+	{"PowerOffVM_Task", "VirtualMachine", 0, power_off},
+	{"ResetVM_Task", "VirtualMachine", 0, reset},
+	{"SuspendVM_Task", "VirtualMachine", 0, suspend},
+	{"ShutdownGuest", "VirtualMachine", 0, shutdown_guest},
 	{NULL, NULL, 0, NULL},
 };
