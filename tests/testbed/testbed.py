@@ -185,7 +185,7 @@ class Testbed:
         self.memory_mb, self.cpus = memory_mb, cpus
         self.version, self.kernel = find_kernel()
         self.files = {}      # L1 path -> (bytes, mode)
-        self.forwards = {}   # guest port -> host port
+        self.forwards = {}   # guest port -> (host address, port)
         self.proc = None
         self.sock = None
         self.buf = b""
@@ -235,15 +235,17 @@ class Testbed:
                                    "install qemu-system-data (make "
                                    "deps-test)")
 
-    def forward_port(self, guest_port):
-        """Forward 127.0.0.1:<free port> to L1's guest_port; returns it."""
+    def forward_port(self, guest_port, addr="127.0.0.1"):
+        """Forward addr:<free port> to L1's guest_port; returns the port.
+        addr is a loopback address (pyVmomi will not speak plain HTTP to
+        127.0.0.1, so API tests forward from 127.0.0.2)."""
         if self.proc is not None:
             raise TestbedError("forward_port must be called before boot()")
         s = socket.socket()
-        s.bind(("127.0.0.1", 0))
+        s.bind((addr, 0))
         port = s.getsockname()[1]
         s.close()
-        self.forwards[guest_port] = port
+        self.forwards[guest_port] = (addr, port)
         return port
 
     # -- building ------------------------------------------------------
@@ -334,8 +336,8 @@ class Testbed:
             if os.path.exists(stale):
                 os.unlink(stale)
         netdev = "user,id=n0"
-        for gport, hport in sorted(self.forwards.items()):
-            netdev += f",hostfwd=tcp:127.0.0.1:{hport}-:{gport}"
+        for gport, (haddr, hport) in sorted(self.forwards.items()):
+            netdev += f",hostfwd=tcp:{haddr}:{hport}-:{gport}"
         cmd = ["qemu-system-x86_64", "-accel", os.environ.get("BASALT_TESTBED_ACCEL", "tcg,thread=multi"),
                "-cpu", "max", "-smp", str(self.cpus),
                "-m", str(self.memory_mb), "-nodefaults", "-no-user-config",
