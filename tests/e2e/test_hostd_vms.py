@@ -158,3 +158,108 @@ def test_power_on_failure_is_a_task_error_and_the_vm_stays_off(host):
         vm.ShutdownGuest()
     with pytest.raises(vmodl.fault.NotSupported):
         vm.SuspendVM_Task()
+
+
+def create_spec(name, kernel, disk_kb=65536):
+    dev = vim.vm.device
+    disk = dev.VirtualDisk(
+        key=-101, controllerKey=-100, unitNumber=0, capacityInKB=disk_kb,
+        backing=dev.VirtualDisk.FlatVer2BackingInfo(
+            fileName="", diskMode="persistent", thinProvisioned=True))
+    nic = dev.VirtualVmxnet3(
+        key=-102, addressType="manual", macAddress="00:50:56:0a:0b:0c",
+        backing=dev.VirtualEthernetCard.NetworkBackingInfo(
+            deviceName="br0"))
+    serial = dev.VirtualSerialPort(
+        key=-103, yieldOnPoll=True,
+        backing=dev.VirtualSerialPort.FileBackingInfo(
+            fileName="console.log"))
+    ctl = dev.ParaVirtualSCSIController(key=-100, busNumber=0,
+                                        sharedBus="noSharing")
+    changes = [dev.VirtualDeviceSpec(operation="add", device=ctl),
+               dev.VirtualDeviceSpec(operation="add", fileOperation="create",
+                                     device=disk),
+               dev.VirtualDeviceSpec(operation="add", device=nic),
+               dev.VirtualDeviceSpec(operation="add", device=serial)]
+    return vim.vm.ConfigSpec(
+        name=name, guestId="otherLinux64Guest", numCPUs=1, memoryMB=128,
+        files=vim.vm.FileInfo(vmPathName="[datastore1]"),
+        deviceChange=changes,
+        extraConfig=[vim.option.OptionValue(key="basalt.kernel",
+                                            value=kernel)])
+
+
+def test_create_reconfigure_destroy(host, hello_guest, vmx_bin):
+    import subprocess
+    si = host.connect()
+    dc = si.content.rootFolder.childEntity[0]
+    pool = dc.hostFolder.childEntity[0].resourcePool
+    task = dc.vmFolder.CreateVM_Task(create_spec("acc-1", hello_guest),
+                                     pool)
+    WaitForTask(task)
+    vm = task.info.result
+    vmdir = os.path.join(host.root, "vmfs", "volumes", "datastore1",
+                         "acc-1")
+    vmx = os.path.join(vmdir, "acc-1.vmx")
+    assert vm.config.files.vmPathName == "[datastore1] acc-1/acc-1.vmx"
+    disk = [d for d in vm.config.hardware.device
+            if isinstance(d, vim.vm.device.VirtualDisk)][0]
+    assert disk.backing.fileName == "[datastore1] acc-1/acc-1.img"
+    assert disk.capacityInKB == 65536
+    img = os.path.join(vmdir, "acc-1.img")
+    assert os.stat(img).st_size == 64 << 20
+    assert os.stat(img).st_blocks == 0  # thin: nothing allocated
+    nic = [d for d in vm.config.hardware.device
+           if isinstance(d, vim.vm.device.VirtualEthernetCard)][0]
+    assert nic.macAddress == "00:50:56:0a:0b:0c"
+    assert nic.backing.deviceName == "br0"
+    # vmx itself accepts what hostd wrote.
+    r = subprocess.run([vmx_bin, "--check", vmx], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    # Reconfigure CPUs and memory (off), and a bad value changes nothing.
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(numCPUs=2,
+                                                     memoryMB=256)))
+    assert vm.config.hardware.numCPU == 2
+    assert vm.config.hardware.memoryMB == 256
+    before = open(vmx).read()
+    for bad in (vim.vm.ConfigSpec(memoryMB=257),
+                vim.vm.ConfigSpec(numCPUs=65),
+                vim.vm.ConfigSpec(name="a/b")):
+        with pytest.raises(vmodl.fault.InvalidArgument):
+            vm.ReconfigVM_Task(bad)
+    assert open(vmx).read() == before
+    r = subprocess.run([vmx_bin, "--check", vmx], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    assert 'numvcpus = "2"' in r.stdout and 'memsize = "256"' in r.stdout
+    # The same name again is refused, and leaves nothing behind.
+    with pytest.raises(vim.fault.FileAlreadyExists):
+        WaitForTask(dc.vmFolder.CreateVM_Task(
+            create_spec("acc-1", hello_guest), pool))
+    # Destroy: unregistered, files gone.
+    WaitForTask(vm.Destroy_Task())
+    assert not os.path.exists(vmdir)
+    with pytest.raises(vmodl.fault.ManagedObjectNotFound):
+        vm.Destroy_Task()
+
+
+def test_create_with_bad_specs_writes_nothing(host, hello_guest):
+    si = host.connect()
+    dc = si.content.rootFolder.childEntity[0]
+    pool = dc.hostFolder.childEntity[0].resourcePool
+    ds_dir = os.path.join(host.root, "vmfs", "volumes", "datastore1")
+    for spec, fault in (
+            (vim.vm.ConfigSpec(name="x", memoryMB=3, files=vim.vm.FileInfo(
+                vmPathName="[datastore1]")), vmodl.fault.InvalidArgument),
+            (vim.vm.ConfigSpec(name="x", files=vim.vm.FileInfo(
+                vmPathName="[nosuch]")), vim.fault.InvalidDatastorePath),
+            (vim.vm.ConfigSpec(files=vim.vm.FileInfo(
+                vmPathName="[datastore1]")), vmodl.fault.InvalidArgument)):
+        with pytest.raises(fault):
+            WaitForTask(dc.vmFolder.CreateVM_Task(spec, pool))
+    nodisk = create_spec("y", hello_guest)
+    nodisk.deviceChange[1].device.capacityInKB = 0
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        WaitForTask(dc.vmFolder.CreateVM_Task(nodisk, pool))
+    assert os.listdir(ds_dir) == []

@@ -13,9 +13,13 @@
 #include "hostd/vim/vim.h"
 
 static const struct vim_method *const method_tables[] = {
-	vim_service_instance_methods,	vim_session_manager_methods,
-	vim_property_collector_methods, vim_property_filter_methods,
-	vim_view_manager_methods,	vim_virtual_machine_methods,
+	vim_service_instance_methods,
+	vim_session_manager_methods,
+	vim_property_collector_methods,
+	vim_property_filter_methods,
+	vim_view_manager_methods,
+	vim_virtual_machine_methods,
+	vim_vm_spec_methods,
 };
 
 #define ENVELOPE_START                                                         \

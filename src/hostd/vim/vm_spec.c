@@ -1,0 +1,520 @@
+/*
+ * vm_spec.c: VM configuration changes from a VirtualMachineConfigSpec:
+ * Folder.CreateVM_Task (a new VM folder, its disks as sparse raw files,
+ * its .vmx), VirtualMachine.ReconfigVM_Task (CPUs, memory, name,
+ * annotation, guest, extraConfig) and Destroy_Task (its files gone). A
+ * spec is checked whole before anything is written; a create that fails
+ * half way removes what it made.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "hostd/datastore.h"
+#include "hostd/hostd.h"
+#include "hostd/vim/mo.h"
+#include "hostd/vim/task.h"
+#include "hostd/vm_config.h"
+#include "hostd/vmx_edit.h"
+
+#define VM_NAME_MAX	 80
+#define VM_CPUS_MAX	 64
+#define VM_MEMORY_MAX_MB 3072	      /* vmx's limit (docs/formats/vmx.md) */
+#define DISK_MAX_KB	 (16LL << 30) /* 16 TiB */
+#define SPEC_DISKS_MAX	 16
+#define SPEC_NICS_MAX	 4
+
+struct new_disk {
+	char nd_file[PATH_MAX]; /* absolute */
+	long long nd_kb;
+	int nd_create;
+};
+
+/* What a spec asks for, checked. */
+struct spec {
+	struct vmx_edit sp_edit;
+	struct new_disk sp_disks[SPEC_DISKS_MAX];
+	int sp_ndisks;
+	int sp_nnics;
+	char sp_name[VM_NAME_MAX + 1];
+	char sp_dspath[PATH_MAX]; /* files.vmPathName */
+};
+
+static int fault_arg(struct vim_call *c, const char *prop, const char *why)
+{
+	struct xmlout f;
+
+	xmlout_init(&f);
+	xmlout_elem(&f, "invalidProperty", prop);
+	vim_fault(c, "InvalidArgument", f.xo_oom ? NULL : f.xo_data,
+		  "A specified parameter was not correct: %s (%s)", prop, why);
+	xmlout_free(&f);
+	return -1;
+}
+
+static int text_of(xmlNode *n, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	return n == NULL ? -ENOENT : soap_text(n, buf, size);
+}
+
+/* An integer field: 1 when present and in [lo, hi], 0 when absent. */
+static int int_field(struct vim_call *c, xmlNode *spec, const char *name,
+		     long long lo, long long hi, long long *out)
+{
+	char buf[32], *end;
+	int rc = text_of(soap_child(spec, name), buf, sizeof(buf));
+
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0)
+		return fault_arg(c, name, "not a number");
+	*out = strtoll(buf, &end, 10);
+	if (*end != '\0' || buf[0] == '\0' || *out < lo || *out > hi)
+		return fault_arg(c, name, "out of range");
+	return 1;
+}
+
+/* The scalar fields both create and reconfigure take. */
+static int scalars(struct vim_call *c, xmlNode *cfg, struct spec *sp)
+{
+	char buf[1024];
+	long long v;
+	int rc;
+
+	rc = text_of(soap_child(cfg, "name"), buf, sizeof(buf));
+	if (rc == 0) {
+		if (buf[0] == '\0' || strlen(buf) > VM_NAME_MAX ||
+		    strpbrk(buf, "/\\[]") != NULL)
+			return fault_arg(c, "name",
+					 "1 to 80 characters, no / \\ [ ]");
+		snprintf(sp->sp_name, sizeof(sp->sp_name), "%s", buf);
+		vmx_edit_set(&sp->sp_edit, "displayName", buf);
+	} else if (rc != -ENOENT) {
+		return fault_arg(c, "name", "too long");
+	}
+	rc = int_field(c, cfg, "numCPUs", 1, VM_CPUS_MAX, &v);
+	if (rc < 0)
+		return rc;
+	if (rc > 0)
+		vmx_edit_setf(&sp->sp_edit, "numvcpus", "%lld", v);
+	rc = int_field(c, cfg, "memoryMB", 2, VM_MEMORY_MAX_MB, &v);
+	if (rc < 0)
+		return rc;
+	if (rc > 0) {
+		if (v % 2 != 0)
+			return fault_arg(c, "memoryMB", "must be even");
+		vmx_edit_setf(&sp->sp_edit, "memsize", "%lld", v);
+	}
+	rc = text_of(soap_child(cfg, "guestId"), buf, sizeof(buf));
+	if (rc == 0)
+		vmx_edit_set(&sp->sp_edit, "guestOS", buf);
+	rc = text_of(soap_child(cfg, "annotation"), buf, sizeof(buf));
+	if (rc == 0)
+		vmx_edit_set(&sp->sp_edit, "annotation", buf);
+	else if (rc != -ENOENT)
+		return fault_arg(c, "annotation", "too long");
+	for (xmlNode *o = soap_child(cfg, "extraConfig"); o != NULL;
+	     o = soap_next(o, "extraConfig")) {
+		char key[128], val[1024];
+		if (text_of(soap_child(o, "key"), key, sizeof(key)) < 0 ||
+		    key[0] == '\0' ||
+		    strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
+				"TUVWXYZ0123456789._:-") != strlen(key))
+			return fault_arg(c, "extraConfig",
+					 "keys are letters, digits and ._:-");
+		rc = text_of(soap_child(o, "value"), val, sizeof(val));
+		if (rc == -E2BIG || rc == -EINVAL)
+			return fault_arg(c, "extraConfig", "value too long");
+		/* An empty value removes the key, as in vSphere. */
+		vmx_edit_set(&sp->sp_edit, key,
+			     rc == 0 && val[0] != '\0' ? val : NULL);
+	}
+	return 0;
+}
+
+/* A device of the spec: its xsi:type decides what it is. */
+static int device(struct vim_call *c, xmlNode *chg, const char *vmdir,
+		  const char *vmname, struct spec *sp)
+{
+	xmlNode *dev = soap_child(chg, "device");
+	xmlNode *b = soap_child(dev, "backing");
+	char type[SOAP_NAME_MAX], op[16], fop[16], file[PATH_MAX], key[48];
+	long long kb = 0, bytes = 0;
+
+	soap_xsi_type(dev, type, sizeof(type));
+	if (text_of(soap_child(chg, "operation"), op, sizeof(op)) < 0 ||
+	    strcmp(op, "add") != 0)
+		return fault_arg(c, "deviceChange.operation",
+				 "only add is supported when creating");
+	if (text_of(soap_child(chg, "fileOperation"), fop, sizeof(fop)) < 0)
+		fop[0] = '\0';
+	if (strstr(type, "Controller") != NULL)
+		return 0; /* every disk is virtio-blk: controllers are moot */
+	if (strcmp(type, "VirtualDisk") == 0) {
+		struct new_disk *d;
+		char name[PATH_MAX];
+		if (sp->sp_ndisks == SPEC_DISKS_MAX)
+			return fault_arg(c, "deviceChange", "too many disks");
+		d = &sp->sp_disks[sp->sp_ndisks];
+		(void)int_field(c, dev, "capacityInKB", 1, DISK_MAX_KB, &kb);
+		if (int_field(c, dev, "capacityInBytes", 1, DISK_MAX_KB * 1024,
+			      &bytes) > 0)
+			kb = (bytes + 1023) / 1024;
+		if (c->vc_fault)
+			return -1;
+		if (text_of(soap_child(b, "fileName"), file, sizeof(file)) < 0)
+			file[0] = '\0';
+		d->nd_create = strcmp(fop, "create") == 0;
+		if (file[0] == '\0') {
+			/* In the VM's folder: name.img, name_1.img, ... */
+			if (sp->sp_ndisks == 0)
+				snprintf(name, sizeof(name), "%s.img", vmname);
+			else
+				snprintf(name, sizeof(name), "%s_%d.img",
+					 vmname, sp->sp_ndisks);
+			snprintf(d->nd_file, sizeof(d->nd_file), "%.*s/%.*s",
+				 PATH_MAX / 2, vmdir, PATH_MAX / 4, name);
+			d->nd_create = 1;
+		} else if (datastore_resolve(c->vc_hostd, file, d->nd_file,
+					     sizeof(d->nd_file)) < 0) {
+			return fault_arg(c, "deviceChange.device.backing",
+					 "not a datastore path");
+		}
+		if (d->nd_create && kb <= 0)
+			return fault_arg(c, "deviceChange.device.capacityInKB",
+					 "a new disk needs a size");
+		if (strstr(d->nd_file, ".vmdk") != NULL)
+			return fault_arg(c, "deviceChange.device.backing",
+					 "disks are raw files; .vmdk is not "
+					 "supported yet");
+		d->nd_kb = kb;
+		snprintf(key, sizeof(key), "scsi0:%d.fileName",
+			 sp->sp_ndisks < 7 ? sp->sp_ndisks : sp->sp_ndisks + 1);
+		vmx_edit_set(&sp->sp_edit, "scsi0.present", "TRUE");
+		vmx_edit_set(&sp->sp_edit, "scsi0.virtualDev", "pvscsi");
+		/* Inside the VM's folder, the .vmx names it relatively. */
+		if (strncmp(d->nd_file, vmdir, strlen(vmdir)) == 0 &&
+		    d->nd_file[strlen(vmdir)] == '/')
+			vmx_edit_set(&sp->sp_edit, key,
+				     d->nd_file + strlen(vmdir) + 1);
+		else
+			vmx_edit_set(&sp->sp_edit, key, d->nd_file);
+		sp->sp_ndisks++;
+		return 0;
+	}
+	if (strncmp(type, "Virtual", 7) == 0 &&
+	    (strstr(type, "E1000") != NULL || strstr(type, "Vmxnet") != NULL ||
+	     strstr(type, "PCNet") != NULL || strstr(type, "Sriov") != NULL)) {
+		char net[64], mac[32], at[16];
+		int i = sp->sp_nnics;
+		if (i == SPEC_NICS_MAX)
+			return fault_arg(c, "deviceChange", "at most 4 NICs");
+		if (text_of(soap_child(b, "deviceName"), net, sizeof(net)) <
+			    0 ||
+		    net[0] == '\0')
+			return fault_arg(c, "deviceChange.device.backing",
+					 "a NIC needs a network (deviceName)");
+		snprintf(key, sizeof(key), "ethernet%d.present", i);
+		vmx_edit_set(&sp->sp_edit, key, "TRUE");
+		snprintf(key, sizeof(key), "ethernet%d.virtualDev", i);
+		vmx_edit_set(&sp->sp_edit, key, "vmxnet3");
+		snprintf(key, sizeof(key), "ethernet%d.networkName", i);
+		vmx_edit_set(&sp->sp_edit, key, net);
+		if (text_of(soap_child(dev, "addressType"), at, sizeof(at)) ==
+			    0 &&
+		    strcasecmp(at, "manual") == 0 &&
+		    text_of(soap_child(dev, "macAddress"), mac, sizeof(mac)) ==
+			    0) {
+			unsigned x[6];
+			char tail;
+			if (sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &x[0],
+				   &x[1], &x[2], &x[3], &x[4], &x[5],
+				   &tail) != 6)
+				return fault_arg(c,
+						 "deviceChange.device."
+						 "macAddress",
+						 "expected aa:bb:cc:dd:ee:ff");
+			snprintf(key, sizeof(key), "ethernet%d.address", i);
+			vmx_edit_set(&sp->sp_edit, key, mac);
+		}
+		sp->sp_nnics++;
+		return 0;
+	}
+	if (strcmp(type, "VirtualSerialPort") == 0) {
+		char bt[SOAP_NAME_MAX], path[PATH_MAX];
+		soap_xsi_type(b, bt, sizeof(bt));
+		if (strcmp(bt, "VirtualSerialPortFileBackingInfo") != 0 ||
+		    text_of(soap_child(b, "fileName"), file, sizeof(file)) <
+			    0 ||
+		    file[0] == '\0')
+			return fault_arg(c, "deviceChange.device.backing",
+					 "a serial port writes to a file "
+					 "(VirtualSerialPortFileBackingInfo)");
+		if (file[0] == '[' && datastore_resolve(c->vc_hostd, file, path,
+							sizeof(path)) < 0)
+			return fault_arg(c, "deviceChange.device.backing",
+					 "not a datastore path");
+		vmx_edit_set(&sp->sp_edit, "serial0.present", "TRUE");
+		vmx_edit_set(&sp->sp_edit, "serial0.fileType", "file");
+		vmx_edit_set(&sp->sp_edit, "serial0.fileName",
+			     file[0] == '[' ? path : file);
+		return 0;
+	}
+	return fault_arg(c, "deviceChange.device",
+			 "this kind of device is not supported");
+}
+
+/* Remove dir and the files hostd made in it (rollback or destroy). */
+static void remove_vm_files(const char *dir, const struct vm_config *vc)
+{
+	char path[PATH_MAX + 300];
+	struct dirent *de;
+	DIR *d;
+
+	if (vc != NULL) {
+		unlink(vc->vc_file);
+		for (int i = 0; i < vc->vc_ndisks; i++)
+			if (strncmp(vc->vc_disks[i].vd_file, dir,
+				    strlen(dir)) == 0)
+				unlink(vc->vc_disks[i].vd_file);
+	}
+	/* The logs and console output vmx wrote beside the .vmx. */
+	d = opendir(dir);
+	while (d != NULL && (de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, "vmware", 6) == 0 &&
+		    strstr(de->d_name, ".log") != NULL) {
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			unlink(path);
+		}
+	if (d != NULL)
+		closedir(d);
+	if (rmdir(dir) < 0 && errno != ENOENT)
+		log_info("%s: left in place (%s)", dir, strerror(errno));
+}
+
+static int create_vm(struct vim_call *c)
+{
+	struct hostd *h = c->vc_hostd;
+	xmlNode *cfg = soap_arg(c->vc_req, "config");
+	char pool[SOAP_ID_MAX], vmdir[PATH_MAX], vmx[PATH_MAX + 96];
+	char id[16], file[PATH_MAX], base[PATH_MAX];
+	struct spec sp = {0};
+	struct vim_task *t;
+	struct vm_entry *v;
+	struct err e = {0};
+	int made_dir = 0, ndone = 0, rc = 0;
+
+	if (strcmp(c->vc_req->sr_this, "ha-folder-vm") != 0)
+		return vim_fault(c, "NotSupported", NULL,
+				 "VMs are created in ha-folder-vm");
+	if (cfg == NULL)
+		return vim_fault_invalid_argument(c, "config");
+	if (text_of(soap_arg(c->vc_req, "pool"), pool, sizeof(pool)) == 0 &&
+	    strcmp(pool, "ha-root-pool") != 0)
+		return vim_fault_invalid_argument(c, "pool");
+	if (scalars(c, cfg, &sp) < 0)
+		goto out;
+	if (sp.sp_name[0] == '\0') {
+		fault_arg(c, "name", "a new VM needs a name");
+		goto out;
+	}
+	if (text_of(soap_child(soap_child(cfg, "files"), "vmPathName"),
+		    sp.sp_dspath, sizeof(sp.sp_dspath)) < 0 ||
+	    datastore_resolve(h, sp.sp_dspath, file, sizeof(file)) < 0) {
+		struct xmlout f;
+		xmlout_init(&f);
+		xmlout_elem(&f, "datastorePath", sp.sp_dspath);
+		vim_fault(c, "InvalidDatastorePath",
+			  f.xo_oom ? NULL : f.xo_data,
+			  "Invalid datastore path '%s'", sp.sp_dspath);
+		xmlout_free(&f);
+		goto out;
+	}
+	/* "[ds]" alone: the folder <name> in it, <name>.vmx inside. */
+	if (strchr(sp.sp_dspath, ']')[1] == '\0' ||
+	    strspn(strchr(sp.sp_dspath, ']') + 1, " ") ==
+		    strlen(strchr(sp.sp_dspath, ']') + 1)) {
+		snprintf(vmdir, sizeof(vmdir), "%.*s/%s", PATH_MAX / 2, file,
+			 sp.sp_name);
+		snprintf(vmx, sizeof(vmx), "%s/%s.vmx", vmdir, sp.sp_name);
+	} else {
+		snprintf(vmx, sizeof(vmx), "%s", file);
+		snprintf(vmdir, sizeof(vmdir), "%s", file);
+		*strrchr(vmdir, '/') = '\0';
+	}
+	snprintf(base, sizeof(base), "%s", strrchr(vmx, '/') + 1);
+	if (strlen(base) > 4 && strcmp(base + strlen(base) - 4, ".vmx") == 0)
+		base[strlen(base) - 4] = '\0';
+	for (xmlNode *d = soap_child(cfg, "deviceChange"); d != NULL;
+	     d = soap_next(d, "deviceChange"))
+		if (device(c, d, vmdir, base, &sp) < 0)
+			goto out;
+	if (access(vmx, F_OK) == 0) {
+		struct xmlout f;
+		xmlout_init(&f);
+		xmlout_elem(&f, "file", vmx);
+		vim_fault(c, "FileAlreadyExists", f.xo_oom ? NULL : f.xo_data,
+			  "Cannot complete the operation because the file or "
+			  "folder %s already exists",
+			  vmx);
+		xmlout_free(&f);
+		goto out;
+	}
+	vmx_edit_set(&sp.sp_edit, "config.version", "8");
+	vmx_edit_set(&sp.sp_edit, "virtualHW.version", "14");
+	vmx_edit_set(&sp.sp_edit, "firmware", "bios");
+
+	t = vim_task_start(c, "CreateVM_Task", "Folder.createVm", "Folder",
+			   "ha-folder-vm", "vm");
+	/* From here, a failure undoes everything and fails the task. */
+	if (mkdir(vmdir, 0755) == 0)
+		made_dir = 1;
+	else if (errno != EEXIST)
+		rc = err_set(&e, -errno, "%s: %s", vmdir, strerror(errno));
+	for (; rc == 0 && ndone < sp.sp_ndisks; ndone++) {
+		struct new_disk *d = &sp.sp_disks[ndone];
+		int fd;
+		if (!d->nd_create) {
+			if (access(d->nd_file, R_OK) != 0)
+				rc = err_set(&e, -ENOENT, "%s: no such disk",
+					     d->nd_file);
+			continue;
+		}
+		/* Thin: a sparse raw file of the size asked for. */
+		fd = open(d->nd_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			  0644);
+		if (fd < 0 || ftruncate(fd, (off_t)d->nd_kb * 1024) < 0)
+			rc = err_set(&e, -errno, "%s: %s", d->nd_file,
+				     strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		if (rc < 0 && fd >= 0)
+			unlink(d->nd_file);
+	}
+	if (rc == 0)
+		rc = vmx_edit_create(vmx, &sp.sp_edit, &e);
+	v = rc == 0 ? inventory_add(h, vmx, &e) : NULL;
+	if (v == NULL) {
+		unlink(vmx);
+		for (int i = 0; i < ndone; i++)
+			if (sp.sp_disks[i].nd_create)
+				unlink(sp.sp_disks[i].nd_file);
+		if (made_dir)
+			rmdir(vmdir);
+		vim_task_fail(h, t, "SystemError", "<reason>create</reason>",
+			      "%s", err_msg(&e));
+		vmx_edit_free(&sp.sp_edit);
+		return vim_task_return(c, t);
+	}
+	log_info("VM %d created: %s", v->ve_id, vmx);
+	snprintf(id, sizeof(id), "%d", v->ve_id);
+	vim_task_succeed(h, t, vval_moref(NULL, NULL, "VirtualMachine", id));
+	vmx_edit_free(&sp.sp_edit);
+	return vim_task_return(c, t);
+out:
+	vmx_edit_free(&sp.sp_edit);
+	return 0;
+}
+
+static int reconfig_vm(struct vim_call *c)
+{
+	struct hostd *h = c->vc_hostd;
+	struct vm_entry *v = inventory_find_text(h, c->vc_req->sr_this);
+	xmlNode *spec = soap_arg(c->vc_req, "spec");
+	struct spec sp = {0};
+	struct vim_task *t;
+	struct vm_config vc;
+	struct err e = {0};
+
+	if (v == NULL)
+		return vim_fault_not_found(c);
+	if (spec == NULL)
+		return vim_fault_invalid_argument(c, "spec");
+	if (soap_child(spec, "deviceChange") != NULL)
+		return vim_fault(c, "NotSupported", NULL,
+				 "device changes in ReconfigVM_Task are not "
+				 "supported yet");
+	if (scalars(c, spec, &sp) < 0) {
+		vmx_edit_free(&sp.sp_edit);
+		return 0;
+	}
+	if (v->ve_power != VM_POWERED_OFF &&
+	    (soap_child(spec, "numCPUs") != NULL ||
+	     soap_child(spec, "memoryMB") != NULL)) {
+		vmx_edit_free(&sp.sp_edit);
+		return vim_fault(c, "InvalidPowerState",
+				 "<requestedState>poweredOff</requestedState>"
+				 "<existingState>poweredOn</existingState>",
+				 "CPUs and memory change while the VM is "
+				 "off (no hot add)");
+	}
+	if (vm_config_load(&vc, v->ve_vmx, &e) < 0) {
+		vm_config_free(&vc);
+		vmx_edit_free(&sp.sp_edit);
+		return vim_fault(c, "InvalidState", NULL, "%s", err_msg(&e));
+	}
+	t = vim_task_start(c, "ReconfigVM_Task", "VirtualMachine.reconfigure",
+			   "VirtualMachine", c->vc_req->sr_this, vc.vc_name);
+	vm_config_free(&vc);
+	if (vmx_edit_apply(v->ve_vmx, &sp.sp_edit, &e) < 0)
+		vim_task_fail(h, t, "SystemError", "<reason>write</reason>",
+			      "%s", err_msg(&e));
+	else
+		vim_task_succeed(h, t, NULL);
+	log_info("VM %d reconfigured", v->ve_id);
+	vmx_edit_free(&sp.sp_edit);
+	return vim_task_return(c, t);
+}
+
+static int destroy_vm(struct vim_call *c)
+{
+	struct hostd *h = c->vc_hostd;
+	struct vm_entry *v = inventory_find_text(h, c->vc_req->sr_this);
+	char dir[PATH_MAX], name[256];
+	struct vm_config vc;
+	struct vim_task *t;
+	struct err e = {0};
+	int id, loaded;
+
+	if (v == NULL)
+		return vim_fault_not_found(c);
+	if (v->ve_power != VM_POWERED_OFF || v->ve_busy)
+		return vim_fault(c, "InvalidPowerState",
+				 "<requestedState>poweredOff</requestedState>"
+				 "<existingState>poweredOn</existingState>",
+				 "The attempted operation cannot be performed "
+				 "in the current state (Powered on).");
+	loaded = vm_config_load(&vc, v->ve_vmx, &e) == 0;
+	snprintf(name, sizeof(name), "%.*s", (int)sizeof(name) - 1,
+		 loaded ? vc.vc_name : v->ve_vmx);
+	snprintf(dir, sizeof(dir), "%s", v->ve_vmx);
+	*strrchr(dir, '/') = '\0';
+	t = vim_task_start(c, "Destroy_Task", "VirtualMachine.destroy",
+			   "VirtualMachine", c->vc_req->sr_this, name);
+	id = v->ve_id;
+	if (inventory_remove(h, id, &e) < 0) {
+		vim_task_fail(h, t, "SystemError", NULL, "%s", err_msg(&e));
+	} else {
+		remove_vm_files(dir, loaded ? &vc : NULL);
+		if (!loaded)
+			unlink(v->ve_vmx);
+		log_info("VM %d destroyed", id);
+		vim_task_succeed(h, t, NULL);
+	}
+	vm_config_free(&vc);
+	return vim_task_return(c, t);
+}
+
+const struct vim_method vim_vm_spec_methods[] = {
+	{"CreateVM_Task", "Folder", 0, create_vm},
+	{"ReconfigVM_Task", "VirtualMachine", 0, reconfig_vm},
+	{"Destroy_Task", "VirtualMachine", 0, destroy_vm},
+	{NULL, NULL, 0, NULL},
+};
