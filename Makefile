@@ -8,7 +8,10 @@
 #   make bench-nested   the same for Debian's kernel in the nested bed
 #                   (vmx against QEMU; about 25 minutes)
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
-#   make hosted     the host stack in hosted mode (not built yet: issue 4)
+#   make hosted     the host stack in hosted mode, in the foreground: hostd
+#                   rooted at ROOT (default ./run), the VI API on
+#                   http://HOSTD_ADDRESS:HOSTD_PORT/sdk (127.0.0.2:8307);
+#                   Ctrl-C powers the VMs off and stops it
 #   make image      the bootable image (not built yet: issue 7)
 #   make format     rewrite C files with clang-format
 #   make deps       install missing Debian packages (every target calls it)
@@ -80,8 +83,19 @@ fuzz: deps-fuzz $(FUZZ_DIR)/build.ninja
 	@ninja --quiet -C $(FUZZ_DIR)
 	@scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
 
-hosted image:
-	@echo "make $@: not built yet (hosted mode arrives with issue 4, the image with issue 7)" >&2
+ROOT          ?= run
+HOSTD_ADDRESS ?= 127.0.0.2
+HOSTD_PORT    ?= 8307
+
+hosted: build
+	@if [ -n "$(HTTPS_PORT)" ]; then echo "make hosted: HTTPS comes with the proxy (issue 6); for now plain HTTP on $(HOSTD_ADDRESS):$(HOSTD_PORT)" >&2; fi
+	@echo "==> hostd in hosted mode, rooted at $(ROOT); the VI API at http://$(HOSTD_ADDRESS):$(HOSTD_PORT)/sdk"
+	@echo "    pyVmomi: SmartConnect(host='$(HOSTD_ADDRESS)', port=$(HOSTD_PORT), protocol='http', user='root', pwd=...)"
+	@echo "    Ctrl-C powers every VM off and stops it"
+	@exec $(RELEASE_DIR)/src/hostd/hostd --root "$(ROOT)" --address $(HOSTD_ADDRESS) --port $(HOSTD_PORT)
+
+image:
+	@echo "make $@: not built yet (the image arrives with issue 7)" >&2
 	@exit 1
 
 format: deps-test
