@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "hostd/inventory.h"
+#include "hostd/vim/event.h"
 #include "hostd/vim/task.h"
 #include "hostd/vim/vim.h"
 
@@ -33,6 +34,8 @@ struct hostd {
 	struct inventory hd_inventory;
 	struct vim_task hd_tasks[TASKS_KEPT]; /* a ring */
 	unsigned hd_task_next;
+	struct vim_event hd_events[EVENTS_KEPT]; /* a ring */
+	unsigned hd_event_next;
 };
 
 #endif

@@ -52,4 +52,7 @@ struct vm_entry *inventory_add(struct hostd *h, const char *vmx, struct err *e);
 /* Unregister id and save. */
 BASALT_MUST_CHECK int inventory_remove(struct hostd *h, int id, struct err *e);
 
+/* The VM's display name, for events (vim/virtual_machine.c). */
+const char *vm_name_of(const struct vm_entry *v);
+
 #endif

@@ -150,6 +150,17 @@ def test_vm_lifecycle_through_hostd(bed):
     WaitForTask(vm.PowerOnVM_Task())
     bed.run("kill -9 $(pidof vmx)", check=True)
     wait_power(si, vm, "poweredOff", timeout=30)
+    # Every power change so far is an event of the VM's (hostd keeps
+    # events in memory: a restarted hostd starts a new log).
+    events = si.content.eventManager.QueryEvents(vim.event.EventFilterSpec(
+        entity=vim.event.EventFilterSpec.ByEntity(entity=vm,
+                                                  recursion="self")))
+    types = [type(e).__name__.split(".")[-1] for e in events]
+    assert types == ["VmRegisteredEvent"] + [
+        "VmPoweredOnEvent", "VmPoweredOffEvent"] * 3, types
+    assert "the guest powered off" in events[2].fullFormattedMessage
+    assert "by request" in events[4].fullFormattedMessage
+    assert "abnormally" in events[6].fullFormattedMessage
 
     # hostd killed while the VM runs: the next one takes the VM over.
     WaitForTask(vm.PowerOnVM_Task())

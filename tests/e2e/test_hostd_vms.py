@@ -242,6 +242,23 @@ def test_create_reconfigure_destroy(host, hello_guest, vmx_bin):
     assert not os.path.exists(vmdir)
     with pytest.raises(vmodl.fault.ManagedObjectNotFound):
         vm.Destroy_Task()
+    # Each step is an event, about that VM, by root, in order.
+    em = si.content.eventManager
+    events = em.QueryEvents(vim.event.EventFilterSpec(
+        entity=vim.event.EventFilterSpec.ByEntity(entity=vm,
+                                                  recursion="self")))
+    assert [type(e).__name__.split(".")[-1] for e in events] == [
+        "VmCreatedEvent", "VmReconfiguredEvent", "VmRemovedEvent"]
+    assert all(e.vm.vm._moId == vm._moId and e.userName == "root"
+               for e in events)
+    assert events[0].vm.name == "acc-1"
+    assert events[0].chainId == task.info.eventChainId
+    logins = em.QueryEvents(vim.event.EventFilterSpec(
+        eventTypeId=["UserLoginSessionEvent"]))
+    assert logins[-1].userName == "root"
+    assert logins[-1].ipAddress == "127.0.0.1"
+    assert em.latestEvent.key == events[-1].key
+    assert len(em.QueryEvents(vim.event.EventFilterSpec(maxCount=2))) == 2
 
 
 def test_create_with_bad_specs_writes_nothing(host, hello_guest):

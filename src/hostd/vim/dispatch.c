@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "hostd/hostd.h"
+#include "hostd/vim/event.h"
 #include "hostd/vim/vim.h"
 
 static const struct vim_method *const method_tables[] = {
@@ -20,6 +21,7 @@ static const struct vim_method *const method_tables[] = {
 	vim_view_manager_methods,
 	vim_virtual_machine_methods,
 	vim_vm_spec_methods,
+	vim_event_manager_methods,
 };
 
 #define ENVELOPE_START                                                         \

@@ -4,14 +4,15 @@
 #include <string.h>
 
 #include "hostd/vim/mo.h"
+#include "hostd/vim/event.h"
 #include "hostd/vim/task.h"
 
 static const struct mo_type *const types[] = {
-	&mo_service_instance, &mo_folder,	&mo_datacenter,
-	&mo_session_manager,  &mo_view_manager, &mo_container_view,
-	&mo_datastore,	      &mo_host_system,	&mo_compute_resource,
-	&mo_resource_pool,    &mo_task,		&mo_task_manager,
-	&mo_virtual_machine,
+	&mo_service_instance, &mo_folder,	 &mo_datacenter,
+	&mo_session_manager,  &mo_view_manager,	 &mo_container_view,
+	&mo_datastore,	      &mo_host_system,	 &mo_compute_resource,
+	&mo_resource_pool,    &mo_task,		 &mo_task_manager,
+	&mo_virtual_machine,  &mo_event_manager,
 };
 
 /* Abstract types that only appear as bases. */

@@ -47,6 +47,7 @@ static struct vval *service_content(struct vim_call *c)
 	vval_moref(sc, "viewManager", "ViewManager", "ViewManager");
 	vim_about(c, sc, "about");
 	vval_moref(sc, "sessionManager", "SessionManager", "ha-sessionmgr");
+	vval_moref(sc, "eventManager", "EventManager", "ha-eventmgr");
 	vval_moref(sc, "taskManager", "TaskManager", "ha-taskmgr");
 	return sc;
 }

@@ -171,6 +171,14 @@ static int login(struct vim_call *c)
 	snprintf(c->vc_set_cookie, sizeof(c->vc_set_cookie),
 		 COOKIE_NAME "=\"%s\"; Path=/; HttpOnly; Secure", s->vs_key);
 	log_info("api: %s logged in from %s", user, c->vc_peer);
+	{
+		struct vim_event *ev = vim_event_post(
+			c->vc_hostd, "UserLoginSessionEvent", user, 0, NULL, 0,
+			"User %s@%s logged in as %s", user, c->vc_peer,
+			c->vc_user_agent);
+		snprintf(ev->ev_ip, sizeof(ev->ev_ip), "%s", c->vc_peer);
+		memcpy(ev->ev_session, s->vs_key, sizeof(ev->ev_session));
+	}
 	u = user_session(c, s);
 	if (u == NULL)
 		return vim_fault(c, "SystemError", "<reason>memory</reason>",
@@ -185,6 +193,16 @@ static int logout(struct vim_call *c)
 	if (!check_this(c))
 		return vim_fault_not_found(c);
 	log_info("api: %s logged out", c->vc_session->vs_user);
+	{
+		struct vim_event *ev =
+			vim_event_post(c->vc_hostd, "UserLogoutSessionEvent",
+				       c->vc_session->vs_user, 0, NULL, 0,
+				       "User %s@%s logged out",
+				       c->vc_session->vs_user, c->vc_peer);
+		snprintf(ev->ev_ip, sizeof(ev->ev_ip), "%s", c->vc_peer);
+		memcpy(ev->ev_session, c->vc_session->vs_key,
+		       sizeof(ev->ev_session));
+	}
 	vim_session_end(c->vc_session);
 	c->vc_session = NULL;
 	return 0;

@@ -36,6 +36,21 @@ static const char *power_name(enum vm_power p)
 				   : "poweredOff";
 }
 
+const char *vm_name_of(const struct vm_entry *v)
+{
+	static char name[256];
+	struct vm_config vc;
+
+	/* For events: the display name, or the file when it cannot be
+	 * read. Under the hostd lock (one caller at a time). */
+	if (vm_config_load(&vc, v->ve_vmx, NULL) == 0)
+		snprintf(name, sizeof(name), "%s", vc.vc_name);
+	else
+		snprintf(name, sizeof(name), "%s", strrchr(v->ve_vmx, '/') + 1);
+	vm_config_free(&vc);
+	return name;
+}
+
 static void ds_name(struct vim_call *c, const char *file, char *out,
 		    size_t size)
 {
@@ -415,6 +430,9 @@ static int register_vm(struct vim_call *c)
 		return vim_task_return(c, t);
 	}
 	log_info("VM %d registered: %s", v->ve_id, real);
+	vim_event_post(c->vc_hostd, "VmRegisteredEvent", t->vt_user, v->ve_id,
+		       vm_name_of(v), t->vt_chain, "Registered %s on %s",
+		       vm_name_of(v), c->vc_hostd->hd_hostname);
 	snprintf(id, sizeof(id), "%d", v->ve_id);
 	vim_task_succeed(c->vc_hostd, t,
 			 vval_moref(NULL, NULL, "VirtualMachine", id));
@@ -426,6 +444,7 @@ static int unregister_vm(struct vim_call *c)
 	struct vm_entry *v =
 		inventory_find_text(c->vc_hostd, c->vc_req->sr_this);
 	struct err e = {0};
+	char name[96];
 	int id;
 
 	if (v == NULL)
@@ -443,8 +462,12 @@ static int unregister_vm(struct vim_call *c)
 		return 0;
 	}
 	id = v->ve_id;
+	snprintf(name, sizeof(name), "%s", vm_name_of(v));
 	if (inventory_remove(c->vc_hostd, id, &e) < 0)
 		return vim_fault(c, "SystemError", NULL, "%s", err_msg(&e));
+	vim_event_post(c->vc_hostd, "VmRemovedEvent", c->vc_session->vs_user,
+		       id, name, 0, "Removed %s on %s from the inventory", name,
+		       c->vc_hostd->hd_hostname);
 	log_info("VM %d unregistered", id);
 	vim_changed(c->vc_hostd);
 	return 0;
@@ -557,6 +580,11 @@ static void *power_job(void *arg)
 			vm_log_tail(v, why, sizeof(why));
 	}
 	t = vim_task_find(h, j->pj_task);
+	if (v != NULL && ok && j->pj_op == OP_ON)
+		vim_event_post(h, "VmPoweredOnEvent", t ? t->vt_user : NULL,
+			       v->ve_id, vm_name_of(v), t ? t->vt_chain : 0,
+			       "%s on %s is powered on", vm_name_of(v),
+			       h->hd_hostname);
 	if (t != NULL && ok)
 		vim_task_succeed(h, t, NULL);
 	else if (t != NULL)
@@ -620,6 +648,11 @@ static int power_op(struct vim_call *c, enum power_op op)
 	}
 	if (op == OP_OFF)
 		v->ve_stopping = 1;
+	if (op == OP_RESET)
+		vim_event_post(c->vc_hostd, "VmResettingEvent", t->vt_user,
+			       v->ve_id, vm_name_of(v), t->vt_chain,
+			       "%s on %s is reset", vm_name_of(v),
+			       c->vc_hostd->hd_hostname);
 	v->ve_busy = 1;
 	if (thread_start(&th, THREAD_STACK_BYTES, power_job, j) != 0) {
 		v->ve_busy = 0;

@@ -414,6 +414,9 @@ static int create_vm(struct vim_call *c)
 		return vim_task_return(c, t);
 	}
 	log_info("VM %d created: %s", v->ve_id, vmx);
+	vim_event_post(h, "VmCreatedEvent", t->vt_user, v->ve_id, sp.sp_name,
+		       t->vt_chain, "Created virtual machine %s on %s",
+		       sp.sp_name, h->hd_hostname);
 	snprintf(id, sizeof(id), "%d", v->ve_id);
 	vim_task_succeed(h, t, vval_moref(NULL, NULL, "VirtualMachine", id));
 	vmx_edit_free(&sp.sp_edit);
@@ -467,6 +470,11 @@ static int reconfig_vm(struct vim_call *c)
 		vim_task_fail(h, t, "SystemError", "<reason>write</reason>",
 			      "%s", err_msg(&e));
 	else
+		vim_event_post(h, "VmReconfiguredEvent", t->vt_user, v->ve_id,
+			       t->vt_ename, t->vt_chain,
+			       "Reconfigured %s on %s", t->vt_ename,
+			       h->hd_hostname);
+	if (t->vt_state == TASK_RUNNING)
 		vim_task_succeed(h, t, NULL);
 	log_info("VM %d reconfigured", v->ve_id);
 	vmx_edit_free(&sp.sp_edit);
@@ -506,6 +514,9 @@ static int destroy_vm(struct vim_call *c)
 		if (!loaded)
 			unlink(v->ve_vmx);
 		log_info("VM %d destroyed", id);
+		vim_event_post(h, "VmRemovedEvent", t->vt_user, id, name,
+			       t->vt_chain, "Removed %s on %s", name,
+			       h->hd_hostname);
 		vim_task_succeed(h, t, NULL);
 	}
 	vm_config_free(&vc);
