@@ -82,32 +82,48 @@ int vim_fault(struct vim_call *c, const char *type, const char *fields,
 	return 0;
 }
 
+int vim_fault_field(struct vim_call *c, const char *type, const char *field,
+		    const char *value, const char *fmt, ...)
+{
+	char msg[ERR_MSG_MAX_BYTES];
+	struct xmlout f;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	xmlout_init(&f);
+	xmlout_elem(&f, field, value);
+	vim_fault(c, type, f.xo_oom ? NULL : f.xo_data, "%s", msg);
+	xmlout_free(&f);
+	return 0;
+}
+
 int vim_fault_invalid_argument(struct vim_call *c, const char *property)
+{
+	return vim_fault_field(
+		c, "InvalidArgument", "invalidProperty", property,
+		"A specified parameter was not correct: %s", property);
+}
+
+int vim_fault_gone(struct vim_call *c, const char *type, const char *id)
 {
 	struct xmlout f;
 	int rc;
 
 	xmlout_init(&f);
-	xmlout_elem(&f, "invalidProperty", property);
-	rc = vim_fault(c, "InvalidArgument", f.xo_oom ? NULL : f.xo_data,
-		       "A specified parameter was not correct: %s", property);
+	xmlout_moref(&f, "obj", type, id);
+	rc = vim_fault(c, "ManagedObjectNotFound", f.xo_oom ? NULL : f.xo_data,
+		       "The object '%s:%s' has already been deleted or has "
+		       "not been completely created",
+		       type, id);
 	xmlout_free(&f);
 	return rc;
 }
 
 int vim_fault_not_found(struct vim_call *c)
 {
-	struct xmlout f;
-	int rc;
-
-	xmlout_init(&f);
-	xmlout_moref(&f, "obj", c->vc_req->sr_this_type, c->vc_req->sr_this);
-	rc = vim_fault(c, "ManagedObjectNotFound", f.xo_oom ? NULL : f.xo_data,
-		       "The object '%s:%s' has already been deleted or has "
-		       "not been completely created",
-		       c->vc_req->sr_this_type, c->vc_req->sr_this);
-	xmlout_free(&f);
-	return rc;
+	return vim_fault_gone(c, c->vc_req->sr_this_type, c->vc_req->sr_this);
 }
 
 static const struct vim_method *find_method(const struct soap_req *r,

@@ -335,18 +335,12 @@ static int object_content(struct pc_walk *w, const struct pc_obj *o, xmlNode *f,
 			break;
 		case MO_PROP_UNSET:
 			break;
-		case MO_PROP_UNKNOWN: {
-			struct xmlout fields;
-			xmlout_init(&fields);
-			xmlout_elem(&fields, "name", paths[i]);
+		case MO_PROP_UNKNOWN:
 			w->pw_failed = 1;
-			vim_fault(w->pw_c, "InvalidProperty",
-				  fields.xo_oom ? NULL : fields.xo_data,
-				  "%s has no property %s", o->po_type,
-				  paths[i]);
-			xmlout_free(&fields);
+			vim_fault_field(w->pw_c, "InvalidProperty", "name",
+					paths[i], "%s has no property %s",
+					o->po_type, paths[i]);
 			return -1;
-		}
 		}
 	}
 	return 1;
@@ -370,16 +364,8 @@ int pc_collect_spec(struct vim_call *c, xmlNode *f, struct pc_content **out,
 			break;
 		}
 		if (!mo_exists(c, type, id)) {
-			struct xmlout fields;
-			xmlout_init(&fields);
-			xmlout_moref(&fields, "obj", type, id);
 			w.pw_failed = 1;
-			vim_fault(c, "ManagedObjectNotFound",
-				  fields.xo_oom ? NULL : fields.xo_data,
-				  "The object '%s:%s' has already been "
-				  "deleted or has not been completely created",
-				  type, id);
-			xmlout_free(&fields);
+			vim_fault_gone(c, type, id);
 			break;
 		}
 		k = add_obj(&w, type, id,

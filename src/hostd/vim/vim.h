@@ -80,8 +80,13 @@ void vim_handle(struct hostd *h, const char *body, size_t len,
  */
 int vim_fault(struct vim_call *c, const char *type, const char *fields,
 	      const char *fmt, ...) BASALT_PRINTF(4, 5);
+/* A fault with one text field: <field>value</field>. */
+int vim_fault_field(struct vim_call *c, const char *type, const char *field,
+		    const char *value, const char *fmt, ...)
+	BASALT_PRINTF(5, 6);
 int vim_fault_invalid_argument(struct vim_call *c, const char *property);
-/* A fault for the wrong _this type or an unknown id. */
+/* ManagedObjectNotFound for type:id, or for the call's _this. */
+int vim_fault_gone(struct vim_call *c, const char *type, const char *id);
 int vim_fault_not_found(struct vim_call *c);
 
 /* dateTime as the API writes it: 2026-11-24T05:06:22.828Z */

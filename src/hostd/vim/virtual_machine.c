@@ -384,37 +384,19 @@ static int register_vm(struct vim_call *c)
 		return vim_fault(c, "NotSupported", NULL,
 				 "templates are not supported");
 	rc = datastore_resolve(c->vc_hostd, dspath, file, sizeof(file));
-	if (rc < 0) {
-		struct xmlout f;
-		xmlout_init(&f);
-		xmlout_elem(&f, "datastorePath", dspath);
-		vim_fault(c, "InvalidDatastorePath",
-			  f.xo_oom ? NULL : f.xo_data,
-			  "Invalid datastore path '%s'", dspath);
-		xmlout_free(&f);
-		return 0;
-	}
+	if (rc < 0)
+		return vim_fault_field(c, "InvalidDatastorePath",
+				       "datastorePath", dspath,
+				       "Invalid datastore path '%s'", dspath);
 	if (stat(file, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    realpath(file, real) == NULL) {
-		struct xmlout f;
-		xmlout_init(&f);
-		xmlout_elem(&f, "file", dspath);
-		vim_fault(c, "FileNotFound", f.xo_oom ? NULL : f.xo_data,
-			  "File %s was not found", dspath);
-		xmlout_free(&f);
-		return 0;
-	}
-	if (inventory_find_vmx(c->vc_hostd, real) != NULL) {
-		struct xmlout f;
-		xmlout_init(&f);
-		xmlout_elem(&f, "name", dspath);
-		vim_fault(c, "AlreadyExists", f.xo_oom ? NULL : f.xo_data,
-			  "The specified key, name, or identifier '%s' "
-			  "already exists",
-			  dspath);
-		xmlout_free(&f);
-		return 0;
-	}
+	    realpath(file, real) == NULL)
+		return vim_fault_field(c, "FileNotFound", "file", dspath,
+				       "File %s was not found", dspath);
+	if (inventory_find_vmx(c->vc_hostd, real) != NULL)
+		return vim_fault_field(c, "AlreadyExists", "name", dspath,
+				       "The specified key, name, or "
+				       "identifier '%s' already exists",
+				       dspath);
 	rc = vm_config_load(&vc, real, &e);
 	vm_config_free(&vc);
 	if (rc < 0)
@@ -439,6 +421,22 @@ static int register_vm(struct vim_call *c)
 	return vim_task_return(c, t);
 }
 
+static int invalid_power_state(struct vim_call *c, const struct vm_entry *v,
+			       const char *requested)
+{
+	struct xmlout f;
+
+	xmlout_init(&f);
+	xmlout_elem(&f, "requestedState", requested);
+	xmlout_elem(&f, "existingState", power_name(v->ve_power));
+	vim_fault(c, "InvalidPowerState", f.xo_oom ? NULL : f.xo_data,
+		  "The attempted operation cannot be performed in the "
+		  "current state (%s).",
+		  power_name(v->ve_power));
+	xmlout_free(&f);
+	return 0;
+}
+
 static int unregister_vm(struct vim_call *c)
 {
 	struct vm_entry *v =
@@ -449,18 +447,8 @@ static int unregister_vm(struct vim_call *c)
 
 	if (v == NULL)
 		return vim_fault_not_found(c);
-	if (v->ve_power != VM_POWERED_OFF) {
-		struct xmlout f;
-		xmlout_init(&f);
-		xmlout_elem(&f, "requestedState", "poweredOff");
-		xmlout_elem(&f, "existingState", power_name(v->ve_power));
-		vim_fault(c, "InvalidPowerState", f.xo_oom ? NULL : f.xo_data,
-			  "The attempted operation cannot be performed in "
-			  "the current state (%s).",
-			  power_name(v->ve_power));
-		xmlout_free(&f);
-		return 0;
-	}
+	if (v->ve_power != VM_POWERED_OFF)
+		return invalid_power_state(c, v, "poweredOff");
 	id = v->ve_id;
 	snprintf(name, sizeof(name), "%s", vm_name_of(v));
 	if (inventory_remove(c->vc_hostd, id, &e) < 0)
@@ -487,22 +475,6 @@ struct power_job {
 	enum power_op pj_op;
 	pid_t pj_pid; /* the vmx when the job began */
 };
-
-static int invalid_power_state(struct vim_call *c, const struct vm_entry *v,
-			       const char *requested)
-{
-	struct xmlout f;
-
-	xmlout_init(&f);
-	xmlout_elem(&f, "requestedState", requested);
-	xmlout_elem(&f, "existingState", power_name(v->ve_power));
-	vim_fault(c, "InvalidPowerState", f.xo_oom ? NULL : f.xo_data,
-		  "The attempted operation cannot be performed in the "
-		  "current state (%s).",
-		  power_name(v->ve_power));
-	xmlout_free(&f);
-	return 0;
-}
 
 /* Wait (lock held) until VM id's vmx is no longer pid, or the deadline. */
 static int wait_pid_gone(struct hostd *h, int id, pid_t pid,

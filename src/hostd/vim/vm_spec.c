@@ -48,13 +48,9 @@ struct spec {
 
 static int fault_arg(struct vim_call *c, const char *prop, const char *why)
 {
-	struct xmlout f;
-
-	xmlout_init(&f);
-	xmlout_elem(&f, "invalidProperty", prop);
-	vim_fault(c, "InvalidArgument", f.xo_oom ? NULL : f.xo_data,
-		  "A specified parameter was not correct: %s (%s)", prop, why);
-	xmlout_free(&f);
+	vim_fault_field(c, "InvalidArgument", "invalidProperty", prop,
+			"A specified parameter was not correct: %s (%s)", prop,
+			why);
 	return -1;
 }
 
@@ -328,13 +324,9 @@ static int create_vm(struct vim_call *c)
 	if (text_of(soap_child(soap_child(cfg, "files"), "vmPathName"),
 		    sp.sp_dspath, sizeof(sp.sp_dspath)) < 0 ||
 	    datastore_resolve(h, sp.sp_dspath, file, sizeof(file)) < 0) {
-		struct xmlout f;
-		xmlout_init(&f);
-		xmlout_elem(&f, "datastorePath", sp.sp_dspath);
-		vim_fault(c, "InvalidDatastorePath",
-			  f.xo_oom ? NULL : f.xo_data,
-			  "Invalid datastore path '%s'", sp.sp_dspath);
-		xmlout_free(&f);
+		vim_fault_field(c, "InvalidDatastorePath", "datastorePath",
+				sp.sp_dspath, "Invalid datastore path '%s'",
+				sp.sp_dspath);
 		goto out;
 	}
 	/* "[ds]" alone: the folder <name> in it, <name>.vmx inside. */
@@ -357,14 +349,10 @@ static int create_vm(struct vim_call *c)
 		if (device(c, d, vmdir, base, &sp) < 0)
 			goto out;
 	if (access(vmx, F_OK) == 0) {
-		struct xmlout f;
-		xmlout_init(&f);
-		xmlout_elem(&f, "file", vmx);
-		vim_fault(c, "FileAlreadyExists", f.xo_oom ? NULL : f.xo_data,
-			  "Cannot complete the operation because the file or "
-			  "folder %s already exists",
-			  vmx);
-		xmlout_free(&f);
+		vim_fault_field(c, "FileAlreadyExists", "file", vmx,
+				"Cannot complete the operation because the "
+				"file or folder %s already exists",
+				vmx);
 		goto out;
 	}
 	vmx_edit_set(&sp.sp_edit, "config.version", "8");
