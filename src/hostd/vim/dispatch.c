@@ -22,6 +22,7 @@ static const struct vim_method *const method_tables[] = {
 	vim_virtual_machine_methods,
 	vim_vm_spec_methods,
 	vim_event_manager_methods,
+	vim_search_index_methods,
 };
 
 #define ENVELOPE_START                                                         \

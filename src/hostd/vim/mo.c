@@ -12,7 +12,7 @@ static const struct mo_type *const types[] = {
 	&mo_session_manager,  &mo_view_manager,	 &mo_container_view,
 	&mo_datastore,	      &mo_host_system,	 &mo_compute_resource,
 	&mo_resource_pool,    &mo_task,		 &mo_task_manager,
-	&mo_virtual_machine,  &mo_event_manager,
+	&mo_virtual_machine,  &mo_event_manager, &mo_search_index,
 };
 
 /* Abstract types that only appear as bases. */

@@ -45,11 +45,18 @@ enum mo_prop_result mo_get(struct vim_call *c, const char *type, const char *id,
 extern const struct mo_type mo_service_instance, mo_folder, mo_datacenter,
 	mo_session_manager, mo_view_manager, mo_container_view, mo_datastore,
 	mo_host_system, mo_compute_resource, mo_resource_pool,
-	mo_virtual_machine;
+	mo_virtual_machine, mo_search_index;
 
 /* AboutInfo as field name of parent (service_instance.c). */
 struct vval *vim_about(struct vim_call *c, struct vval *parent,
 		       const char *name);
+
+/* What inventory object type:id holds (a folder's children, a
+ * datacenter's folders, ...), at most max, into types/ids
+ * (view_manager.c). */
+size_t vim_children(struct vim_call *c, const char *type, const char *id,
+		    char (*types)[SOAP_NAME_MAX], char (*ids)[SOAP_ID_MAX],
+		    size_t max);
 
 /* Every registered VM, as references (virtual_machine.c). */
 enum mo_prop_result vim_vm_refs(struct vim_call *c, struct vval **out);

@@ -49,6 +49,7 @@ static struct vval *service_content(struct vim_call *c)
 	vval_moref(sc, "sessionManager", "SessionManager", "ha-sessionmgr");
 	vval_moref(sc, "eventManager", "EventManager", "ha-eventmgr");
 	vval_moref(sc, "taskManager", "TaskManager", "ha-taskmgr");
+	vval_moref(sc, "searchIndex", "SearchIndex", "ha-searchindex");
 	return sc;
 }
 

@@ -96,6 +96,34 @@ static int found_add(struct found *f, const char *type, const char *id)
 	return 0;
 }
 
+size_t vim_children(struct vim_call *c, const char *type, const char *id,
+		    char (*types)[SOAP_NAME_MAX], char (*ids)[SOAP_ID_MAX],
+		    size_t max)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < sizeof(child_props) / sizeof(*child_props);
+	     k++) {
+		struct vval *root;
+		const struct vval *val, *i;
+		if (!mo_is_a(type, child_props[k][0]) ||
+		    mo_get(c, type, id, child_props[k][1], &root, &val) !=
+			    MO_PROP_SET)
+			continue;
+		i = val->vv_kind == VVAL_ARRAY ? val->vv_first : val;
+		for (; i != NULL && n < max;
+		     i = val->vv_kind == VVAL_ARRAY ? i->vv_next : NULL)
+			if (i->vv_kind == VVAL_MOREF) {
+				snprintf(types[n], SOAP_NAME_MAX, "%s",
+					 i->vv_type);
+				snprintf(ids[n], SOAP_ID_MAX, "%s", i->vv_text);
+				n++;
+			}
+		vval_free(root);
+	}
+	return n;
+}
+
 /* Every object below the container (or directly in it), in order. */
 static int view_walk(struct vim_call *c, const struct vim_view *v,
 		     struct found *f)
