@@ -111,6 +111,15 @@ int main(int argc, char **argv)
 	sigset_t set;
 
 	log_procinit("hostd");
+	/* Before any thread starts (the reaper does in vm_power_init), so
+	 * that every thread inherits the mask: SIGINT and SIGTERM are only
+	 * taken by sigwait below, never delivered to a thread that would
+	 * die of them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -189,12 +198,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	/* Signals wait for sigwait; no thread is interrupted by them. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	if (http_start(&h, &srv, addr, port, sock, &e) < 0) {
 		fprintf(stderr, "hostd: %s\n", err_msg(&e));
 		return 1;

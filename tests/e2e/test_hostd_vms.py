@@ -280,3 +280,36 @@ def test_create_with_bad_specs_writes_nothing(host, hello_guest):
     with pytest.raises(vmodl.fault.InvalidArgument):
         WaitForTask(dc.vmFolder.CreateVM_Task(nodisk, pool))
     assert os.listdir(ds_dir) == []
+
+
+def test_power_cycle_of_a_tiny_guest_on_local_kvm(host, control_guest):
+    """The issue's pyVmomi scenario on this machine's /dev/kvm: a VM made
+    by CreateVM_Task powers on, the change shows through
+    WaitForUpdatesEx, and it powers off (the Debian kernel version of
+    this runs in the nested bed, test_hostd_nested.py)."""
+    from conftest import kvm_unusable_reason
+    why = kvm_unusable_reason()
+    if why:
+        pytest.skip(why)
+    si = host.connect()
+    dc = si.content.rootFolder.childEntity[0]
+    pool = dc.hostFolder.childEntity[0].resourcePool
+    task = dc.vmFolder.CreateVM_Task(create_spec("tiny", control_guest),
+                                     pool)
+    WaitForTask(task)
+    vm = task.info.result
+    PC = vmodl.query.PropertyCollector
+    pc = si.content.propertyCollector
+    pc.CreateFilter(PC.FilterSpec(
+        objectSet=[PC.ObjectSpec(obj=vm)],
+        propSet=[PC.PropertySpec(type=vim.VirtualMachine,
+                                 pathSet=["runtime.powerState"])]), True)
+    first = pc.WaitForUpdatesEx("", PC.WaitOptions(maxWaitSeconds=0))
+    assert first.filterSet[0].objectSet[0].changeSet[0].val == "poweredOff"
+    WaitForTask(vm.PowerOnVM_Task())
+    on = pc.WaitForUpdatesEx(first.version, PC.WaitOptions(maxWaitSeconds=30))
+    assert on.filterSet[0].objectSet[0].changeSet[0].val == "poweredOn"
+    WaitForTask(vm.PowerOffVM_Task())
+    off = pc.WaitForUpdatesEx(on.version, PC.WaitOptions(maxWaitSeconds=30))
+    assert off.filterSet[0].objectSet[0].changeSet[0].val == "poweredOff"
+    WaitForTask(vm.Destroy_Task())
