@@ -31,19 +31,22 @@ class Hostd:
         env.pop("BASALT_ROOT_PASSWORD", None)
         if env_password and self.password is not None:
             env["BASALT_ROOT_PASSWORD"] = self.password
+        # The log goes to a file: a pipe nobody reads would fill and
+        # stop hostd at its next log line.
+        self.log_path = os.path.join(os.path.dirname(self.root),
+                                     "hostd.log")
+        self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
             [self.binary, "--root", self.root, "--address", self.addr,
              "--port", str(self.port), "-v"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env=env)
+            stdout=subprocess.PIPE, stderr=self.log, text=True, env=env)
         first = []
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()
             if not line:
-                raise AssertionError("hostd ended: "
-                                     + "".join(first)
-                                     + self.proc.stderr.read())
+                raise AssertionError("hostd ended: " + "".join(first)
+                                     + open(self.log_path).read())
             first.append(line)
             if line.strip() == "hostd: ready":
                 self.startup_output = "".join(first)
@@ -58,7 +61,10 @@ class Hostd:
         if self.proc.poll() is None:
             self.proc.terminate()
         status = self.proc.wait(timeout=30)
-        out = self.proc.stderr.read()
+        self.log.close()
+        with open(self.log_path) as f:
+            out = f.read()
+        os.unlink(self.log_path)  # each start reads only its own
         self.proc = None
         assert status == 0, f"hostd ended with status {status}:\n{out}"
         return out

@@ -118,6 +118,18 @@ def wait_power(si, vm, state, timeout=120):
 
 
 def test_vm_lifecycle_through_hostd(bed):
+    try:
+        lifecycle(bed)
+    except Exception:
+        # What hostd, vmx and L1 said, for the failure's story.
+        print(bed.run("tail -40 /tmp/hostd.log; echo --- vmware.log; "
+                      f"tail -15 {VMDIR}/vmware.log; echo --- ps; ps; "
+                      "dmesg | tail -15").output)
+        print("--- L1 console\n" + bed.console_tail(20))
+        raise
+
+
+def lifecycle(bed):
     si = connect(bed)
     dc = si.content.rootFolder.childEntity[0]
     task = dc.vmFolder.RegisterVM_Task(path="[datastore1] deb/deb.vmx",
