@@ -277,11 +277,14 @@ void vm_power_shutdown(struct hostd *h)
 			kill(v->ve_pid, SIGTERM); /* vmx powers off cleanly */
 		}
 	}
+	/* The reaper (or, for a vmx an earlier hostd started, its pidfd
+	 * watcher) clears ve_pid as each one ends: only those still there
+	 * at the deadline are killed, so no pid is signalled after it has
+	 * gone (and perhaps been reused). */
 	do {
 		left = 0;
 		for (size_t i = 0; i < h->hd_inventory.iv_n; i++)
-			left += h->hd_inventory.iv_vms[i].ve_pid > 0 &&
-				!h->hd_inventory.iv_vms[i].ve_adopted;
+			left += h->hd_inventory.iv_vms[i].ve_pid > 0;
 	} while (left > 0 && pthread_cond_timedwait(&h->hd_changed, &h->hd_lock,
 						    &deadline) == 0);
 	for (size_t i = 0; i < h->hd_inventory.iv_n; i++)
