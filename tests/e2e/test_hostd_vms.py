@@ -315,3 +315,17 @@ def test_power_cycle_of_a_tiny_guest_on_local_kvm(host, control_guest):
     off = pc.WaitForUpdatesEx(on.version, PC.WaitOptions(maxWaitSeconds=30))
     assert off.filterSet[0].objectSet[0].changeSet[0].val == "poweredOff"
     WaitForTask(vm.Destroy_Task())
+
+
+def test_destroying_a_vm_at_a_datastore_top_keeps_the_datastore(host):
+    """A .vmx may sit at a datastore's top level: destroying that VM
+    removes its files, never the datastore's directory."""
+    ds = os.path.join(host.root, "vmfs", "volumes", "datastore1")
+    with open(os.path.join(ds, "top.vmx"), "w") as f:
+        f.write('displayName = "top"\n')
+    si = host.connect()
+    vm = register(si, "[datastore1] top.vmx")
+    WaitForTask(vm.Destroy_Task())
+    assert os.path.isdir(ds) and os.listdir(ds) == []
+    assert [d.name for d in si.content.rootFolder.childEntity[0]
+            .datastore] == ["datastore1"]

@@ -267,8 +267,22 @@ static int device(struct vim_call *c, xmlNode *chg, const char *vmdir,
 			 "this kind of device is not supported");
 }
 
-/* Remove dir and the files hostd made in it (rollback or destroy). */
-static void remove_vm_files(const char *dir, const struct vm_config *vc)
+/* Is dir a datastore's own directory (never to be removed)? */
+static int is_datastore_root(struct hostd *h, const char *dir)
+{
+	struct datastore all[DATASTORES_MAX];
+	size_t n = datastore_list(h, all, DATASTORES_MAX);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(all[i].ds_path, dir) == 0)
+			return 1;
+	return 0;
+}
+
+/* Remove the VM's files in dir and, if then empty, dir itself (not a
+ * datastore's own directory, where a .vmx may sit at the top). */
+static void remove_vm_files(struct hostd *h, const char *dir,
+			    const struct vm_config *vc)
 {
 	char path[PATH_MAX + 300];
 	struct dirent *de;
@@ -281,7 +295,10 @@ static void remove_vm_files(const char *dir, const struct vm_config *vc)
 				    strlen(dir)) == 0)
 				unlink(vc->vc_disks[i].vd_file);
 	}
-	/* The logs and console output vmx wrote beside the .vmx. */
+	/* At a datastore's top, the logs there may be another VM's too. */
+	if (is_datastore_root(h, dir))
+		return;
+	/* The logs vmx wrote beside the .vmx. */
 	d = opendir(dir);
 	while (d != NULL && (de = readdir(d)) != NULL)
 		if (strncmp(de->d_name, "vmware", 6) == 0 &&
@@ -498,7 +515,7 @@ static int destroy_vm(struct vim_call *c)
 	if (inventory_remove(h, id, &e) < 0) {
 		vim_task_fail(h, t, "SystemError", NULL, "%s", err_msg(&e));
 	} else {
-		remove_vm_files(dir, loaded ? &vc : NULL);
+		remove_vm_files(h, dir, loaded ? &vc : NULL);
 		if (!loaded)
 			unlink(v->ve_vmx);
 		log_info("VM %d destroyed", id);
