@@ -4,6 +4,7 @@ WaitForUpdatesEx, shut down through the ACPI button, powered off by
 force, its vmx killed, and hostd itself killed and restarted while the
 VM runs (issue 4)."""
 import http.client
+import socket
 import time
 
 import pytest
@@ -12,7 +13,6 @@ import l2guest
 
 pytest.importorskip("pyVmomi")
 from pyVim.connect import SmartConnect  # noqa: E402
-from pyVim.task import WaitForTask  # noqa: E402
 from pyVmomi import vim, vmodl  # noqa: E402
 
 PC = vmodl.query.PropertyCollector
@@ -117,7 +117,25 @@ def wait_power(si, vm, state, timeout=120):
         f.DestroyPropertyFilter()
 
 
+def wait_task(task, timeout=180):
+    """pyVim's WaitForTask, bounded: the bed may stall (docs/testing.md),
+    and a test must fail then rather than hang CI."""
+    deadline = time.monotonic() + timeout
+    while True:
+        info = task.info
+        if info.state == "success":
+            return info.result
+        if info.state == "error":
+            raise info.error
+        assert time.monotonic() < deadline, \
+            f"{info.descriptionId} still {info.state} after {timeout} s"
+        time.sleep(1)
+
+
 def test_vm_lifecycle_through_hostd(bed):
+    # No call may block for ever either (pyVmomi sets no timeout).
+    old = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(120)
     try:
         lifecycle(bed)
     except Exception:
@@ -127,6 +145,8 @@ def test_vm_lifecycle_through_hostd(bed):
                       "dmesg | tail -15").output)
         print("--- L1 console\n" + bed.console_tail(20))
         raise
+    finally:
+        socket.setdefaulttimeout(old)
 
 
 def lifecycle(bed):
@@ -134,13 +154,13 @@ def lifecycle(bed):
     dc = si.content.rootFolder.childEntity[0]
     task = dc.vmFolder.RegisterVM_Task(path="[datastore1] deb/deb.vmx",
                                        asTemplate=False)
-    WaitForTask(task)
+    wait_task(task)
     vm = task.info.result
     assert vm.runtime.powerState == "poweredOff"
 
     # On, up to the guest's init, then the ACPI button: the guest powers
     # itself off and hostd sees vmx end.
-    WaitForTask(vm.PowerOnVM_Task())
+    wait_task(vm.PowerOnVM_Task())
     assert vm.runtime.powerState == "poweredOn"
     assert vm.runtime.bootTime is not None
     wait_console(bed, "L2-WAITING-FOR-BUTTON")
@@ -150,16 +170,16 @@ def lifecycle(bed):
 
     # On again, and off by force.
     bed.run(f"rm -f {VMDIR}/console.log")
-    WaitForTask(vm.PowerOnVM_Task())
+    wait_task(vm.PowerOnVM_Task())
     with pytest.raises(vim.fault.InvalidPowerState):
-        WaitForTask(vm.PowerOnVM_Task())
+        wait_task(vm.PowerOnVM_Task())
     wait_console(bed, "L2-WAITING-FOR-BUTTON")
-    WaitForTask(vm.PowerOffVM_Task())
+    wait_task(vm.PowerOffVM_Task())
     assert vm.runtime.powerState == "poweredOff"
     assert bed.run("pidof vmx").status != 0
 
     # A vmx that dies shows at once.
-    WaitForTask(vm.PowerOnVM_Task())
+    wait_task(vm.PowerOnVM_Task())
     bed.run("kill -9 $(pidof vmx)", check=True)
     wait_power(si, vm, "poweredOff", timeout=30)
     # Every power change so far is an event of the VM's (hostd keeps
@@ -175,7 +195,7 @@ def lifecycle(bed):
     assert "abnormally" in events[6].fullFormattedMessage
 
     # hostd killed while the VM runs: the next one takes the VM over.
-    WaitForTask(vm.PowerOnVM_Task())
+    wait_task(vm.PowerOnVM_Task())
     pid = bed.run("pidof vmx").output.strip()
     bed.run("kill -9 $(pidof hostd)", check=True)
     start_hostd(bed)
@@ -183,7 +203,7 @@ def lifecycle(bed):
     vm = vim.VirtualMachine(vm._moId, si._stub)
     assert vm.runtime.powerState == "poweredOn"
     assert bed.run("pidof vmx").output.strip() == pid
-    WaitForTask(vm.PowerOffVM_Task())
+    wait_task(vm.PowerOffVM_Task())
     assert vm.runtime.powerState == "poweredOff"
     assert bed.run("pidof vmx").status != 0
     log = bed.run("cat /tmp/hostd.log").output
