@@ -48,9 +48,6 @@ def bed(tmp_path_factory, vmx_bin):
     tb.add_bytes(VMX, VMDIR + "/deb.vmx")
     tb.api_port = tb.forward_port(RELAY_PORT, addr="127.0.0.2")
     tb.boot()
-    tb.run(f"nc -ll -p {RELAY_PORT} -e nc 127.0.0.2 {API_PORT} "
-           ">/dev/null 2>&1 &", check=True)
-    start_hostd(tb)
     yield tb
     tb.close()
 
@@ -150,6 +147,11 @@ def test_vm_lifecycle_through_hostd(bed):
 
 
 def lifecycle(bed):
+    # Started here, not in the fixture: a rerun after a lost L1 gets a
+    # fresh L1 (testbed.run boots it), with nothing running yet.
+    bed.run(f"nc -ll -p {RELAY_PORT} -e nc 127.0.0.2 {API_PORT} "
+            ">/dev/null 2>&1 &", check=True)
+    start_hostd(bed)
     si = connect(bed)
     dc = si.content.rootFolder.childEntity[0]
     task = dc.vmFolder.RegisterVM_Task(path="[datastore1] deb/deb.vmx",
