@@ -305,20 +305,18 @@ static enum mo_prop_result cv_prop(struct vim_call *c, const char *id,
 		for (int i = 0; i < v->vw_ntypes; i++)
 			vval_str(*out, NULL, v->vw_types[i]);
 	} else if (strcmp(name, "view") == 0) {
-		int any = 0;
+		/* Nothing in it is an empty array, not unset: clients loop
+		 * over it. */
 		if (view_walk(c, v, &f) == 0) {
 			*out = vval_array(NULL, NULL, "ManagedObjectReference");
 			/* The container itself is not in its view. */
 			for (size_t i = 1; i < f.f_n && *out != NULL; i++)
-				if (wanted(v, f.f_type[i])) {
+				if (wanted(v, f.f_type[i]))
 					vval_moref(*out, NULL, f.f_type[i],
 						   f.f_id[i]);
-					any = 1;
-				}
 		}
 		free(f.f_type);
 		free(f.f_id);
-		(void)any; /* empty is an empty array, not unset */
 	} else {
 		return MO_PROP_UNKNOWN;
 	}
