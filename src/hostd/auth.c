@@ -5,16 +5,12 @@
  */
 #include <crypt.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "common/file.h"
-#include "common/log.h"
 #include "hostd/auth.h"
 #include "hostd/hostd.h"
 

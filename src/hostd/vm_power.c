@@ -99,23 +99,23 @@ static struct vm_entry *by_pid(struct hostd *h, pid_t pid)
 static void vmx_ended(struct hostd *h, struct vm_entry *v, int st)
 {
 	int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	const char *name = vm_name_of(v); /* reads the .vmx: once */
 	struct err e = {0};
 
 	v->ve_pid = 0;
 	if (code == VMX_EXIT_RESET && !v->ve_stopping) {
 		/* A reboot of the guest (or ResetVM): the VM stays on. */
 		log_info("VM %d: guest reset; vmx starts again", v->ve_id);
-		vim_event_post(h, "VmGuestRebootEvent", NULL, v->ve_id,
-			       vm_name_of(v), 0, "Guest OS reboot for %s on %s",
-			       vm_name_of(v), h->hd_hostname);
+		vim_event_post(h, "VmGuestRebootEvent", NULL, v->ve_id, name, 0,
+			       "Guest OS reboot for %s on %s", name,
+			       h->hd_hostname);
 		if (vm_spawn(h, v, &e) == 0)
 			return;
 		log_warnx("VM %d: %s", v->ve_id, err_msg(&e));
 	}
 	log_info("VM %d: powered off (vmx exit status %d)", v->ve_id, code);
-	vim_event_post(h, "VmPoweredOffEvent", NULL, v->ve_id, vm_name_of(v), 0,
-		       "%s on %s is powered off (%s)", vm_name_of(v),
-		       h->hd_hostname,
+	vim_event_post(h, "VmPoweredOffEvent", NULL, v->ve_id, name, 0,
+		       "%s on %s is powered off (%s)", name, h->hd_hostname,
 		       v->ve_stopping ? "powered off by request"
 		       : code == 0    ? "the guest powered off"
 		       : code == 1    ? "vmx failed"
@@ -179,9 +179,10 @@ static void *watch_adopted(void *arg)
 	if (v != NULL && v->ve_pid == a->a_pid) {
 		log_info("VM %d: vmx (pid %d, from an earlier hostd) ended",
 			 v->ve_id, (int)a->a_pid);
+		const char *name = vm_name_of(v);
 		vim_event_post(a->a_h, "VmPoweredOffEvent", NULL, v->ve_id,
-			       vm_name_of(v), 0, "%s on %s is powered off",
-			       vm_name_of(v), a->a_h->hd_hostname);
+			       name, 0, "%s on %s is powered off", name,
+			       a->a_h->hd_hostname);
 		v->ve_pid = 0;
 		v->ve_power = VM_POWERED_OFF;
 		v->ve_stopping = 0;

@@ -229,30 +229,43 @@ static int listed(const char *const *paths, size_t n, const char *p)
 	return 0;
 }
 
+/* The properties of one content (not the content itself). */
+static void content_clear(struct pc_content *pc)
+{
+	for (size_t k = 0; k < pc->pc_n; k++) {
+		free(pc->pc_props[k].pp_path);
+		free(pc->pc_props[k].pp_val);
+	}
+	free(pc->pc_props);
+	pc->pc_props = NULL;
+	pc->pc_n = 0;
+}
+
 void pc_contents_free(struct pc_content *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		for (size_t k = 0; k < v[i].pc_n; k++) {
-			free(v[i].pc_props[k].pp_path);
-			free(v[i].pc_props[k].pp_val);
-		}
-		free(v[i].pc_props);
-	}
+	for (size_t i = 0; i < n; i++)
+		content_clear(&v[i]);
 	free(v);
 }
 
+/* Append path = val to pc; val (malloc'd) is pc's from here on, also
+ * when this fails. */
 static int add_prop(struct pc_content *pc, const char *path, char *val)
 {
 	struct pc_prop *p =
-		realloc(pc->pc_props, (pc->pc_n + 1) * sizeof(*pc->pc_props));
+		val != NULL ? realloc(pc->pc_props,
+				      (pc->pc_n + 1) * sizeof(*pc->pc_props))
+			    : NULL;
+	char *copy = p != NULL ? strdup(path) : NULL;
 
-	if (p == NULL)
+	if (p != NULL)
+		pc->pc_props = p;
+	if (copy == NULL) {
+		free(val);
 		return -1;
-	pc->pc_props = p;
-	p[pc->pc_n].pp_path = strdup(path);
+	}
+	p[pc->pc_n].pp_path = copy;
 	p[pc->pc_n].pp_val = val;
-	if (p[pc->pc_n].pp_path == NULL)
-		return -1;
 	pc->pc_n++;
 	return 0;
 }
@@ -380,11 +393,7 @@ int pc_collect_spec(struct vim_call *c, xmlNode *f, struct pc_content **out,
 			continue;
 		r = object_content(&w, &w.pw_objs[i], f, &pc);
 		if (r <= 0) {
-			for (size_t k = 0; k < pc.pc_n; k++) {
-				free(pc.pc_props[k].pp_path);
-				free(pc.pc_props[k].pp_val);
-			}
-			free(pc.pc_props);
+			content_clear(&pc);
 			continue;
 		}
 		if (n == cap) {
@@ -392,11 +401,7 @@ int pc_collect_spec(struct vim_call *c, xmlNode *f, struct pc_content **out,
 			cap = cap ? 2 * cap : 16;
 			m = realloc(v, cap * sizeof(*m));
 			if (m == NULL) {
-				for (size_t k = 0; k < pc.pc_n; k++) {
-					free(pc.pc_props[k].pp_path);
-					free(pc.pc_props[k].pp_val);
-				}
-				free(pc.pc_props);
+				content_clear(&pc);
 				fault_memory(&w);
 				break;
 			}

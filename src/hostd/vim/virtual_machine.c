@@ -365,7 +365,7 @@ enum mo_prop_result vim_vm_refs(struct vim_call *c, struct vval **out)
 static int register_vm(struct vim_call *c)
 {
 	char dspath[PATH_MAX], file[PATH_MAX], real[PATH_MAX], id[16];
-	char as_template[8] = "false";
+	char as_template[8] = "false", name[256];
 	struct vm_config vc;
 	struct vim_task *t;
 	struct vm_entry *v;
@@ -398,6 +398,7 @@ static int register_vm(struct vim_call *c)
 				       "identifier '%s' already exists",
 				       dspath);
 	rc = vm_config_load(&vc, real, &e);
+	snprintf(name, sizeof(name), "%s", vc.vc_name);
 	vm_config_free(&vc);
 	if (rc < 0)
 		return vim_fault(c, "InvalidArgument",
@@ -413,8 +414,8 @@ static int register_vm(struct vim_call *c)
 	}
 	log_info("VM %d registered: %s", v->ve_id, real);
 	vim_event_post(c->vc_hostd, "VmRegisteredEvent", t->vt_user, v->ve_id,
-		       vm_name_of(v), t->vt_chain, "Registered %s on %s",
-		       vm_name_of(v), c->vc_hostd->hd_hostname);
+		       name, t->vt_chain, "Registered %s on %s", name,
+		       c->vc_hostd->hd_hostname);
 	snprintf(id, sizeof(id), "%d", v->ve_id);
 	vim_task_succeed(c->vc_hostd, t,
 			 vval_moref(NULL, NULL, "VirtualMachine", id));
@@ -552,11 +553,12 @@ static void *power_job(void *arg)
 			vm_log_tail(v, why, sizeof(why));
 	}
 	t = vim_task_find(h, j->pj_task);
-	if (v != NULL && ok && j->pj_op == OP_ON)
+	if (v != NULL && ok && j->pj_op == OP_ON) {
+		const char *name = vm_name_of(v);
 		vim_event_post(h, "VmPoweredOnEvent", t ? t->vt_user : NULL,
-			       v->ve_id, vm_name_of(v), t ? t->vt_chain : 0,
-			       "%s on %s is powered on", vm_name_of(v),
-			       h->hd_hostname);
+			       v->ve_id, name, t ? t->vt_chain : 0,
+			       "%s on %s is powered on", name, h->hd_hostname);
+	}
 	if (t != NULL && ok)
 		vim_task_succeed(h, t, NULL);
 	else if (t != NULL)
@@ -622,8 +624,8 @@ static int power_op(struct vim_call *c, enum power_op op)
 		v->ve_stopping = 1;
 	if (op == OP_RESET)
 		vim_event_post(c->vc_hostd, "VmResettingEvent", t->vt_user,
-			       v->ve_id, vm_name_of(v), t->vt_chain,
-			       "%s on %s is reset", vm_name_of(v),
+			       v->ve_id, t->vt_ename, t->vt_chain,
+			       "%s on %s is reset", t->vt_ename,
 			       c->vc_hostd->hd_hostname);
 	v->ve_busy = 1;
 	if (thread_start(&th, THREAD_STACK_BYTES, power_job, j) != 0) {
