@@ -10,7 +10,8 @@
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
 #   make hosted     the host stack in hosted mode, in the foreground: hostd
 #                   rooted at ROOT (default ./run), the VI API on
-#                   http://HOSTD_ADDRESS:HOSTD_PORT/sdk (127.0.0.2:8307);
+#                   https://HOSTD_ADDRESS:HTTPS_PORT/sdk (127.0.0.2:8443)
+#                   and http://HOSTD_ADDRESS:HOSTD_PORT/sdk (:8307);
 #                   Ctrl-C powers the VMs off and stops it
 #   make image      the bootable image (not built yet: issue 7)
 #   make format     rewrite C files with clang-format
@@ -86,13 +87,16 @@ fuzz: deps-fuzz $(FUZZ_DIR)/build.ninja
 ROOT          ?= run
 HOSTD_ADDRESS ?= 127.0.0.2
 HOSTD_PORT    ?= 8307
+HTTPS_PORT    ?= 8443
 
+# Until the proxy (issue 6) owns TLS, hostd serves HTTPS itself here, with
+# the host's self-signed certificate (ROOT/etc/basalt/ssl, made on first
+# start; its thumbprints are logged).
 hosted: build
-	@if [ -n "$(HTTPS_PORT)" ]; then echo "make hosted: HTTPS comes with the proxy (issue 6); for now plain HTTP on $(HOSTD_ADDRESS):$(HOSTD_PORT)" >&2; fi
-	@echo "==> hostd in hosted mode, rooted at $(ROOT); the VI API at http://$(HOSTD_ADDRESS):$(HOSTD_PORT)/sdk"
-	@echo "    pyVmomi: SmartConnect(host='$(HOSTD_ADDRESS)', port=$(HOSTD_PORT), protocol='http', user='root', pwd=...)"
+	@echo "==> hostd in hosted mode, rooted at $(ROOT); the VI API at https://$(HOSTD_ADDRESS):$(HTTPS_PORT)/sdk and http://$(HOSTD_ADDRESS):$(HOSTD_PORT)/sdk"
+	@echo "    pyVmomi: SmartConnect(host='$(HOSTD_ADDRESS)', port=$(HTTPS_PORT), user='root', pwd=..., sslContext=ssl._create_unverified_context())"
 	@echo "    Ctrl-C powers every VM off and stops it"
-	@exec $(RELEASE_DIR)/src/hostd/hostd --root "$(ROOT)" --address $(HOSTD_ADDRESS) --port $(HOSTD_PORT)
+	@exec $(RELEASE_DIR)/src/hostd/hostd --root "$(ROOT)" --address $(HOSTD_ADDRESS) --port $(HOSTD_PORT) --https-port $(HTTPS_PORT)
 
 image:
 	@echo "make $@: not built yet (the image arrives with issue 7)" >&2

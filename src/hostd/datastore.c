@@ -48,8 +48,10 @@ static int by_name(const void *a, const void *b)
 		      ((const struct datastore *)b)->ds_name);
 }
 
-size_t datastore_list(struct hostd *h, struct datastore *out, size_t max)
+size_t datastore_list(struct hostd *h)
 {
+	struct datastore *out = h->hd_datastores;
+	const size_t max = DATASTORES_MAX;
 	char dir[PATH_MAX];
 	struct dirent *de;
 	size_t n = 0;
@@ -74,13 +76,14 @@ size_t datastore_list(struct hostd *h, struct datastore *out, size_t max)
 	}
 	closedir(d);
 	qsort(out, n, sizeof(*out), by_name);
+	h->hd_ndatastores = n;
 	return n;
 }
 
 int datastore_by_id(struct hostd *h, const char *id, struct datastore *out)
 {
-	struct datastore all[DATASTORES_MAX];
-	size_t n = datastore_list(h, all, DATASTORES_MAX);
+	const struct datastore *all = h->hd_datastores;
+	size_t n = datastore_list(h);
 
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(all[i].ds_id, id) == 0) {
@@ -92,8 +95,8 @@ int datastore_by_id(struct hostd *h, const char *id, struct datastore *out)
 
 int datastore_by_name(struct hostd *h, const char *name, struct datastore *out)
 {
-	struct datastore all[DATASTORES_MAX];
-	size_t n = datastore_list(h, all, DATASTORES_MAX);
+	const struct datastore *all = h->hd_datastores;
+	size_t n = datastore_list(h);
 
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(all[i].ds_name, name) == 0) {
@@ -105,10 +108,9 @@ int datastore_by_name(struct hostd *h, const char *name, struct datastore *out)
 
 int datastore_init(struct hostd *h, struct err *e)
 {
-	struct datastore one;
 	char dir[PATH_MAX], path[PATH_MAX + 16];
 
-	if (datastore_list(h, &one, 1) > 0)
+	if (datastore_list(h) > 0)
 		return 0;
 	volumes_dir(h, dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/datastore1", dir);
@@ -156,8 +158,8 @@ int datastore_resolve(struct hostd *h, const char *dspath, char *out,
 
 int datastore_name_of(struct hostd *h, const char *file, char *out, size_t size)
 {
-	struct datastore all[DATASTORES_MAX];
-	size_t n = datastore_list(h, all, DATASTORES_MAX);
+	const struct datastore *all = h->hd_datastores;
+	size_t n = datastore_list(h);
 
 	for (size_t i = 0; i < n; i++) {
 		size_t k = strlen(all[i].ds_path);

@@ -26,8 +26,10 @@ struct datastore {
 /* Create <root>/vmfs/volumes/datastore1 if there is no datastore yet. */
 BASALT_MUST_CHECK int datastore_init(struct hostd *h, struct err *e);
 
-/* The datastores now, sorted by name; returns how many (at most max). */
-size_t datastore_list(struct hostd *h, struct datastore *out, size_t max);
+/* The datastores now, sorted by name, in h->hd_datastores (kept there,
+ * not on a thread's small stack); returns how many. The caller holds
+ * hd_lock (or no other thread runs yet). */
+size_t datastore_list(struct hostd *h);
 
 /* The datastore with managed object id id, or with name name. */
 int datastore_by_id(struct hostd *h, const char *id, struct datastore *out);

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <pthread.h>
 
+#include "hostd/datastore.h"
 #include "hostd/inventory.h"
 #include "hostd/vim/event.h"
 #include "hostd/vim/task.h"
@@ -32,6 +33,8 @@ struct hostd {
 	long hd_wait_max_s;
 	struct vim_session hd_sessions[VIM_SESSIONS_MAX];
 	struct inventory hd_inventory;
+	struct datastore hd_datastores[DATASTORES_MAX]; /* datastore_list */
+	size_t hd_ndatastores;
 	struct vim_task hd_tasks[TASKS_KEPT]; /* a ring */
 	unsigned hd_task_next;
 	struct vim_event hd_events[EVENTS_KEPT]; /* a ring */

@@ -6,6 +6,7 @@
  * call runs under the hostd lock (waits give it up while they sleep).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,6 +17,7 @@
 #include <microhttpd.h>
 
 #include "common/log.h"
+#include "hostd/cert.h"
 #include "hostd/http.h"
 #include "hostd/hostd.h"
 #include "hostd/soap/soap.h"
@@ -38,10 +40,20 @@ static const char versions_xml[] =
 	"</namespaces>\n";
 
 /* Each connection has a thread: bounded in number, with small stacks
- * (the deepest call, a property filter's evaluation, needs about 100
- * KiB). */
+ * (only touched pages cost memory; the deepest call, a property filter's
+ * evaluation, needs about 100 KiB, several times that under
+ * AddressSanitizer). */
 #define HTTP_CONNECTIONS_MAX 256
-#define HTTP_STACK_BYTES     (512u << 10)
+#if defined(__SANITIZE_ADDRESS__)
+#define HTTP_STACK_BYTES (8u << 20)
+#else
+#define HTTP_STACK_BYTES (1u << 20)
+#endif
+
+/* TLS 1.2 and 1.3 only, GnuTLS's secure defaults otherwise. */
+static char tls_priorities[] =
+	"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-AES-256-CBC:"
+	"-AES-128-CBC:-CAMELLIA-256-CBC:-CAMELLIA-128-CBC:-RSA";
 
 struct upload {
 	char *ul_buf;
@@ -85,6 +97,22 @@ static const char *peer_name(struct MHD_Connection *conn, char *buf,
 		       : "?";
 }
 
+/* Over TLS: hosted mode's HTTPS, or the Unix socket, where only the
+ * proxy connects and it has terminated TLS. */
+static int over_tls(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	if (ci == NULL || ci->client_addr == NULL ||
+	    ci->client_addr->sa_family != AF_INET)
+		return 1;
+	return MHD_get_connection_info(
+		       conn, MHD_CONNECTION_INFO_GNUTLS_SESSION) != NULL &&
+	       MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION)
+			       ->tls_session != NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version, const char *data,
@@ -126,12 +154,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	}
 	if (ul->ul_too_big) {
 		/* Parsed as such, it answers the fault saying so. */
-		vim_handle(h, "", SOAP_BODY_MAX_BYTES + 1, NULL, "", "", &a);
+		vim_handle(h, "", SOAP_BODY_MAX_BYTES + 1, NULL, "", 0, "", &a);
 	} else {
 		vim_handle(h, ul->ul_buf != NULL ? ul->ul_buf : "", ul->ul_len,
 			   MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						       "Cookie"),
-			   peer_name(conn, peer, sizeof(peer)),
+			   peer_name(conn, peer, sizeof(peer)), over_tls(conn),
 			   MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						       "User-Agent"),
 			   &a);
@@ -155,48 +183,90 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 	}
 }
 
+/* A daemon on listen_fd (the Unix socket) or on sin, with TLS when cert
+ * is given. */
 static struct MHD_Daemon *start(struct hostd *h, int listen_fd,
-				const struct sockaddr_in *sin)
+				const struct sockaddr_in *sin,
+				const struct host_cert *cert)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
 			 MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
 			 MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem opts[10];
+	int n = 0;
 
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
+					    (intptr_t)on_completed, NULL};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, 600,
+					    NULL};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_STACK_SIZE,
+					    HTTP_STACK_BYTES, NULL};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
+					    HTTP_CONNECTIONS_MAX, NULL};
 	if (listen_fd >= 0)
-		return MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
-					MHD_OPTION_LISTEN_SOCKET, listen_fd,
-					MHD_OPTION_NOTIFY_COMPLETED,
-					on_completed, NULL,
-					MHD_OPTION_CONNECTION_TIMEOUT,
-					(unsigned)600, MHD_OPTION_END);
-	return MHD_start_daemon(flags, ntohs(sin->sin_port), NULL, NULL,
-				on_request, h, MHD_OPTION_SOCK_ADDR, sin,
-				MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)600,
-				MHD_OPTION_END);
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET,
+						    listen_fd, NULL};
+	else
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0,
+						    (void *)(uintptr_t)sin};
+	if (cert != NULL) {
+		flags |= MHD_USE_TLS;
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
+						    cert->hc_key};
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT,
+						    0, cert->hc_crt};
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES,
+						    0, tls_priorities};
+	}
+	opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	return MHD_start_daemon(flags, sin != NULL ? ntohs(sin->sin_port) : 0,
+				NULL, NULL, on_request, h, MHD_OPTION_ARRAY,
+				opts, MHD_OPTION_END);
 }
 
-int http_start(struct hostd *h, struct http *srv, const char *addr, int port,
-	       const char *socket_path, struct err *e)
+/* Listen on a loopback address: hosted mode only; the public ports are
+ * the proxy's. */
+static int listen_loopback(struct hostd *h, struct MHD_Daemon **d,
+			   const char *addr, int port,
+			   const struct host_cert *cert, struct err *e)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+
+	sin.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1 ||
+	    (ntohl(sin.sin_addr.s_addr) >> 24) != 127)
+		return err_set(e, -EINVAL,
+			       "--address '%s': expected a loopback "
+			       "address, 127.x.y.z",
+			       addr);
+	if (cert != NULL &&
+	    MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		return err_set(e, -ENOTSUP,
+			       "this libmicrohttpd has no TLS support");
+	*d = start(h, -1, &sin, cert);
+	if (*d == NULL)
+		return err_set(e, -EADDRINUSE,
+			       "cannot listen on %s:%d (in use?)", addr, port);
+	return 0;
+}
+
+int http_start(struct hostd *h, struct http *srv, const struct http_config *cfg,
+	       struct err *e)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	struct sockaddr_in sin = {.sin_family = AF_INET};
+	const char *socket_path = cfg->hc_socket;
 
 	memset(srv, 0, sizeof(*srv));
 	srv->ht_unix_fd = -1;
-	if (port > 0) {
-		sin.sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1 ||
-		    (ntohl(sin.sin_addr.s_addr) >> 24) != 127)
-			return err_set(e, -EINVAL,
-				       "--address '%s': expected a loopback "
-				       "address, 127.x.y.z",
-				       addr);
-		srv->ht_tcp = start(h, -1, &sin);
-		if (srv->ht_tcp == NULL)
-			return err_set(e, -EADDRINUSE,
-				       "cannot listen on %s:%d (in use?)", addr,
-				       port);
+	if (cfg->hc_port > 0 &&
+	    listen_loopback(h, &srv->ht_tcp, cfg->hc_address, cfg->hc_port,
+			    NULL, e) < 0)
+		return -EINVAL;
+	if (cfg->hc_https_port > 0 &&
+	    listen_loopback(h, &srv->ht_tls, cfg->hc_address,
+			    cfg->hc_https_port, cfg->hc_cert, e) < 0) {
+		http_stop(srv);
+		return -EINVAL;
 	}
 	if (socket_path != NULL) {
 		if (strlen(socket_path) >= sizeof(sun.sun_path)) {
@@ -217,7 +287,7 @@ int http_start(struct hostd *h, struct http *srv, const char *addr, int port,
 			return err_set(e, rc, "%s: %s", socket_path,
 				       strerror(-rc));
 		}
-		srv->ht_unix = start(h, srv->ht_unix_fd, NULL);
+		srv->ht_unix = start(h, srv->ht_unix_fd, NULL, NULL);
 		if (srv->ht_unix == NULL) {
 			http_stop(srv);
 			return err_set(e, -EIO, "%s: cannot serve it",
@@ -233,6 +303,8 @@ void http_stop(struct http *srv)
 {
 	if (srv->ht_tcp != NULL)
 		MHD_stop_daemon(srv->ht_tcp);
+	if (srv->ht_tls != NULL)
+		MHD_stop_daemon(srv->ht_tls);
 	if (srv->ht_unix != NULL)
 		MHD_stop_daemon(srv->ht_unix);
 	if (srv->ht_unix_fd >= 0)

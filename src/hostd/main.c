@@ -16,6 +16,7 @@
 #include "common/file.h"
 #include "common/log.h"
 #include "hostd/auth.h"
+#include "hostd/cert.h"
 #include "hostd/datastore.h"
 #include "hostd/hostd.h"
 #include "hostd/http.h"
@@ -25,7 +26,8 @@
 #define DEFAULT_PORT 8307
 
 static const char usage[] =
-	"usage: hostd [--root DIR] [--address A] [--port N] [--socket PATH] [-v]\n"
+	"usage: hostd [--root DIR] [--address A] [--port N] [--https-port N]\n"
+	"             [--socket PATH] [--vmx PATH] [-v]\n"
 	"\n"
 	"The Basalt host agent: the VI API (vim25 SOAP) at /sdk.\n"
 	"  --root DIR     hosted mode's root (default ./" DEFAULT_ROOT
@@ -34,6 +36,9 @@ static const char usage[] =
 	"  --address A    a loopback address (127.x.y.z) for plain HTTP\n"
 	"                 (default 127.0.0.1)\n"
 	"  --port N       plain HTTP on that address, port N (default %d; 0: none)\n"
+	"  --https-port N HTTPS on that address, port N (default 0: none), with\n"
+	"                 DIR/etc/basalt/ssl/rui.key and rui.crt, made on first\n"
+	"                 start if missing (self-signed; thumbprints logged)\n"
 	"  --socket PATH  the Unix socket (default DIR/var/run/basalt/hostd.sock)\n"
 	"  --vmx PATH     the vmx binary VMs run in (default: beside hostd)\n"
 	"  -v             log each call\n"
@@ -107,7 +112,9 @@ int main(int argc, char **argv)
 	char volumes[PATH_MAX + 16];
 	struct err e = {0};
 	struct http srv;
-	int port = DEFAULT_PORT, sig;
+	struct host_cert cert = {0};
+	struct http_config hc;
+	int port = DEFAULT_PORT, https_port = 0, sig;
 	sigset_t set;
 
 	log_procinit("hostd");
@@ -132,6 +139,7 @@ int main(int argc, char **argv)
 			log_setlevel(LOG_LEVEL_DEBUG);
 		} else if ((strcmp(a, "--root") == 0 ||
 			    strcmp(a, "--port") == 0 ||
+			    strcmp(a, "--https-port") == 0 ||
 			    strcmp(a, "--address") == 0 ||
 			    strcmp(a, "--vmx") == 0 ||
 			    strcmp(a, "--socket") == 0) &&
@@ -151,12 +159,15 @@ int main(int argc, char **argv)
 				if (*v == '\0' || *end != '\0' || p < 0 ||
 				    p > 65535) {
 					fprintf(stderr,
-						"hostd: --port '%s': expected "
+						"hostd: %s '%s': expected "
 						"0 to 65535\n",
-						v);
+						a, v);
 					return 2;
 				}
-				port = (int)p;
+				if (strcmp(a, "--port") == 0)
+					port = (int)p;
+				else
+					https_port = (int)p;
 			}
 		} else {
 			fprintf(stderr,
@@ -198,17 +209,31 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	if (http_start(&h, &srv, addr, port, sock, &e) < 0) {
+	if (https_port > 0 &&
+	    host_cert_load(h.hd_confdir, h.hd_hostname, &cert, &e) < 0) {
 		fprintf(stderr, "hostd: %s\n", err_msg(&e));
 		return 1;
 	}
-	log_info("serving the VI API at http://%s:%d/sdk and %s (root %s)",
-		 addr, port, sock, h.hd_root);
+	hc = (struct http_config){.hc_address = addr,
+				  .hc_port = port,
+				  .hc_https_port = https_port,
+				  .hc_cert = &cert,
+				  .hc_socket = sock};
+	if (http_start(&h, &srv, &hc, &e) < 0) {
+		fprintf(stderr, "hostd: %s\n", err_msg(&e));
+		return 1;
+	}
+	if (port > 0)
+		log_info("the VI API at http://%s:%d/sdk", addr, port);
+	if (https_port > 0)
+		log_info("the VI API at https://%s:%d/sdk", addr, https_port);
+	log_info("the VI API on %s (root %s)", sock, h.hd_root);
 	printf("hostd: ready\n");
 	fflush(stdout);
 	sigwait(&set, &sig);
 	log_info("stopping on %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	http_stop(&srv);
 	vm_power_shutdown(&h);
+	host_cert_free(&cert);
 	return 0;
 }

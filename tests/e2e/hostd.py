@@ -23,6 +23,7 @@ class Hostd:
         self.binary, self.root, self.addr = binary, str(root), addr
         self.password = password
         self.port = free_port(addr)
+        self.https_port = free_port(addr)
         self.proc = None
         self.start()
 
@@ -38,7 +39,8 @@ class Hostd:
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
             [self.binary, "--root", self.root, "--address", self.addr,
-             "--port", str(self.port), "-v"],
+             "--port", str(self.port), "--https-port",
+             str(self.https_port), "-v"],
             stdout=subprocess.PIPE, stderr=self.log, text=True, env=env)
         first = []
         deadline = time.monotonic() + 20
@@ -69,12 +71,18 @@ class Hostd:
         assert status == 0, f"hostd ended with status {status}:\n{out}"
         return out
 
-    def connect(self, user="root", password=None):
+    def connect(self, user="root", password=None, tls=False):
+        """pyVmomi's SmartConnect, over plain HTTP or (tls) HTTPS with
+        the host's self-signed certificate."""
+        import ssl
         from pyVim.connect import SmartConnect
+        pwd = self.password if password is None else password
+        if tls:
+            return SmartConnect(host=self.addr, port=self.https_port,
+                                user=user, pwd=pwd,
+                                sslContext=ssl._create_unverified_context())
         return SmartConnect(host=self.addr, port=self.port, protocol="http",
-                            user=user,
-                            pwd=self.password if password is None
-                            else password)
+                            user=user, pwd=pwd)
 
     def post(self, body, headers=None):
         """A raw POST /sdk: (status, text)."""

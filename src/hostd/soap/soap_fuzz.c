@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ready = 1;
 	}
 	vim_handle(&h, (const char *)data, size, "vmware_soap_session=\"0123\"",
-		   "fuzz", "fuzz", &a);
+		   "fuzz", 0, "fuzz", &a);
 	if ((a.va_status != 200 && a.va_status != 500) || a.va_body == NULL ||
 	    strncmp(a.va_body, "<?xml", 5) != 0 ||
 	    strstr(a.va_body, "</soapenv:Envelope>") == NULL)

@@ -111,8 +111,8 @@ const struct mo_type mo_datastore = {
 /* The datastores as an array of references, for folders and the host. */
 enum mo_prop_result vim_datastore_refs(struct vim_call *c, struct vval **out)
 {
-	struct datastore all[DATASTORES_MAX];
-	size_t n = datastore_list(c->vc_hostd, all, DATASTORES_MAX);
+	const struct datastore *all = c->vc_hostd->hd_datastores;
+	size_t n = datastore_list(c->vc_hostd);
 
 	*out = vval_array(NULL, NULL, "ManagedObjectReference");
 	for (size_t i = 0; i < n; i++)

@@ -180,12 +180,13 @@ static void call_method(struct vim_call *c)
 }
 
 void vim_handle(struct hostd *h, const char *body, size_t len,
-		const char *cookie, const char *peer, const char *user_agent,
-		struct vim_answer *a)
+		const char *cookie, const char *peer, int tls,
+		const char *user_agent, struct vim_answer *a)
 {
 	struct vim_call c = {
 		.vc_hostd = h,
 		.vc_peer = peer,
+		.vc_tls = tls,
 		.vc_user_agent = user_agent != NULL ? user_agent : "",
 	};
 	struct soap_req r;

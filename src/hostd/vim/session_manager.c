@@ -168,12 +168,12 @@ static int login(struct vim_call *c)
 	s->vs_login = s->vs_active = time(NULL);
 	c->vc_session = s;
 	/* One Set-Cookie, quoted as ESXi does; pyVmomi replays it.
-	 * Secure only where the client came over TLS, i.e. through the
-	 * proxy on the Unix socket: govmomi's cookie jar never sends a
-	 * Secure cookie back over hosted mode's plain HTTP. */
+	 * Secure only where the client came over TLS (through the proxy
+	 * on the Unix socket, or hosted mode's HTTPS): govmomi's cookie jar
+	 * never sends a Secure cookie back over hosted mode's plain HTTP. */
 	snprintf(c->vc_set_cookie, sizeof(c->vc_set_cookie),
 		 COOKIE_NAME "=\"%s\"; Path=/; HttpOnly%s", s->vs_key,
-		 strcmp(c->vc_peer, "unix") == 0 ? "; Secure" : "");
+		 c->vc_tls ? "; Secure" : "");
 	log_info("api: %s logged in from %s", user, c->vc_peer);
 	{
 		struct vim_event *ev = vim_event_post(

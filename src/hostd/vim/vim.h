@@ -51,6 +51,7 @@ struct vim_call {
 	const struct soap_req *vc_req;
 	struct vim_session *vc_session; /* NULL before login */
 	const char *vc_peer;		/* "127.0.0.1" or "unix" */
+	int vc_tls; /* the client came over TLS (the proxy, or HTTPS) */
 	const char *vc_user_agent;
 	struct xmlout vc_out;	 /* inside <Method>Response */
 	int vc_fault;		 /* vc_out holds a fault instead */
@@ -68,10 +69,11 @@ struct vim_answer {
 /* Set up h's lock and condition before the first call. */
 void vim_init(struct hostd *h);
 
-/* Handle one request body; fills a (free a->va_body). */
+/* Handle one request body; fills a (free a->va_body). tls: the client
+ * came over TLS (the proxy on the Unix socket, or hosted mode's HTTPS). */
 void vim_handle(struct hostd *h, const char *body, size_t len,
-		const char *cookie, const char *peer, const char *user_agent,
-		struct vim_answer *a);
+		const char *cookie, const char *peer, int tls,
+		const char *user_agent, struct vim_answer *a);
 
 /*
  * Answer the call with fault type (a vim fault: "InvalidLogin") and

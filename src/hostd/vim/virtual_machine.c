@@ -313,8 +313,8 @@ static enum mo_prop_result vm_prop(struct vim_call *c, const char *id,
 	} else if (strcmp(name, "summary") == 0) {
 		*out = summary(c, v, &vc);
 	} else if (strcmp(name, "datastore") == 0) {
-		struct datastore all[DATASTORES_MAX];
-		size_t n = datastore_list(c->vc_hostd, all, DATASTORES_MAX);
+		const struct datastore *all = c->vc_hostd->hd_datastores;
+		size_t n = datastore_list(c->vc_hostd);
 		*out = vval_array(NULL, NULL, "ManagedObjectReference");
 		for (size_t i = 0; i < n; i++) {
 			size_t k = strlen(all[i].ds_path);

@@ -270,8 +270,8 @@ static int device(struct vim_call *c, xmlNode *chg, const char *vmdir,
 /* Is dir a datastore's own directory (never to be removed)? */
 static int is_datastore_root(struct hostd *h, const char *dir)
 {
-	struct datastore all[DATASTORES_MAX];
-	size_t n = datastore_list(h, all, DATASTORES_MAX);
+	const struct datastore *all = h->hd_datastores;
+	size_t n = datastore_list(h);
 
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(all[i].ds_path, dir) == 0)
