@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <pthread.h>
 
+#include "hostd/adv_options.h"
 #include "hostd/datastore.h"
 #include "hostd/inventory.h"
 #include "hostd/vim/event.h"
@@ -35,6 +36,8 @@ struct hostd {
 	struct inventory hd_inventory;
 	struct datastore hd_datastores[DATASTORES_MAX]; /* datastore_list */
 	size_t hd_ndatastores;
+	char *hd_adv[ADV_OPTIONS_MAX]; /* advanced settings set (NULL: default)
+					*/
 	struct vim_task hd_tasks[TASKS_KEPT]; /* a ring */
 	unsigned hd_task_next;
 	struct vim_event hd_events[EVENTS_KEPT]; /* a ring */

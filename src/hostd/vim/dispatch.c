@@ -23,6 +23,7 @@ static const struct vim_method *const method_tables[] = {
 	vim_vm_spec_methods,
 	vim_event_manager_methods,
 	vim_search_index_methods,
+	vim_option_manager_methods,
 };
 
 #define ENVELOPE_START                                                         \

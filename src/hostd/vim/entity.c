@@ -50,11 +50,3 @@ enum mo_prop_result entity_prop(const char *prop, const char *name,
 	}
 	return *out != NULL ? MO_PROP_SET : MO_PROP_UNSET;
 }
-
-enum mo_prop_result vim_network_refs(struct vim_call *c, struct vval **out)
-{
-	(void)c;
-	/* Port groups (one per host bridge) arrive in the next step. */
-	*out = vval_array(NULL, NULL, "ManagedObjectReference");
-	return *out != NULL ? MO_PROP_SET : MO_PROP_UNSET;
-}

@@ -11,7 +11,8 @@ enum mo_prop_result entity_prop(const char *prop, const char *name,
 				const char *parent_type, const char *parent_id,
 				struct vval **out);
 
-/* The networks (port groups), as references. */
+/* The networks (port groups, one per host bridge), as references
+ * (network.c). */
 enum mo_prop_result vim_network_refs(struct vim_call *c, struct vval **out);
 
 #define ENTITY_PROPS                                                           \

@@ -60,8 +60,8 @@ static enum mo_prop_result folder_prop(struct vim_call *c, const char *id,
 		}
 		if (strcmp(f->f_id, "ha-folder-vm") == 0)
 			return vim_vm_refs(c, out);
-		/* The network folder fills when port groups arrive (issue
-		 * 4's next steps). */
+		if (strcmp(f->f_id, "ha-folder-network") == 0)
+			return vim_network_refs(c, out);
 		*out = vval_array(NULL, NULL, "ManagedObjectReference");
 		if (strcmp(f->f_id, "ha-folder-root") == 0)
 			vval_moref(*out, NULL, "Datacenter", "ha-datacenter");

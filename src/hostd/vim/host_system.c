@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hostd/datastore.h"
 #include "hostd/host_info.h"
 #include "hostd/hostd.h"
 #include "hostd/vim/entity.h"
 #include "hostd/vim/mo.h"
+#include "hostd/vim/network.h"
 
 static int host_exists(struct vim_call *c, const char *id)
 {
@@ -115,6 +117,50 @@ static struct vval *hardware(const struct host_info *hi)
 	return h;
 }
 
+/* HostConfigInfo: the product, networks, datastores' mounts and the
+ * advanced settings. */
+static struct vval *config(struct vim_call *c)
+{
+	struct hostd *h = c->vc_hostd;
+	struct vval *ci = vval_obj(NULL, NULL, "HostConfigInfo");
+	struct vval *fs, *mounts;
+	size_t n = datastore_list(h);
+
+	vval_moref(ci, "host", "HostSystem", "ha-host");
+	vim_about(c, ci, "product");
+	vval_bool(ci, "hyperThread", 0);
+	vim_host_network_info(ci, "network");
+	fs = vval_obj(ci, "fileSystemVolume", "HostFileSystemVolumeInfo");
+	mounts = vval_array(fs, "mountInfo", "HostFileSystemMountInfo");
+	for (size_t i = 0; i < n; i++) {
+		const struct datastore *ds = &h->hd_datastores[i];
+		struct vval *m =
+			vval_obj(mounts, NULL, "HostFileSystemMountInfo");
+		struct vval *mi = vval_obj(m, "mountInfo", "HostMountInfo");
+		struct vval *vol;
+		vval_str(mi, "path", ds->ds_path);
+		vval_str(mi, "accessMode", "readWrite");
+		vval_bool(mi, "mounted", 1);
+		vval_bool(mi, "accessible", 1);
+		vol = vval_obj(m, "volume", "HostFileSystemVolume");
+		vval_str(vol, "type", "OTHER");
+		vval_str(vol, "name", ds->ds_name);
+		vval_int(vol, "capacity", "xsd:long", 0);
+	}
+	vim_adv_settings(h, ci, "option", "");
+	return ci;
+}
+
+/* The host's managers that exist (the rest stay unset, as clients
+ * expect of a host without them). */
+static struct vval *config_manager(void)
+{
+	struct vval *m = vval_obj(NULL, NULL, "HostConfigManager");
+
+	vval_moref(m, "advancedOption", "OptionManager", "ha-adv-options");
+	return m;
+}
+
 static enum mo_prop_result host_prop(struct vim_call *c, const char *id,
 				     const char *name, struct vval **out)
 {
@@ -132,6 +178,13 @@ static enum mo_prop_result host_prop(struct vim_call *c, const char *id,
 			*out = hardware(&hi);
 		else
 			*out = runtime(&hi, NULL, NULL);
+	} else if (strcmp(name, "config") == 0) {
+		*out = config(c);
+	} else if (strcmp(name, "configManager") == 0) {
+		*out = config_manager();
+	} else if (strcmp(name, "datastoreBrowser") == 0) {
+		*out = vval_moref(NULL, NULL, "HostDatastoreBrowser",
+				  "ha-host-datastorebrowser");
 	} else if (strcmp(name, "datastore") == 0) {
 		return vim_datastore_refs(c, out);
 	} else if (strcmp(name, "vm") == 0) {
@@ -145,9 +198,11 @@ static enum mo_prop_result host_prop(struct vim_call *c, const char *id,
 	return *out != NULL ? MO_PROP_SET : MO_PROP_UNSET;
 }
 
-static const char *const host_props[] = {ENTITY_PROPS, "summary",   "hardware",
-					 "runtime",    "datastore", "vm",
-					 "network",    NULL};
+static const char *const host_props[] = {
+	ENTITY_PROPS,	    "summary",	 "hardware",
+	"runtime",	    "config",	 "configManager",
+	"datastoreBrowser", "datastore", "vm",
+	"network",	    NULL};
 
 const struct mo_type mo_host_system = {
 	.mt_name = "HostSystem",

@@ -45,7 +45,7 @@ enum mo_prop_result mo_get(struct vim_call *c, const char *type, const char *id,
 extern const struct mo_type mo_service_instance, mo_folder, mo_datacenter,
 	mo_session_manager, mo_view_manager, mo_container_view, mo_datastore,
 	mo_host_system, mo_compute_resource, mo_resource_pool,
-	mo_virtual_machine, mo_search_index;
+	mo_virtual_machine, mo_search_index, mo_network, mo_option_manager;
 
 /* AboutInfo as field name of parent (service_instance.c). */
 struct vval *vim_about(struct vim_call *c, struct vval *parent,
@@ -60,6 +60,12 @@ size_t vim_children(struct vim_call *c, const char *type, const char *id,
 
 /* Every registered VM, as references (virtual_machine.c). */
 enum mo_prop_result vim_vm_refs(struct vim_call *c, struct vval **out);
+
+/* The advanced settings whose keys match prefix ("": all; "a.b." a
+ * subtree; else one key) as an OptionValue array, field name of parent
+ * (option_manager.c). */
+struct vval *vim_adv_settings(const struct hostd *h, struct vval *parent,
+			      const char *name, const char *prefix);
 
 /* Every datastore, as references (datastore.c). */
 enum mo_prop_result vim_datastore_refs(struct vim_call *c, struct vval **out);

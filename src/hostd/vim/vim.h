@@ -110,6 +110,7 @@ extern const struct vim_method vim_view_manager_methods[];
 extern const struct vim_method vim_virtual_machine_methods[];
 extern const struct vim_method vim_vm_spec_methods[];
 extern const struct vim_method vim_search_index_methods[];
+extern const struct vim_method vim_option_manager_methods[];
 
 /* session_manager.c */
 struct vim_session *vim_session_find(struct hostd *h, const char *cookie);

@@ -16,6 +16,7 @@
 #include "hostd/datastore.h"
 #include "hostd/hostd.h"
 #include "hostd/vim/entity.h"
+#include "hostd/vim/network.h"
 #include "hostd/vim/mo.h"
 #include "hostd/vim/task.h"
 #include "hostd/vm_config.h"
@@ -222,6 +223,62 @@ static struct vval *runtime_info(const struct vm_entry *v, struct vval *p,
 	return r;
 }
 
+/* What the guest says of itself: Basalt has no guest agent (tools)
+ * yet, so only what the host knows. As GuestInfo (summary NULL) or as
+ * VirtualMachineGuestSummary, field name of parent. */
+static struct vval *guest_info(const struct vm_entry *v,
+			       const struct vm_config *vc, struct vval *parent,
+			       const char *name)
+{
+	struct vval *g = vval_obj(parent, name,
+				  parent != NULL ? "VirtualMachineGuestSummary"
+						 : "GuestInfo");
+
+	vval_str(g, "guestId", vc->vc_guest_id);
+	vval_str(g, "guestFullName", vc->vc_guest_id);
+	vval_prim(g, "toolsStatus", "VirtualMachineToolsStatus",
+		  "toolsNotInstalled");
+	vval_str(g, "toolsVersionStatus2", "guestToolsNotInstalled");
+	vval_str(g, "toolsRunningStatus", "guestToolsNotRunning");
+	if (parent == NULL) {
+		vval_str(g, "toolsVersion", "0");
+		vval_str(g, "guestState",
+			 v->ve_power == VM_POWERED_ON ? "running"
+						      : "notRunning");
+		vval_array(g, "net", "GuestNicInfo");
+		vval_array(g, "disk", "GuestDiskInfo");
+		vval_str(g, "appHeartbeatStatus", "appStatusGray");
+		vval_bool(g, "guestOperationsReady", 0);
+		vval_bool(g, "interactiveGuestOperationsReady", 0);
+	}
+	return g;
+}
+
+/* VirtualMachineFileLayout: the VM's files as datastore paths. */
+static struct vval *layout(struct vim_call *c, const struct vm_config *vc)
+{
+	struct vval *l = vval_obj(NULL, NULL, "VirtualMachineFileLayout");
+	struct vval *logs, *disks;
+	char path[PATH_MAX + 64];
+	struct stat st;
+
+	vval_array(l, "configFile", "string");
+	logs = vval_array(l, "logFile", "string");
+	snprintf(path, sizeof(path), "%s/vmware.log", vc->vc_dir);
+	if (stat(path, &st) == 0)
+		vval_str(logs, NULL, "vmware.log");
+	disks = vval_array(l, "disk", "VirtualMachineFileLayoutDiskLayout");
+	for (int i = 0; i < vc->vc_ndisks; i++) {
+		struct vval *d = vval_obj(disks, NULL,
+					  "VirtualMachineFileLayoutDiskLayout");
+		vval_int(d, "key", "xsd:int", KEY_DISK + i);
+		ds_name(c, vc->vc_disks[i].vd_file, path, sizeof(path));
+		vval_str(vval_array(d, "diskFile", "string"), NULL, path);
+	}
+	vval_array(l, "snapshot", "VirtualMachineFileLayoutSnapshotLayout");
+	return l;
+}
+
 static struct vval *summary(struct vim_call *c, const struct vm_entry *v,
 			    const struct vm_config *vc)
 {
@@ -250,6 +307,7 @@ static struct vval *summary(struct vim_call *c, const struct vm_entry *v,
 	for (int i = 0; i < vc->vc_ndisks; i++)
 		committed += vc->vc_disks[i].vd_bytes;
 	st = vval_obj(s, "storage", "VirtualMachineStorageSummary");
+	guest_info(v, vc, s, "guest");
 	vval_int(st, "committed", "xsd:long", committed);
 	vval_int(st, "uncommitted", "xsd:long", 0);
 	vval_int(st, "unshared", "xsd:long", committed);
@@ -288,8 +346,6 @@ static enum mo_prop_result vm_prop(struct vim_call *c, const char *id,
 		*out = vval_moref(NULL, NULL, "ResourcePool", "ha-root-pool");
 		return *out != NULL ? MO_PROP_SET : MO_PROP_UNSET;
 	}
-	if (strcmp(name, "network") == 0)
-		return vim_network_refs(c, out);
 	if (vm_config_load(&vc, v->ve_vmx, &e) < 0) {
 		/* The file went away or broke: the VM is still listed, by
 		 * its file name, and says what is wrong in its config. */
@@ -303,13 +359,21 @@ static enum mo_prop_result vm_prop(struct vim_call *c, const char *id,
 		}
 		if (strcmp(name, "config") == 0 ||
 		    strcmp(name, "summary") == 0 ||
-		    strcmp(name, "datastore") == 0)
+		    strcmp(name, "datastore") == 0 ||
+		    strcmp(name, "network") == 0 ||
+		    strcmp(name, "guest") == 0 || strcmp(name, "layout") == 0)
 			return MO_PROP_UNSET;
 		return entity_prop(name, v->ve_vmx, "Folder", "ha-folder-vm",
 				   out);
 	}
 	if (strcmp(name, "config") == 0) {
 		*out = config_info(c, &vc);
+	} else if (strcmp(name, "network") == 0) {
+		*out = vim_vm_network_refs(&vc);
+	} else if (strcmp(name, "guest") == 0) {
+		*out = guest_info(v, &vc, NULL, NULL);
+	} else if (strcmp(name, "layout") == 0) {
+		*out = layout(c, &vc);
 	} else if (strcmp(name, "summary") == 0) {
 		*out = summary(c, v, &vc);
 	} else if (strcmp(name, "datastore") == 0) {
@@ -338,8 +402,8 @@ static enum mo_prop_result vm_prop(struct vim_call *c, const char *id,
 }
 
 static const char *const vm_props[] = {
-	ENTITY_PROPS, "config",	      "summary", "runtime",
-	"datastore",  "resourcePool", NULL};
+	ENTITY_PROPS, "config",	   "summary",	   "runtime", "guest",
+	"layout",     "datastore", "resourcePool", "network", NULL};
 
 const struct mo_type mo_virtual_machine = {
 	.mt_name = "VirtualMachine",

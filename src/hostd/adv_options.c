@@ -1,0 +1,210 @@
+/*
+ * adv_options.c: the host's advanced settings: the known keys, and the
+ * values set, kept in <confdir>/advanced.conf (kvcfg format: only the
+ * values that differ from their defaults).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/file.h"
+#include "common/kvcfg.h"
+#include "common/log.h"
+#include "hostd/adv_options.h"
+#include "hostd/hostd.h"
+
+/* The keys the reference host's clients look for, where Basalt has the
+ * component behind them (the security ones are enforced by issue 5's
+ * account code, the syslog ones by the log forwarder). */
+const struct adv_def adv_defs[] = {
+	{"Annotations.WelcomeMessage", ADV_STRING, "", 0, 0,
+	 "Welcome message shown on the console (DCUI)"},
+	{"Config.HostAgent.log.level", ADV_STRING, "info", 0, 0,
+	 "hostd's log level: error, warning, info or verbose"},
+	{"Security.AccountLockFailures", ADV_LONG, "5", 0, 100,
+	 "Failed logins before an account is locked (0: never)"},
+	{"Security.AccountUnlockTime", ADV_LONG, "900", 0, 86400,
+	 "Seconds a locked account stays locked"},
+	{"Security.PasswordQualityControl", ADV_STRING,
+	 "retry=3 min=disabled,disabled,disabled,7,7", 0, 0,
+	 "Password quality rules (pam_passwdqc syntax)"},
+	{"Syslog.global.logHost", ADV_STRING, "", 0, 0,
+	 "Remote syslog targets: udp://host:514, tcp://..., ssl://..."},
+	{"Syslog.global.logDir", ADV_STRING, "[] /scratch/log", 0, 0,
+	 "Where the host's logs are kept"},
+	{"UserVars.HostClientSessionTimeout", ADV_LONG, "900", 0, 7200,
+	 "Seconds an idle API session lives (0: for ever)"},
+	{"UserVars.SuppressShellWarning", ADV_LONG, "0", 0, 1,
+	 "Do not warn that the shell is enabled"},
+	{"Net.BlockGuestBPDU", ADV_BOOL, "false", 0, 0,
+	 "Drop spanning tree frames sent by guests"},
+};
+const size_t adv_count = sizeof(adv_defs) / sizeof(*adv_defs);
+_Static_assert(sizeof(adv_defs) / sizeof(*adv_defs) <= ADV_OPTIONS_MAX,
+	       "struct hostd has room for ADV_OPTIONS_MAX values");
+
+static void adv_path(const struct hostd *h, char *buf, size_t size)
+{
+	snprintf(buf, size, "%.*s/advanced.conf", (int)(size - 16),
+		 h->hd_confdir);
+}
+
+const struct adv_def *adv_find(const char *key, size_t *index)
+{
+	for (size_t i = 0; i < adv_count; i++)
+		if (strcmp(adv_defs[i].ad_key, key) == 0) {
+			if (index != NULL)
+				*index = i;
+			return &adv_defs[i];
+		}
+	return NULL;
+}
+
+const char *adv_get(const struct hostd *h, size_t i)
+{
+	return h->hd_adv[i] != NULL ? h->hd_adv[i] : adv_defs[i].ad_default;
+}
+
+int adv_check(const struct adv_def *def, const char *text, struct err *e)
+{
+	char *end;
+	long long v;
+
+	if (strlen(text) >= ADV_VALUE_MAX)
+		return err_set(e, -EINVAL, "%s: value longer than %d bytes",
+			       def->ad_key, ADV_VALUE_MAX - 1);
+	switch (def->ad_type) {
+	case ADV_LONG:
+		errno = 0;
+		v = strtoll(text, &end, 10);
+		if (text[0] == '\0' || *end != '\0' || errno != 0)
+			return err_set(e, -EINVAL, "%s: '%s' is not a number",
+				       def->ad_key, text);
+		if (v < def->ad_min || v > def->ad_max)
+			return err_set(
+				e, -EINVAL,
+				"%s: %lld is out of range (%lld to %lld)",
+				def->ad_key, v, def->ad_min, def->ad_max);
+		return 0;
+	case ADV_BOOL:
+		if (strcmp(text, "true") != 0 && strcmp(text, "false") != 0)
+			return err_set(e, -EINVAL,
+				       "%s: expected true or false, not '%s'",
+				       def->ad_key, text);
+		return 0;
+	case ADV_STRING:
+		for (const char *p = text; *p != '\0'; p++)
+			if ((unsigned char)*p < 0x20)
+				return err_set(e, -EINVAL,
+					       "%s: control characters are "
+					       "not allowed",
+					       def->ad_key);
+		return 0;
+	}
+	return err_set(e, -EINVAL, "%s: unknown type", def->ad_key);
+}
+
+int adv_load(struct hostd *h, struct err *e)
+{
+	char path[PATH_MAX];
+	struct kvcfg cfg;
+	int rc;
+
+	adv_path(h, path, sizeof(path));
+	rc = kvcfg_load(&cfg, path, e);
+	if (rc == -ENOENT) {
+		err_clear(e);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	for (int k = 0; k < cfg.kc_count; k++) {
+		const struct kvcfg_entry *en = &cfg.kc_entries[k];
+		struct err why = {0};
+		size_t i;
+		if (adv_find(en->ke_key, &i) == NULL) {
+			log_warnx("%s:%d: no option '%s'; left out", path,
+				  en->ke_line, en->ke_key);
+			continue;
+		}
+		if (adv_check(&adv_defs[i], en->ke_value, &why) < 0) {
+			log_warnx("%s:%d: %s; the default stays", path,
+				  en->ke_line, err_msg(&why));
+			continue;
+		}
+		free(h->hd_adv[i]);
+		h->hd_adv[i] = strdup(en->ke_value);
+		if (h->hd_adv[i] == NULL) {
+			kvcfg_free(&cfg);
+			return err_set(e, -ENOMEM, "out of memory");
+		}
+	}
+	kvcfg_free(&cfg);
+	return 0;
+}
+
+/* The file for the values in vals (NULL: default). */
+static int save(const struct hostd *h, char *const *vals, struct err *e)
+{
+	size_t cap = 64 + adv_count * (ADV_VALUE_MAX * 3 + 80), len = 0;
+	char path[PATH_MAX], esc[ADV_VALUE_MAX * 3 + 1];
+	char *buf = malloc(cap);
+	int rc;
+
+	if (buf == NULL)
+		return err_set(e, -ENOMEM, "out of memory");
+	len += (size_t)snprintf(buf, cap,
+				"# Basalt host advanced settings (written "
+				"by hostd; those set away from defaults)\n");
+	for (size_t i = 0; i < adv_count; i++) {
+		if (vals[i] == NULL ||
+		    strcmp(vals[i], adv_defs[i].ad_default) == 0)
+			continue;
+		if (kvcfg_escape(vals[i], esc, sizeof(esc)) < 0) {
+			free(buf);
+			return err_set(e, -EINVAL, "%s: value too long",
+				       adv_defs[i].ad_key);
+		}
+		len += (size_t)snprintf(buf + len, cap - len, "%s = \"%s\"\n",
+					adv_defs[i].ad_key, esc);
+	}
+	adv_path(h, path, sizeof(path));
+	rc = file_write_atomic(path, buf, len, 0644, e);
+	free(buf);
+	return rc;
+}
+
+int adv_set(struct hostd *h, const size_t *index, const char *const *text,
+	    size_t n, struct err *e)
+{
+	char **vals = calloc(adv_count, sizeof(*vals));
+	int rc = 0;
+
+	if (vals == NULL)
+		return err_set(e, -ENOMEM, "out of memory");
+	/* The new set of values, built aside: the live one changes only
+	 * once the file holds it. */
+	for (size_t i = 0; i < adv_count && rc == 0; i++)
+		if (h->hd_adv[i] != NULL &&
+		    (vals[i] = strdup(h->hd_adv[i])) == NULL)
+			rc = err_set(e, -ENOMEM, "out of memory");
+	for (size_t k = 0; k < n && rc == 0; k++) {
+		free(vals[index[k]]);
+		if ((vals[index[k]] = strdup(text[k])) == NULL)
+			rc = err_set(e, -ENOMEM, "out of memory");
+	}
+	if (rc == 0)
+		rc = save(h, vals, e);
+	if (rc == 0)
+		for (size_t i = 0; i < adv_count; i++) {
+			char *old = h->hd_adv[i];
+			h->hd_adv[i] = vals[i];
+			vals[i] = old;
+		}
+	for (size_t i = 0; i < adv_count; i++)
+		free(vals[i]);
+	free(vals);
+	return rc;
+}

@@ -1,0 +1,26 @@
+/*
+ * network.h: host bridges as port groups and Network objects.
+ */
+#ifndef BASALT_HOSTD_NETWORK_H
+#define BASALT_HOSTD_NETWORK_H
+
+#include <net/if.h>
+#include <stddef.h>
+
+#include "hostd/vim/vval.h"
+
+#define NET_BRIDGES_MAX 64
+
+struct vm_config;
+
+/* The host's bridges, sorted by name; returns how many. */
+size_t net_bridges(char (*out)[IFNAMSIZ], size_t max);
+/* Is name a host bridge (a port group a NIC may join)? */
+int net_bridge_exists(const char *name);
+/* The existing networks a VM's NICs are on, as references. */
+struct vval *vim_vm_network_refs(const struct vm_config *vc);
+/* HostNetworkInfo (switches, port groups, NICs) as field name of
+ * parent. */
+struct vval *vim_host_network_info(struct vval *parent, const char *name);
+
+#endif
