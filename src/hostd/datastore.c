@@ -156,6 +156,41 @@ int datastore_resolve(struct hostd *h, const char *dspath, char *out,
 	return 0;
 }
 
+int datastore_resolve_inside(struct hostd *h, const char *dspath, char *out,
+			     size_t size, struct datastore *ds)
+{
+	char real_ds[PATH_MAX], probe[PATH_MAX], real[PATH_MAX];
+	const struct datastore *all = h->hd_datastores;
+	size_t n, k;
+	int rc = datastore_resolve(h, dspath, out, size);
+
+	if (rc < 0)
+		return rc;
+	n = h->hd_ndatastores; /* datastore_resolve listed them */
+	for (k = 0; k < n; k++) {
+		size_t len = strlen(all[k].ds_path);
+		if (strncmp(out, all[k].ds_path, len) == 0 &&
+		    (out[len] == '/' || out[len] == '\0'))
+			break;
+	}
+	if (k == n || realpath(all[k].ds_path, real_ds) == NULL)
+		return -ENOENT;
+	*ds = all[k];
+	/* The deepest part that exists, as the kernel resolves it. */
+	snprintf(probe, sizeof(probe), "%s", out);
+	while (realpath(probe, real) == NULL) {
+		char *slash = strrchr(probe, '/');
+		if (errno != ENOENT || slash == NULL || slash == probe)
+			return -EACCES;
+		*slash = '\0';
+	}
+	k = strlen(real_ds);
+	if (strncmp(real, real_ds, k) != 0 ||
+	    (real[k] != '/' && real[k] != '\0'))
+		return -EACCES;
+	return 0;
+}
+
 int datastore_name_of(struct hostd *h, const char *file, char *out, size_t size)
 {
 	const struct datastore *all = h->hd_datastores;

@@ -31,6 +31,16 @@ BASALT_MUST_CHECK int datastore_init(struct hostd *h, struct err *e);
  * hd_lock (or no other thread runs yet). */
 size_t datastore_list(struct hostd *h);
 
+/*
+ * datastore_resolve, and then the datastore it is in (*ds) and a check
+ * that no symbolic link on the part of the path that exists leads out of
+ * it: -EACCES then. For paths that files are made or removed at.
+ */
+BASALT_MUST_CHECK int datastore_resolve_inside(struct hostd *h,
+					       const char *dspath, char *out,
+					       size_t size,
+					       struct datastore *ds);
+
 /* The datastore with managed object id id, or with name name. */
 int datastore_by_id(struct hostd *h, const char *id, struct datastore *out);
 int datastore_by_name(struct hostd *h, const char *name, struct datastore *out);

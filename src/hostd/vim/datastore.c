@@ -89,7 +89,21 @@ static enum mo_prop_result ds_prop(struct vim_call *c, const char *id,
 		vval_bool(mi, "accessible", 1);
 		*out = a;
 	} else if (strcmp(name, "vm") == 0) {
-		return MO_PROP_UNSET; /* VMs arrive in the next step */
+		/* The VMs whose .vmx is on it. */
+		const struct inventory *iv = &c->vc_hostd->hd_inventory;
+		size_t k = strlen(ds.ds_path);
+		char vid[16];
+		*out = vval_array(NULL, NULL, "ManagedObjectReference");
+		for (size_t i = 0; i < iv->iv_n; i++)
+			if (strncmp(iv->iv_vms[i].ve_vmx, ds.ds_path, k) == 0 &&
+			    iv->iv_vms[i].ve_vmx[k] == '/') {
+				snprintf(vid, sizeof(vid), "%d",
+					 iv->iv_vms[i].ve_id);
+				vval_moref(*out, NULL, "VirtualMachine", vid);
+			}
+	} else if (strcmp(name, "browser") == 0) {
+		*out = vval_moref(NULL, NULL, "HostDatastoreBrowser",
+				  "ha-host-datastorebrowser");
 	} else {
 		return entity_prop(name, ds.ds_name, "Folder",
 				   "ha-folder-datastore", out);
@@ -97,8 +111,9 @@ static enum mo_prop_result ds_prop(struct vim_call *c, const char *id,
 	return *out != NULL ? MO_PROP_SET : MO_PROP_UNSET;
 }
 
-static const char *const ds_props[] = {
-	ENTITY_PROPS, "summary", "info", "capability", "host", "vm", NULL};
+static const char *const ds_props[] = {ENTITY_PROPS, "summary", "info",
+				       "capability", "host",	"vm",
+				       "browser",    NULL};
 
 const struct mo_type mo_datastore = {
 	.mt_name = "Datastore",

@@ -8,12 +8,26 @@
 #include "hostd/vim/task.h"
 
 static const struct mo_type *const types[] = {
-	&mo_service_instance, &mo_folder,	  &mo_datacenter,
-	&mo_session_manager,  &mo_view_manager,	  &mo_container_view,
-	&mo_datastore,	      &mo_host_system,	  &mo_compute_resource,
-	&mo_resource_pool,    &mo_task,		  &mo_task_manager,
-	&mo_virtual_machine,  &mo_event_manager,  &mo_search_index,
-	&mo_network,	      &mo_option_manager,
+	&mo_service_instance,
+	&mo_folder,
+	&mo_datacenter,
+	&mo_session_manager,
+	&mo_view_manager,
+	&mo_container_view,
+	&mo_datastore,
+	&mo_host_system,
+	&mo_compute_resource,
+	&mo_resource_pool,
+	&mo_task,
+	&mo_task_manager,
+	&mo_virtual_machine,
+	&mo_event_manager,
+	&mo_search_index,
+	&mo_network,
+	&mo_option_manager,
+	&mo_file_manager,
+	&mo_virtual_disk_manager,
+	&mo_datastore_browser,
 };
 
 /* Abstract types that only appear as bases. */

@@ -45,7 +45,8 @@ enum mo_prop_result mo_get(struct vim_call *c, const char *type, const char *id,
 extern const struct mo_type mo_service_instance, mo_folder, mo_datacenter,
 	mo_session_manager, mo_view_manager, mo_container_view, mo_datastore,
 	mo_host_system, mo_compute_resource, mo_resource_pool,
-	mo_virtual_machine, mo_search_index, mo_network, mo_option_manager;
+	mo_virtual_machine, mo_search_index, mo_network, mo_option_manager,
+	mo_file_manager, mo_virtual_disk_manager, mo_datastore_browser;
 
 /* AboutInfo as field name of parent (service_instance.c). */
 struct vval *vim_about(struct vim_call *c, struct vval *parent,

@@ -50,6 +50,9 @@ static struct vval *service_content(struct vim_call *c)
 	vval_moref(sc, "eventManager", "EventManager", "ha-eventmgr");
 	vval_moref(sc, "taskManager", "TaskManager", "ha-taskmgr");
 	vval_moref(sc, "searchIndex", "SearchIndex", "ha-searchindex");
+	vval_moref(sc, "fileManager", "FileManager", "ha-nfc-file-manager");
+	vval_moref(sc, "virtualDiskManager", "VirtualDiskManager",
+		   "ha-vdiskmanager");
 	return sc;
 }
 

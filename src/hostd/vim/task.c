@@ -75,6 +75,22 @@ void vim_task_fail(struct hostd *h, struct vim_task *t, const char *fault,
 	vim_changed(h);
 }
 
+void vim_task_fail_file(struct hostd *h, struct vim_task *t, const char *type,
+			const char *dspath, const char *fmt, ...)
+{
+	char msg[ERR_MSG_MAX_BYTES];
+	struct xmlout f;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	xmlout_init(&f);
+	xmlout_elem(&f, "file", dspath);
+	vim_task_fail(h, t, type, f.xo_oom ? NULL : f.xo_data, "%s", msg);
+	xmlout_free(&f);
+}
+
 int vim_task_return(struct vim_call *c, const struct vim_task *t)
 {
 	xmlout_moref(&c->vc_out, "returnval", "Task", t->vt_id);

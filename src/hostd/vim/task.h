@@ -44,6 +44,11 @@ void vim_task_succeed(struct hostd *h, struct vim_task *t, struct vval *result);
 void vim_task_fail(struct hostd *h, struct vim_task *t, const char *fault,
 		   const char *fields, const char *fmt, ...)
 	BASALT_PRINTF(5, 6);
+/* End it in a FileFault of type ("FileNotFound"), its file field
+ * dspath. */
+void vim_task_fail_file(struct hostd *h, struct vim_task *t, const char *type,
+			const char *dspath, const char *fmt, ...)
+	BASALT_PRINTF(5, 6);
 /* The task with id, or NULL once it left the ring. Under the lock. */
 struct vim_task *vim_task_find(struct hostd *h, const char *id);
 /* Answer the call with the task's reference. */

@@ -111,6 +111,11 @@ extern const struct vim_method vim_virtual_machine_methods[];
 extern const struct vim_method vim_vm_spec_methods[];
 extern const struct vim_method vim_search_index_methods[];
 extern const struct vim_method vim_option_manager_methods[];
+extern const struct vim_method vim_file_manager_methods[];
+extern const struct vim_method vim_datastore_browser_methods[];
+/* InvalidDatastorePath (or SystemError) for dspath that resolving gave
+ * rc for (file_manager.c). */
+int vim_fault_ds_path(struct vim_call *c, const char *dspath, int rc);
 
 /* session_manager.c */
 struct vim_session *vim_session_find(struct hostd *h, const char *cookie);
