@@ -1,8 +1,9 @@
 """hostd running real VMs in the nested test bed, driven by pyVmomi from
-outside: a Debian kernel VM registered, powered on, watched through
-WaitForUpdatesEx, shut down through the ACPI button, powered off by
-force, its vmx killed, and hostd itself killed and restarted while the
-VM runs (issue 4)."""
+outside: a Debian kernel VM created through CreateVM_Task with a disk, a
+NIC on host bridge br0 (its port group) and a serial port, powered on,
+watched through WaitForUpdatesEx, shut down through the ACPI button,
+powered off by force, its vmx killed, hostd itself killed and restarted
+while the VM runs, then reconfigured and destroyed (issue 4)."""
 import http.client
 import socket
 import time
@@ -21,16 +22,8 @@ API_PORT = 8307   # hostd in L1, on 127.0.0.2
 RELAY_PORT = 9307  # busybox nc relays L1's network to it
 ROOT = "/root/run"
 VMDIR = f"{ROOT}/vmfs/volumes/datastore1/deb"
-VMX = """displayName = "deb"
-numvcpus = "1"
-memsize = "256"
-basalt.kernel = "/l2/vmlinuz"
-basalt.initrd = "/l2/initrd"
-basalt.cmdline = "console=ttyS0 panic=-1 basalt.action=button"
-serial0.present = "TRUE"
-serial0.fileType = "file"
-serial0.fileName = "console.log"
-"""
+BOOT = {"basalt.kernel": "/l2/vmlinuz", "basalt.initrd": "/l2/initrd",
+        "basalt.cmdline": "console=ttyS0 panic=-1 basalt.action=button"}
 HOSTD = (f"BASALT_ROOT_PASSWORD={PASSWORD} hostd --root {ROOT} "
          f"--address 127.0.0.2 --port {API_PORT} --vmx /bin/vmx "
          f">> /tmp/hostd.log 2>&1 &")
@@ -45,7 +38,6 @@ def bed(tmp_path_factory, vmx_bin):
     tb.add_program(built("src/hostd/hostd"), "/bin/hostd")
     tb.add_file(tb.kernel, "/l2/vmlinuz")
     tb.add_bytes(l2guest.initramfs(), "/l2/initrd")
-    tb.add_bytes(VMX, VMDIR + "/deb.vmx")
     tb.api_port = tb.forward_port(RELAY_PORT, addr="127.0.0.2")
     tb.boot()
     yield tb
@@ -129,6 +121,34 @@ def wait_task(task, timeout=180):
         time.sleep(1)
 
 
+def create_spec():
+    dev = vim.vm.device
+    ctl = dev.ParaVirtualSCSIController(key=-100, busNumber=0,
+                                        sharedBus="noSharing")
+    disk = dev.VirtualDisk(
+        key=-101, controllerKey=-100, unitNumber=0, capacityInKB=64 * 1024,
+        backing=dev.VirtualDisk.FlatVer2BackingInfo(diskMode="persistent",
+                                                    thinProvisioned=True))
+    nic = dev.VirtualVmxnet3(
+        key=-102, addressType="manual", macAddress="02:00:00:00:00:43",
+        backing=dev.VirtualEthernetCard.NetworkBackingInfo(
+            deviceName="br0"))
+    serial = dev.VirtualSerialPort(
+        key=-103, backing=dev.VirtualSerialPort.FileBackingInfo(
+            fileName="console.log"))
+    changes = [dev.VirtualDeviceSpec(operation="add", device=ctl),
+               dev.VirtualDeviceSpec(operation="add", fileOperation="create",
+                                     device=disk),
+               dev.VirtualDeviceSpec(operation="add", device=nic),
+               dev.VirtualDeviceSpec(operation="add", device=serial)]
+    return vim.vm.ConfigSpec(
+        name="deb", guestId="debian12_64Guest", numCPUs=1, memoryMB=256,
+        files=vim.vm.FileInfo(vmPathName="[datastore1]"),
+        deviceChange=changes,
+        extraConfig=[vim.option.OptionValue(key=k, value=v)
+                     for k, v in BOOT.items()])
+
+
 def test_vm_lifecycle_through_hostd(bed):
     # No call may block for ever either (pyVmomi sets no timeout).
     old = socket.getdefaulttimeout()
@@ -151,14 +171,23 @@ def lifecycle(bed):
     # fresh L1 (testbed.run boots it), with nothing running yet.
     bed.run(f"nc -ll -p {RELAY_PORT} -e nc 127.0.0.2 {API_PORT} "
             ">/dev/null 2>&1 &", check=True)
+    # The bridge VMs join: hostd shows it as a port group at once.
+    bed.run("brctl addbr br0 && ip link set br0 up", check=True)
     start_hostd(bed)
     si = connect(bed)
     dc = si.content.rootFolder.childEntity[0]
-    task = dc.vmFolder.RegisterVM_Task(path="[datastore1] deb/deb.vmx",
-                                       asTemplate=False)
+    host = dc.hostFolder.childEntity[0].host[0]
+    assert [n.name for n in host.network] == ["br0"]
+    task = dc.vmFolder.CreateVM_Task(
+        create_spec(), dc.hostFolder.childEntity[0].resourcePool)
     wait_task(task)
     vm = task.info.result
     assert vm.runtime.powerState == "poweredOff"
+    assert [n.name for n in vm.network] == ["br0"]
+    kinds = sorted(type(d).__name__.split(".")[-1]
+                   for d in vm.config.hardware.device)
+    assert {"VirtualDisk", "VirtualVmxnet3", "VirtualSerialPort"} <= \
+        set(kinds), kinds
 
     # On, up to the guest's init, then the ACPI button: the guest powers
     # itself off and hostd sees vmx end.
@@ -190,7 +219,7 @@ def lifecycle(bed):
         entity=vim.event.EventFilterSpec.ByEntity(entity=vm,
                                                   recursion="self")))
     types = [type(e).__name__.split(".")[-1] for e in events]
-    assert types == ["VmRegisteredEvent"] + [
+    assert types == ["VmCreatedEvent"] + [
         "VmPoweredOnEvent", "VmPoweredOffEvent"] * 3, types
     assert "the guest powered off" in events[2].fullFormattedMessage
     assert "by request" in events[4].fullFormattedMessage
@@ -210,3 +239,14 @@ def lifecycle(bed):
     assert bed.run("pidof vmx").status != 0
     log = bed.run("cat /tmp/hostd.log").output
     assert "taken over" in log, log
+
+    # Reconfigured while off, then destroyed with its files.
+    wait_task(vm.ReconfigVM_Task(vim.vm.ConfigSpec(numCPUs=2,
+                                                   memoryMB=384)))
+    assert vm.config.hardware.numCPU == 2
+    assert vm.config.hardware.memoryMB == 384
+    assert 'numvcpus = "2"' in bed.run(f"cat {VMDIR}/deb.vmx").output
+    wait_task(vm.Destroy_Task())
+    assert bed.run(f"test -e {VMDIR}").status != 0, \
+        bed.run(f"ls -la {VMDIR}").output
+    assert vm._moId not in [v._moId for v in dc.vmFolder.childEntity]
