@@ -249,4 +249,5 @@ def lifecycle(bed):
     wait_task(vm.Destroy_Task())
     assert bed.run(f"test -e {VMDIR}").status != 0, \
         bed.run(f"ls -la {VMDIR}").output
-    assert vm._moId not in [v._moId for v in dc.vmFolder.childEntity]
+    folder = si.content.rootFolder.childEntity[0].vmFolder
+    assert vm._moId not in [v._moId for v in folder.childEntity]

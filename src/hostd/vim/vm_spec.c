@@ -294,6 +294,20 @@ static void remove_vm_files(struct hostd *h, const char *dir,
 			if (strncmp(vc->vc_disks[i].vd_file, dir,
 				    strlen(dir)) == 0)
 				unlink(vc->vc_disks[i].vd_file);
+		/* The serial port's output file, when it is in the VM's
+		 * folder (a name relative to the .vmx is). */
+		if (vc->vc_serial && vc->vc_serial_file[0] != '\0' &&
+		    strstr(vc->vc_serial_file, "..") == NULL) {
+			if (vc->vc_serial_file[0] != '/')
+				snprintf(path, sizeof(path), "%s/%s", dir,
+					 vc->vc_serial_file);
+			else
+				snprintf(path, sizeof(path), "%s",
+					 vc->vc_serial_file);
+			if (strncmp(path, dir, strlen(dir)) == 0 &&
+			    path[strlen(dir)] == '/')
+				unlink(path);
+		}
 	}
 	/* At a datastore's top, the logs there may be another VM's too. */
 	if (is_datastore_root(h, dir))
