@@ -19,8 +19,9 @@ class Hostd:
     plain HTTP cannot take."""
 
     def __init__(self, binary, root, password="test-password",
-                 addr="127.0.0.2"):
+                 addr="127.0.0.2", args=()):
         self.binary, self.root, self.addr = binary, str(root), addr
+        self.args = list(args)
         self.password = password
         self.port = free_port(addr)
         self.https_port = free_port(addr)
@@ -40,7 +41,7 @@ class Hostd:
         self.proc = subprocess.Popen(
             [self.binary, "--root", self.root, "--address", self.addr,
              "--port", str(self.port), "--https-port",
-             str(self.https_port), "-v"],
+             str(self.https_port), "-v"] + self.args,
             stdout=subprocess.PIPE, stderr=self.log, text=True, env=env)
         first = []
         deadline = time.monotonic() + 20

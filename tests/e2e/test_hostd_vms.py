@@ -2,6 +2,8 @@
 folder, read its configuration through the API, list it, unregister it;
 bad paths are the faults clients expect (issue 4)."""
 import os
+import subprocess
+import time
 
 import pytest
 
@@ -329,3 +331,42 @@ def test_destroying_a_vm_at_a_datastore_top_keeps_the_datastore(host):
     assert os.path.isdir(ds) and os.listdir(ds) == []
     assert [d.name for d in si.content.rootFolder.childEntity[0]
             .datastore] == ["datastore1"]
+
+
+def test_cancel_a_power_on_that_never_comes_up(hostd_bin, tmp_path):
+    # A "vmx" that starts and never answers on its control socket: the
+    # power-on waits, and CancelTask ends it.
+    fake = tmp_path / "slow-vmx"
+    fake.write_text("#!/bin/sh\nexec sleep 300\n")
+    fake.chmod(0o755)
+    h = Hostd(hostd_bin, tmp_path / "root", args=["--vmx", str(fake)])
+    try:
+        d = os.path.join(h.root, "vmfs", "volumes", "datastore1", "slow")
+        os.makedirs(d)
+        with open(os.path.join(d, "slow.vmx"), "w") as f:
+            f.write('displayName = "slow"\nmemsize = "64"\n')
+        si = h.connect()
+        vm = register(si, "[datastore1] slow/slow.vmx")
+        task = vm.PowerOnVM_Task()
+        assert task.info.state == "running"
+        assert task.info.cancelable
+        pids = subprocess.run(["pgrep", "-P", str(h.proc.pid)],
+                              capture_output=True, text=True).stdout.split()
+        assert pids, "the slow vmx is not running"
+        task.CancelTask()
+        deadline = time.monotonic() + 30
+        while task.info.state == "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert task.info.state == "error"
+        assert task.info.cancelled
+        assert type(task.info.error).__name__.endswith("RequestCanceled")
+        assert vm.runtime.powerState == "poweredOff"
+        for pid in pids:
+            assert not os.path.exists(f"/proc/{pid}") or \
+                open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+        # An ended task cannot be cancelled.
+        with pytest.raises(vim.fault.InvalidState):
+            task.CancelTask()
+    finally:
+        h.stop()

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "hostd/hostd.h"
 #include "hostd/vim/task.h"
 
@@ -134,8 +135,10 @@ static struct vval *task_info(const struct vim_task *t)
 		vval_str(i, "entityName", t->vt_ename);
 	}
 	vval_prim(i, "state", "TaskInfoState", state_name(t->vt_state));
-	vval_bool(i, "cancelled", 0);
-	vval_bool(i, "cancelable", 0);
+	vval_bool(i, "cancelled", t->vt_cancelled);
+	vval_bool(i, "cancelable",
+		  t->vt_cancelable && t->vt_state == TASK_RUNNING &&
+			  !t->vt_cancelled);
 	if (t->vt_state == TASK_ERROR) {
 		/* A LocalizedMethodFault: the fault, then its message. */
 		struct vval *e = vval_obj(i, "error", "LocalizedMethodFault");
@@ -238,4 +241,38 @@ const struct mo_type mo_task_manager = {
 	.mt_exists = tm_exists,
 	.mt_prop = tm_prop,
 	.mt_props = tm_props,
+};
+
+void vim_task_cancelled(struct hostd *h, struct vim_task *t)
+{
+	vim_task_fail(h, t, "RequestCanceled", NULL,
+		      "The task was canceled by a user.");
+}
+
+static int cancel_task(struct vim_call *c)
+{
+	struct vim_task *t = vim_task_find(c->vc_hostd, c->vc_req->sr_this);
+
+	if (t == NULL)
+		return vim_fault_not_found(c);
+	if (t->vt_state == TASK_SUCCESS || t->vt_state == TASK_ERROR)
+		return vim_fault(c, "InvalidState", NULL,
+				 "The operation is not allowed in the current "
+				 "state: the task has ended");
+	if (!t->vt_cancelable)
+		return vim_fault(c, "NotSupported", NULL,
+				 "%s cannot be cancelled", t->vt_name);
+	if (!t->vt_cancelled) {
+		t->vt_cancelled = 1;
+		log_info("api: %s cancels %s (%s)",
+			 c->vc_session != NULL ? c->vc_session->vs_user : "?",
+			 t->vt_id, t->vt_name);
+		vim_changed(c->vc_hostd);
+	}
+	return 0;
+}
+
+const struct vim_method vim_task_methods[] = {
+	{"CancelTask", "Task", 0, cancel_task},
+	{NULL, NULL, 0, NULL},
 };

@@ -32,6 +32,8 @@ struct vim_task {
 	char *vt_fault_msg;
 	time_t vt_queued, vt_started, vt_completed;
 	int vt_chain;
+	int vt_cancelable; /* CancelTask may stop it (its worker looks) */
+	int vt_cancelled;  /* CancelTask asked it to stop */
 };
 
 /* A new task, running, on entity etype:eid (etype NULL: none). NULL when
@@ -53,6 +55,10 @@ void vim_task_fail_file(struct hostd *h, struct vim_task *t, const char *type,
 struct vim_task *vim_task_find(struct hostd *h, const char *id);
 /* Answer the call with the task's reference. */
 int vim_task_return(struct vim_call *c, const struct vim_task *t);
+
+/* End it as cancelled (RequestCanceled), once its worker has undone what
+ * it began. */
+void vim_task_cancelled(struct hostd *h, struct vim_task *t);
 
 extern const struct mo_type mo_task, mo_task_manager;
 

@@ -555,17 +555,25 @@ static int wait_pid_gone(struct hostd *h, int id, pid_t pid,
 	}
 }
 
-/* Wait (lock not held) until VM id's vmx answers that it runs. */
-static int wait_running(struct hostd *h, int id, const char *sock)
+/* Wait (lock not held) until VM id's vmx answers that it runs: 1; 0
+ * when it ended or never answered; -1 when the task was cancelled. */
+static int wait_running(struct hostd *h, int id, const char *sock,
+			const char *task)
 {
 	for (int i = 0; i < POWER_START_WAIT_S * 10; i++) {
 		struct ipc_vmx_status st;
 		struct vm_entry *v;
+		struct vim_task *t;
+		int cancelled;
 		pid_t pid;
 		pthread_mutex_lock(&h->hd_lock);
 		v = inventory_find(h, id);
 		pid = v != NULL ? v->ve_pid : 0;
+		t = vim_task_find(h, task);
+		cancelled = t != NULL && t->vt_cancelled;
 		pthread_mutex_unlock(&h->hd_lock);
+		if (cancelled)
+			return -1;
 		if (pid == 0)
 			return 0; /* it ended */
 		if (vmx_request(sock, IPC_VMX_STATUS, &st, NULL) == 0 &&
@@ -608,22 +616,41 @@ static void *power_job(void *arg)
 		pthread_mutex_unlock(&h->hd_lock);
 	}
 	if (j->pj_op == OP_ON || j->pj_op == OP_RESET)
-		ok = wait_running(h, j->pj_id, sock);
+		ok = wait_running(h, j->pj_id, sock, j->pj_task);
 	pthread_mutex_lock(&h->hd_lock);
 	v = inventory_find(h, j->pj_id);
+	if (ok < 0 && v != NULL && v->ve_pid != 0) {
+		/* Cancelled while vmx started: it goes, and the VM stays
+		 * off. */
+		pid_t pid = v->ve_pid;
+		v->ve_stopping = 1;
+		kill(pid, SIGKILL);
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += POWER_OFF_WAIT_S;
+		wait_pid_gone(h, j->pj_id, pid, &deadline);
+		v = inventory_find(h, j->pj_id);
+	}
 	if (v != NULL) {
 		v->ve_busy = 0;
-		if (!ok)
+		if (ok == 0)
 			vm_log_tail(v, why, sizeof(why));
 	}
 	t = vim_task_find(h, j->pj_task);
-	if (v != NULL && ok && j->pj_op == OP_ON) {
+	if (t != NULL && ok < 0) {
+		log_info("VM %d: power-on cancelled", j->pj_id);
+		vim_task_cancelled(h, t);
+		vim_changed(h);
+		pthread_mutex_unlock(&h->hd_lock);
+		free(j);
+		return NULL;
+	}
+	if (v != NULL && ok > 0 && j->pj_op == OP_ON) {
 		const char *name = vm_name_of(v);
 		vim_event_post(h, "VmPoweredOnEvent", t ? t->vt_user : NULL,
 			       v->ve_id, name, t ? t->vt_chain : 0,
 			       "%s on %s is powered on", name, h->hd_hostname);
 	}
-	if (t != NULL && ok)
+	if (t != NULL && ok > 0)
 		vim_task_succeed(h, t, NULL);
 	else if (t != NULL)
 		vim_task_fail(h, t, "SystemError", "<reason>vmx</reason>",
@@ -692,6 +719,8 @@ static int power_op(struct vim_call *c, enum power_op op)
 			       "%s on %s is reset", t->vt_ename,
 			       c->vc_hostd->hd_hostname);
 	v->ve_busy = 1;
+	/* A power-on may be cancelled until vmx says it runs. */
+	t->vt_cancelable = op == OP_ON;
 	if (thread_start(&th, THREAD_STACK_BYTES, power_job, j) != 0) {
 		v->ve_busy = 0;
 		vim_task_fail(c->vc_hostd, t, "SystemError",
