@@ -15,6 +15,14 @@
 #define VMC_DISKS_MAX 16
 #define VMC_NICS_MAX  10
 
+/* Device keys as the API numbers a VM's devices (as ESXi does): disk i
+ * of vc_disks is VMC_KEY_DISK + i, NIC ethernetN VMC_KEY_NIC + N. */
+#define VMC_KEY_PCI    100
+#define VMC_KEY_SCSI   1000
+#define VMC_KEY_DISK   2000
+#define VMC_KEY_NIC    4000
+#define VMC_KEY_SERIAL 9000
+
 struct vmc_disk {
 	char vd_bus[8]; /* scsi, sata, nvme, ide */
 	int vd_ctl, vd_unit;

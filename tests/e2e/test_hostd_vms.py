@@ -370,3 +370,101 @@ def test_cancel_a_power_on_that_never_comes_up(hostd_bin, tmp_path):
             task.CancelTask()
     finally:
         h.stop()
+
+
+def devices(vm):
+    return {d.key: d for d in vm.config.hardware.device}
+
+
+def test_reconfigure_devices_add_edit_remove(host, hello_guest):
+    si = host.connect()
+    dc = si.content.rootFolder.childEntity[0]
+    pool = dc.hostFolder.childEntity[0].resourcePool
+    vm = WaitForTask(dc.vmFolder.CreateVM_Task(
+        create_spec("devs", hello_guest, disk_kb=1024), pool)) and None
+    vm = dc.vmFolder.childEntity[0]
+    vmdir = os.path.join(host.root, "vmfs", "volumes", "datastore1", "devs")
+    dev = vim.vm.device
+    before = devices(vm)
+    disk = [d for d in before.values() if isinstance(d, dev.VirtualDisk)][0]
+    nic = [d for d in before.values()
+           if isinstance(d, dev.VirtualEthernetCard)][0]
+    serial = [d for d in before.values()
+              if isinstance(d, dev.VirtualSerialPort)][0]
+    # Add a disk and a NIC, grow the first disk, move the NIC to another
+    # network, remove the serial port: one spec, one write.
+    new_disk = dev.VirtualDisk(
+        key=-1, controllerKey=disk.controllerKey, capacityInKB=2048,
+        backing=dev.VirtualDisk.FlatVer2BackingInfo(diskMode="persistent",
+                                                    thinProvisioned=True))
+    new_nic = dev.VirtualVmxnet3(
+        key=-2, backing=dev.VirtualEthernetCard.NetworkBackingInfo(
+            deviceName="br1"))
+    disk.capacityInKB = 4096
+    nic.backing.deviceName = "br2"
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(deviceChange=[
+        dev.VirtualDeviceSpec(operation="add", fileOperation="create",
+                              device=new_disk),
+        dev.VirtualDeviceSpec(operation="add", device=new_nic),
+        dev.VirtualDeviceSpec(operation="edit", device=disk),
+        dev.VirtualDeviceSpec(operation="edit", device=nic),
+        dev.VirtualDeviceSpec(operation="remove", device=serial)])))
+    after = devices(vm)
+    disks = sorted((d.backing.fileName, d.capacityInKB) for d in
+                   after.values() if isinstance(d, dev.VirtualDisk))
+    assert disks == [("[datastore1] devs/devs.img", 4096),
+                     ("[datastore1] devs/devs_1.img", 2048)]
+    nets = sorted(d.backing.deviceName for d in after.values()
+                  if isinstance(d, dev.VirtualEthernetCard))
+    assert nets == ["br1", "br2"]
+    assert not any(isinstance(d, dev.VirtualSerialPort)
+                   for d in after.values())
+    assert os.path.getsize(os.path.join(vmdir, "devs.img")) == 4 << 20
+    with open(os.path.join(vmdir, "devs.vmx")) as f:
+        text = f.read()
+    assert "serial0" not in text
+    assert 'scsi0:1.fileName = "devs_1.img"' in text
+    # A disk removed with fileOperation destroy goes with its file.
+    second = [d for d in after.values() if isinstance(d, dev.VirtualDisk)
+              and d.backing.fileName.endswith("devs_1.img")][0]
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(deviceChange=[
+        dev.VirtualDeviceSpec(operation="remove", fileOperation="destroy",
+                              device=second)])))
+    assert not os.path.exists(os.path.join(vmdir, "devs_1.img"))
+    assert sorted(os.listdir(vmdir)) == ["devs.img", "devs.vmx"]
+
+
+def test_bad_device_changes_change_nothing(host, hello_guest):
+    si = host.connect()
+    dc = si.content.rootFolder.childEntity[0]
+    pool = dc.hostFolder.childEntity[0].resourcePool
+    WaitForTask(dc.vmFolder.CreateVM_Task(
+        create_spec("bad", hello_guest, disk_kb=2048), pool))
+    vm = dc.vmFolder.childEntity[0]
+    vmdir = os.path.join(host.root, "vmfs", "volumes", "datastore1", "bad")
+    with open(os.path.join(vmdir, "bad.vmx")) as f:
+        vmx_before = f.read()
+    dev = vim.vm.device
+    disk = [d for d in vm.config.hardware.device
+            if isinstance(d, dev.VirtualDisk)][0]
+    shrink = dev.VirtualDisk(key=disk.key, capacityInKB=1024,
+                             controllerKey=disk.controllerKey,
+                             backing=disk.backing)
+    ghost = dev.VirtualVmxnet3(key=4999)
+    extra = dev.VirtualDisk(
+        key=-1, controllerKey=disk.controllerKey, capacityInKB=1024,
+        backing=dev.VirtualDisk.FlatVer2BackingInfo(diskMode="persistent"))
+    for changes in (
+            [dev.VirtualDeviceSpec(operation="edit", device=shrink)],
+            [dev.VirtualDeviceSpec(operation="remove", device=ghost)],
+            # A good add with a bad edit: neither lands.
+            [dev.VirtualDeviceSpec(operation="add", fileOperation="create",
+                                   device=extra),
+             dev.VirtualDeviceSpec(operation="edit", device=shrink)]):
+        with pytest.raises(vmodl.fault.InvalidArgument):
+            WaitForTask(vm.ReconfigVM_Task(
+                vim.vm.ConfigSpec(deviceChange=changes)))
+    with open(os.path.join(vmdir, "bad.vmx")) as f:
+        assert f.read() == vmx_before
+    assert sorted(os.listdir(vmdir)) == ["bad.img", "bad.vmx"]
+    assert os.path.getsize(os.path.join(vmdir, "bad.img")) == 2 << 20

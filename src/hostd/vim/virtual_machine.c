@@ -23,12 +23,11 @@
 #include "hostd/vm_power.h"
 #include "hostd/vmx_client.h"
 
-/* Device keys as ESXi numbers them. */
-#define KEY_PCI	   100
-#define KEY_SCSI   1000
-#define KEY_DISK   2000
-#define KEY_NIC	   4000
-#define KEY_SERIAL 9000
+#define KEY_PCI	   VMC_KEY_PCI
+#define KEY_SCSI   VMC_KEY_SCSI
+#define KEY_DISK   VMC_KEY_DISK
+#define KEY_NIC	   VMC_KEY_NIC
+#define KEY_SERIAL VMC_KEY_SERIAL
 
 static const char *power_name(enum vm_power p)
 {
@@ -110,7 +109,7 @@ static void devices(struct vim_call *c, const struct vm_config *vc,
 					: "persistent");
 		vval_bool(b, "thinProvisioned", 1);
 		vval_int(d, "controllerKey", "xsd:int", KEY_SCSI);
-		vval_int(d, "unitNumber", "xsd:int", i < 7 ? i : i + 1);
+		vval_int(d, "unitNumber", "xsd:int", k->vd_unit);
 		vval_int(d, "capacityInKB", "xsd:long", k->vd_bytes / 1024);
 		vval_int(d, "capacityInBytes", "xsd:long", k->vd_bytes);
 	}
