@@ -148,3 +148,16 @@ int file_write_atomic(const char *path, const void *data, size_t len,
 	}
 	return 0;
 }
+
+void file_read_line(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "re");
+
+	buf[0] = '\0';
+	if (f == NULL)
+		return;
+	if (fgets(buf, (int)size, f) == NULL)
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+}

@@ -52,4 +52,8 @@ BASALT_MUST_CHECK int file_write_atomic(const char *path, const void *data,
 					size_t len, unsigned mode,
 					struct err *e);
 
+/* The first line of a small file (/proc, /sys) into buf, without its
+ * newline; "" if it cannot be read. */
+void file_read_line(const char *path, char *buf, size_t size);
+
 #endif

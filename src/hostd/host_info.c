@@ -7,29 +7,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/file.h"
 #include "hostd/host_info.h"
 #include "hostd/hostd.h"
-
-/* The first line of a small file, without its newline; "" if unreadable. */
-static void read_line(const char *path, char *buf, size_t size)
-{
-	FILE *f = fopen(path, "re");
-
-	buf[0] = '\0';
-	if (f == NULL)
-		return;
-	if (fgets(buf, (int)size, f) == NULL)
-		buf[0] = '\0';
-	fclose(f);
-	buf[strcspn(buf, "\n")] = '\0';
-}
 
 static void dmi(const char *name, char *buf, size_t size, const char *dflt)
 {
 	char path[96];
 
 	snprintf(path, sizeof(path), "/sys/class/dmi/id/%s", name);
-	read_line(path, buf, size);
+	file_read_line(path, buf, size);
 	if (buf[0] == '\0')
 		snprintf(buf, size, "%s", dflt);
 }
@@ -172,7 +159,7 @@ void host_info_read(struct hostd *h, struct host_info *hi)
 		strcpy(hi->hi_cpu_vendor, "unknown");
 	hi->hi_mem_bytes = meminfo_kb("MemTotal") * 1024;
 	hi->hi_mem_free_bytes = meminfo_kb("MemAvailable") * 1024;
-	read_line("/proc/uptime", buf, sizeof(buf));
+	file_read_line("/proc/uptime", buf, sizeof(buf));
 	hi->hi_uptime_s = atoll(buf);
 	hi->hi_boot = time(NULL) - (time_t)hi->hi_uptime_s;
 	hi->hi_nics = count_nics();

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/file.h"
 #include "hostd/hostd.h"
 #include "hostd/vim/entity.h"
 #include "hostd/vim/mo.h"
@@ -92,17 +93,9 @@ static void read_sys(const char *ifname, const char *what, char *buf,
 		     size_t size)
 {
 	char path[300];
-	FILE *f;
 
-	buf[0] = '\0';
 	snprintf(path, sizeof(path), SYS_NET "/%s/%s", ifname, what);
-	f = fopen(path, "re");
-	if (f == NULL)
-		return;
-	if (fgets(buf, (int)size, f) == NULL)
-		buf[0] = '\0';
-	fclose(f);
-	buf[strcspn(buf, "\n")] = '\0';
+	file_read_line(path, buf, size);
 }
 
 static long sys_long(const char *ifname, const char *what, long dflt)

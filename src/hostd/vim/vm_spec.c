@@ -147,6 +147,25 @@ static int scalars(struct vim_call *c, xmlNode *cfg, struct spec *sp)
 	return 0;
 }
 
+/* A NIC's address set by hand (addressType manual) into ethernetN. */
+static int nic_address(struct vim_call *c, xmlNode *dev, int n, struct spec *sp)
+{
+	char mac[32], at[16], key[40], tail;
+	unsigned x[6];
+
+	if (text_of(soap_child(dev, "addressType"), at, sizeof(at)) < 0 ||
+	    strcasecmp(at, "manual") != 0 ||
+	    text_of(soap_child(dev, "macAddress"), mac, sizeof(mac)) < 0)
+		return 0;
+	if (sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &x[0], &x[1], &x[2], &x[3],
+		   &x[4], &x[5], &tail) != 6)
+		return fault_arg(c, "deviceChange.device.macAddress",
+				 "expected aa:bb:cc:dd:ee:ff");
+	snprintf(key, sizeof(key), "ethernet%d.address", n);
+	vmx_edit_set(&sp->sp_edit, key, mac);
+	return 0;
+}
+
 /* A device of the spec: its xsi:type decides what it is. */
 static int device(struct vim_call *c, xmlNode *chg, const char *vmdir,
 		  const char *vmname, struct spec *sp)
@@ -234,7 +253,7 @@ static int device(struct vim_call *c, xmlNode *chg, const char *vmdir,
 	if (strncmp(type, "Virtual", 7) == 0 &&
 	    (strstr(type, "E1000") != NULL || strstr(type, "Vmxnet") != NULL ||
 	     strstr(type, "PCNet") != NULL || strstr(type, "Sriov") != NULL)) {
-		char net[64], mac[32], at[16];
+		char net[64];
 		int i = 0;
 		while (i < SPEC_NICS_MAX && (sp->sp_nic_slots >> i) & 1)
 			i++;
@@ -252,23 +271,8 @@ static int device(struct vim_call *c, xmlNode *chg, const char *vmdir,
 		vmx_edit_set(&sp->sp_edit, key, "vmxnet3");
 		snprintf(key, sizeof(key), "ethernet%d.networkName", i);
 		vmx_edit_set(&sp->sp_edit, key, net);
-		if (text_of(soap_child(dev, "addressType"), at, sizeof(at)) ==
-			    0 &&
-		    strcasecmp(at, "manual") == 0 &&
-		    text_of(soap_child(dev, "macAddress"), mac, sizeof(mac)) ==
-			    0) {
-			unsigned x[6];
-			char tail;
-			if (sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &x[0],
-				   &x[1], &x[2], &x[3], &x[4], &x[5],
-				   &tail) != 6)
-				return fault_arg(c,
-						 "deviceChange.device."
-						 "macAddress",
-						 "expected aa:bb:cc:dd:ee:ff");
-			snprintf(key, sizeof(key), "ethernet%d.address", i);
-			vmx_edit_set(&sp->sp_edit, key, mac);
-		}
+		if (nic_address(c, dev, i, sp) < 0)
+			return -1;
 		sp->sp_nnics++;
 		return 0;
 	}
@@ -553,7 +557,7 @@ static int existing(struct vim_call *c, xmlNode *chg, const char *op,
 	}
 	for (int i = 0; i < vc->vc_nnics; i++) {
 		const struct vmc_nic *n = &vc->vc_nics[i];
-		char k[48], mac[32], at[16];
+		char k[48];
 		if (key != VMC_KEY_NIC + n->vn_index)
 			continue;
 		if (remove) {
@@ -573,24 +577,8 @@ static int existing(struct vim_call *c, xmlNode *chg, const char *op,
 				 n->vn_index);
 			vmx_edit_set(&sp->sp_edit, k, buf);
 		}
-		if (text_of(soap_child(dev, "addressType"), at, sizeof(at)) ==
-			    0 &&
-		    strcasecmp(at, "manual") == 0 &&
-		    text_of(soap_child(dev, "macAddress"), mac, sizeof(mac)) ==
-			    0) {
-			unsigned x[6];
-			char tail;
-			if (sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &x[0],
-				   &x[1], &x[2], &x[3], &x[4], &x[5],
-				   &tail) != 6)
-				return fault_arg(c,
-						 "deviceChange.device."
-						 "macAddress",
-						 "expected aa:bb:cc:dd:ee:ff");
-			snprintf(k, sizeof(k), "ethernet%d.address",
-				 n->vn_index);
-			vmx_edit_set(&sp->sp_edit, k, mac);
-		}
+		if (nic_address(c, dev, n->vn_index, sp) < 0)
+			return -1;
 		return 0;
 	}
 	if (key == VMC_KEY_SERIAL && vc->vc_serial) {
