@@ -7,6 +7,8 @@
 #   make bench      measurements for docs/performance.md, local /dev/kvm
 #   make bench-nested   the same for Debian's kernel in the nested bed
 #                   (vmx against QEMU; about 25 minutes)
+#   make bench-lifecycle  a VM's lifecycle through hostd and through
+#                   libvirt + QEMU, in the nested bed (about 15 minutes)
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
 #   make hosted     the host stack in hosted mode, in the foreground: hostd
 #                   rooted at ROOT (default ./run), the VI API on
@@ -29,7 +31,7 @@ export BASALT_ASAN_DIR    := $(abspath $(ASAN_DIR))
 export BASALT_RELEASE_DIR := $(abspath $(RELEASE_DIR))
 
 .PHONY: all build build-asan run test test-unit test-vmm test-e2e bench \
-	bench-nested fuzz hosted image format deps deps-test deps-fuzz clean
+	bench-nested bench-lifecycle fuzz hosted image format deps deps-test deps-fuzz clean
 
 all: build
 
@@ -79,6 +81,9 @@ bench: build
 
 bench-nested: deps-test build
 	@$(PYTHON) bench/nested.py
+
+bench-lifecycle: deps-test build
+	@$(PYTHON) bench/lifecycle.py
 
 fuzz: deps-fuzz $(FUZZ_DIR)/build.ninja
 	@ninja --quiet -C $(FUZZ_DIR)

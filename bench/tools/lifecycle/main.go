@@ -3,12 +3,18 @@
 // through define, power on up to its first console output, power off and
 // undefine, once through hostd and once through libvirt, each operation a
 // command of its own as a user's script runs them: this binary itself
-// (govmomi, as govc does) for hostd, virsh for libvirt. It prints one
-// line per operation: "<side> <op> <seconds>".
+// (govmomi, as govc does: it logs in once and keeps the session for the
+// next commands, in a session cache) for hostd, virsh for libvirt (root
+// on libvirtd's Unix socket, no password). It prints one line per
+// operation: "<side> <op> <seconds>".
 //
-// Usage: lifecycle vim URL create NAME KERNEL INITRD CMDLINE MEM_MB
-//        lifecycle vim URL on|off|destroy NAME
-//        lifecycle bench ROUNDS URL KERNEL INITRD CMDLINE MEM_MB
+// Usage:
+//
+//	lifecycle vim URL login
+//	lifecycle vim URL create NAME KERNEL INITRD CMDLINE MEM_MB
+//	lifecycle vim URL on|off|destroy NAME
+//	lifecycle bench ROUNDS URL KERNEL INITRD CMDLINE MEM_MB
+//	lifecycle time COMMAND ARGS...   (one command's wall time)
 package main
 
 import (
@@ -20,9 +26,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/vmware/govmomi"
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/session/cache"
+	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/types"
 )
 
@@ -33,7 +40,7 @@ func fail(what string, err error) {
 
 // vim runs one operation through hostd, from login to logout.
 func vim(args []string) {
-	if len(args) < 3 {
+	if len(args) < 2 || (args[1] != "login" && len(args) < 3) {
 		fail("usage", fmt.Errorf("vim URL OP NAME ..."))
 	}
 	u, err := url.Parse(args[0])
@@ -41,12 +48,17 @@ func vim(args []string) {
 		fail("url", err)
 	}
 	ctx := context.Background()
-	c, err := govmomi.NewClient(ctx, u, true)
-	if err != nil {
+	// govc's way: a session kept between commands, checked and reused.
+	s := &cache.Session{URL: u, Insecure: true,
+		DirSOAP: "/tmp/lifecycle-sessions"}
+	c := new(vim25.Client)
+	if err := s.Login(ctx, c, nil); err != nil {
 		fail("login", err)
 	}
-	defer c.Logout(ctx)
-	finder := find.NewFinder(c.Client, true)
+	if args[1] == "login" {
+		return // the session is kept for the next commands
+	}
+	finder := find.NewFinder(c, true)
 	dc, err := finder.DefaultDatacenter(ctx)
 	if err != nil {
 		fail("datacenter", err)
@@ -200,6 +212,9 @@ func bench(args []string) {
 		fmt.Printf("libvirt undefine %.4f\n", run("virsh", "undefine",
 			"bench"))
 	}
+	// One login first, as a govc user's first command, kept after.
+	os.RemoveAll("/tmp/lifecycle-sessions")
+	fmt.Printf("basalt login %.4f\n", run(self, "vim", u, "login"))
 	for r := 0; r < rounds; r++ {
 		// Taking turns, first one then the other.
 		if r%2 == 0 {
@@ -221,6 +236,12 @@ func main() {
 		vim(os.Args[2:])
 	case "bench":
 		bench(os.Args[2:])
+	case "time":
+		// One command's wall time, for looking into a round.
+		t0 := time.Now()
+		err := exec.Command(os.Args[2], os.Args[3:]...).Run()
+		fmt.Printf("%.1f ms (%v): %v\n",
+			time.Since(t0).Seconds()*1000, err, os.Args[2:])
 	default:
 		fail("usage", fmt.Errorf("lifecycle vim|bench ..."))
 	}
