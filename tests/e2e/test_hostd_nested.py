@@ -192,7 +192,8 @@ def lifecycle(bed):
     # On, up to the guest's init, then the ACPI button: the guest powers
     # itself off and hostd sees vmx end.
     wait_task(vm.PowerOnVM_Task())
-    assert vm.runtime.powerState == "poweredOn"
+    # As clients follow it: a filter on runtime.powerState.
+    assert wait_power(si, vm, "poweredOn")[-1] == "poweredOn"
     assert vm.runtime.bootTime is not None
     wait_console(bed, "L2-WAITING-FOR-BUTTON")
     vm.ShutdownGuest()
