@@ -140,7 +140,7 @@ static enum kind classify(const char *name, int is_dir)
 	return K_FILE;
 }
 
-static int flag(xmlNode *details, const char *name)
+static int flag(struct soap_node *details, const char *name)
 {
 	char buf[8];
 
@@ -149,12 +149,13 @@ static int flag(xmlNode *details, const char *name)
 }
 
 /* The search spec; -1 after a fault. */
-static int parse_spec(struct vim_call *c, xmlNode *spec, struct search *se)
+static int parse_spec(struct vim_call *c, struct soap_node *spec,
+		      struct search *se)
 {
-	xmlNode *d = soap_child(spec, "details");
+	struct soap_node *d = soap_child(spec, "details");
 
 	memset(se, 0, sizeof(*se));
-	for (xmlNode *q = soap_child(spec, "query"); q != NULL;
+	for (struct soap_node *q = soap_child(spec, "query"); q != NULL;
 	     q = soap_next(q, "query")) {
 		char type[SOAP_NAME_MAX];
 		int k;
@@ -178,7 +179,7 @@ static int parse_spec(struct vim_call *c, xmlNode *spec, struct search *se)
 	}
 	se->se_nocase = flag(spec, "searchCaseInsensitive");
 	se->se_folders_first = flag(spec, "sortFoldersFirst");
-	for (xmlNode *p = soap_child(spec, "matchPattern"); p != NULL;
+	for (struct soap_node *p = soap_child(spec, "matchPattern"); p != NULL;
 	     p = soap_next(p, "matchPattern")) {
 		if (se->se_npatterns == SEARCH_PATTERNS_MAX ||
 		    soap_text(p, se->se_patterns[se->se_npatterns],
@@ -375,7 +376,7 @@ static int search(struct vim_call *c, int recurse)
 	const char *method = recurse ? "SearchDatastoreSubFolders_Task"
 				     : "SearchDatastore_Task";
 	char dspath[PATH_MAX], path[PATH_MAX];
-	xmlNode *spec = soap_arg(c->vc_req, "searchSpec");
+	struct soap_node *spec = soap_arg(c->vc_req, "searchSpec");
 	struct datastore ds;
 	struct search *se;
 	struct vim_task *t;

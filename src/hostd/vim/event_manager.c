@@ -97,17 +97,17 @@ static time_t parse_time(const char *s)
 }
 
 /* Does the event match the filter spec f? -1 after a fault. */
-static int matches(struct vim_call *c, const struct vim_event *ev, xmlNode *f)
+static int matches(struct vim_call *c, const struct vim_event *ev,
+		   struct soap_node *f)
 {
-	xmlNode *n;
+	struct soap_node *n;
 	char buf[128];
 
 	n = soap_child(soap_child(f, "entity"), "entity");
 	if (n != NULL) {
 		char type[SOAP_NAME_MAX];
-		xmlChar *t = xmlGetNoNsProp(n, (const xmlChar *)"type");
-		snprintf(type, sizeof(type), "%s", t ? (const char *)t : "");
-		xmlFree(t);
+		const char *t = soap_attr(n, "type");
+		snprintf(type, sizeof(type), "%s", t != NULL ? t : "");
 		if (soap_text(n, buf, sizeof(buf)) < 0)
 			return vim_fault_invalid_argument(c, "filter.entity"),
 			       -1;
@@ -149,7 +149,7 @@ static int matches(struct vim_call *c, const struct vim_event *ev, xmlNode *f)
 	n = soap_child(f, "userName");
 	if (n != NULL && soap_child(n, "userList") != NULL) {
 		int hit = 0;
-		for (xmlNode *u = soap_child(n, "userList"); u != NULL;
+		for (struct soap_node *u = soap_child(n, "userList"); u != NULL;
 		     u = soap_next(u, "userList"))
 			hit |= soap_text(u, buf, sizeof(buf)) == 0 &&
 			       strcmp(buf, ev->ev_user) == 0;
@@ -162,7 +162,7 @@ static int matches(struct vim_call *c, const struct vim_event *ev, xmlNode *f)
 static int query_events(struct vim_call *c)
 {
 	struct hostd *h = c->vc_hostd;
-	xmlNode *f = soap_arg(c->vc_req, "filter");
+	struct soap_node *f = soap_arg(c->vc_req, "filter");
 	char buf[16];
 	int max = QUERY_MAX, n = 0;
 	unsigned first;

@@ -89,7 +89,7 @@ int vim_fault_ds_path(struct vim_call *c, const char *dspath, int rc)
 static int arg_text(struct vim_call *c, const char *name, char *buf,
 		    size_t size)
 {
-	xmlNode *n = soap_arg(c->vc_req, name);
+	struct soap_node *n = soap_arg(c->vc_req, name);
 
 	if (n == NULL || soap_text(n, buf, size) < 0 || buf[0] == '\0') {
 		vim_fault_invalid_argument(c, name);
@@ -101,7 +101,7 @@ static int arg_text(struct vim_call *c, const char *name, char *buf,
 static int arg_bool(struct vim_call *c, const char *name)
 {
 	char buf[8];
-	xmlNode *n = soap_arg(c->vc_req, name);
+	struct soap_node *n = soap_arg(c->vc_req, name);
 
 	(void)c;
 	return n != NULL && soap_text(n, buf, sizeof(buf)) == 0 &&
@@ -284,7 +284,7 @@ static int make_disk(const char *path, long long kb, int allocate)
 static int create_virtual_disk(struct vim_call *c)
 {
 	struct hostd *h = c->vc_hostd;
-	xmlNode *spec = soap_arg(c->vc_req, "spec");
+	struct soap_node *spec = soap_arg(c->vc_req, "spec");
 	char dspath[PATH_MAX], path[PATH_MAX], type[32], buf[32], *end;
 	struct datastore ds;
 	struct vim_task *t;

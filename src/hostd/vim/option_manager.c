@@ -136,7 +136,7 @@ static int invalid_name(struct vim_call *c, const char *name)
 static int query_options(struct vim_call *c)
 {
 	char name[256] = "";
-	xmlNode *n = soap_arg(c->vc_req, "name");
+	struct soap_node *n = soap_arg(c->vc_req, "name");
 	struct vval *a;
 	int any = 0;
 
@@ -184,10 +184,10 @@ static int update_options(struct vim_call *c)
 
 	if (!adv_exists(c, c->vc_req->sr_this))
 		return vim_fault_not_found(c);
-	for (xmlNode *cv = soap_arg(c->vc_req, "changedValue"); cv != NULL;
-	     cv = soap_next(cv, "changedValue")) {
+	for (struct soap_node *cv = soap_arg(c->vc_req, "changedValue");
+	     cv != NULL; cv = soap_next(cv, "changedValue")) {
 		char key[256], xsi[SOAP_NAME_MAX];
-		xmlNode *val = soap_child(cv, "value");
+		struct soap_node *val = soap_child(cv, "value");
 		const struct adv_def *d;
 		if (n == ADV_UPDATE_MAX) {
 			rc = vim_fault_invalid_argument(c, "changedValue");

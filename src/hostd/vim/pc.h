@@ -25,7 +25,7 @@ struct pc_content {
  * with its properties, into *out (pc_contents_free). Returns -1 after
  * writing a fault to c.
  */
-BASALT_MUST_CHECK int pc_collect_spec(struct vim_call *c, xmlNode *f,
+BASALT_MUST_CHECK int pc_collect_spec(struct vim_call *c, struct soap_node *f,
 				      struct pc_content **out, size_t *n);
 void pc_contents_free(struct pc_content *v, size_t n);
 

@@ -33,12 +33,12 @@ struct pc_obj {
 /* A traversal spec already followed from an object: loops end there. */
 struct pc_seen {
 	size_t ps_obj;
-	xmlNode *ps_spec;
+	struct soap_node *ps_spec;
 };
 
 struct pc_walk {
 	struct vim_call *pw_c;
-	xmlNode *pw_filter; /* the PropertyFilterSpec */
+	struct soap_node *pw_filter; /* the PropertyFilterSpec */
 	struct pc_obj *pw_objs;
 	size_t pw_n, pw_cap;
 	struct pc_seen *pw_seen;
@@ -47,7 +47,7 @@ struct pc_walk {
 	int pw_failed; /* a fault is written */
 };
 
-static int text_is(xmlNode *n, const char *want)
+static int text_is(struct soap_node *n, const char *want)
 {
 	char buf[16];
 
@@ -95,7 +95,7 @@ static long add_obj(struct pc_walk *w, const char *type, const char *id,
 }
 
 /* Has spec been followed from object i before? Remembers it if not. */
-static int seen(struct pc_walk *w, size_t i, xmlNode *spec)
+static int seen(struct pc_walk *w, size_t i, struct soap_node *spec)
 {
 	for (size_t k = 0; k < w->pw_seen_n; k++)
 		if (w->pw_seen[k].ps_obj == i && w->pw_seen[k].ps_spec == spec)
@@ -115,17 +115,16 @@ static int seen(struct pc_walk *w, size_t i, xmlNode *spec)
 }
 
 /* The TraversalSpec called name anywhere in the filter spec. */
-static xmlNode *find_traversal(xmlNode *n, const char *name, int depth)
+static struct soap_node *find_traversal(struct soap_node *n, const char *name,
+					int depth)
 {
 	if (depth > PC_DEPTH_MAX)
 		return NULL;
-	for (xmlNode *k = n->children; k != NULL; k = k->next) {
-		xmlNode *f;
-		if (k->type != XML_ELEMENT_NODE)
-			continue;
-		if ((strcmp((const char *)k->name, "selectSet") == 0 ||
-		     strcmp((const char *)k->name, "objectSet") == 0)) {
-			if (strcmp((const char *)k->name, "selectSet") == 0 &&
+	for (struct soap_node *k = n->sn_children; k != NULL; k = k->sn_next) {
+		struct soap_node *f;
+		if ((strcmp(k->sn_name, "selectSet") == 0 ||
+		     strcmp(k->sn_name, "objectSet") == 0)) {
+			if (strcmp(k->sn_name, "selectSet") == 0 &&
 			    soap_child(k, "path") != NULL &&
 			    text_is(soap_child(k, "name"), name))
 				return k;
@@ -137,10 +136,12 @@ static xmlNode *find_traversal(xmlNode *n, const char *name, int depth)
 	return NULL;
 }
 
-static void visit(struct pc_walk *w, size_t obj, xmlNode *parent, int depth);
+static void visit(struct pc_walk *w, size_t obj, struct soap_node *parent,
+		  int depth);
 
 /* Follow traversal spec ts from object obj. */
-static void follow(struct pc_walk *w, size_t obj, xmlNode *ts, int depth)
+static void follow(struct pc_walk *w, size_t obj, struct soap_node *ts,
+		   int depth)
 {
 	char type[SOAP_NAME_MAX], path[PC_PATH_MAX];
 	const struct vval *val, *items;
@@ -174,16 +175,17 @@ static void follow(struct pc_walk *w, size_t obj, xmlNode *ts, int depth)
 }
 
 /* The selectSet children of parent, applied to object obj. */
-static void visit(struct pc_walk *w, size_t obj, xmlNode *parent, int depth)
+static void visit(struct pc_walk *w, size_t obj, struct soap_node *parent,
+		  int depth)
 {
 	if (depth > PC_DEPTH_MAX || ++w->pw_steps > PC_STEPS_MAX) {
 		if (!w->pw_failed)
 			fault_limit(w, "levels");
 		return;
 	}
-	for (xmlNode *s = soap_child(parent, "selectSet");
+	for (struct soap_node *s = soap_child(parent, "selectSet");
 	     s != NULL && !w->pw_failed; s = soap_next(s, "selectSet")) {
-		xmlNode *ts = s;
+		struct soap_node *ts = s;
 		if (soap_child(s, "path") == NULL) {
 			/* A SelectionSpec: a TraversalSpec by name. */
 			char name[PC_PATH_MAX];
@@ -202,22 +204,20 @@ static void visit(struct pc_walk *w, size_t obj, xmlNode *parent, int depth)
 }
 
 /* A moref element: its type attribute and id. */
-static int moref_of(xmlNode *n, char *type, size_t tsize, char *id,
+static int moref_of(struct soap_node *n, char *type, size_t tsize, char *id,
 		    size_t isize)
 {
-	xmlChar *t;
-	int rc;
+	const char *t;
 
 	if (n == NULL)
 		return -ENOENT;
-	t = xmlGetNoNsProp(n, (const xmlChar *)"type");
+	t = soap_attr(n, "type");
 	if (t == NULL)
 		return -EINVAL;
-	rc = strlen((const char *)t) < tsize ? 0 : -E2BIG;
-	if (rc == 0)
-		strcpy(type, (const char *)t);
-	xmlFree(t);
-	return rc < 0 ? rc : soap_text(n, id, isize);
+	if (strlen(t) >= tsize)
+		return -E2BIG;
+	strcpy(type, t);
+	return soap_text(n, id, isize);
 }
 
 /* Does the path appear in paths[0..n)? */
@@ -281,8 +281,8 @@ static int fault_memory(struct pc_walk *w)
  * What filter spec f asks of object o, into *pc: 1 when a PropertySpec is
  * about its type, 0 when none is, -1 after a fault.
  */
-static int object_content(struct pc_walk *w, const struct pc_obj *o, xmlNode *f,
-			  struct pc_content *pc)
+static int object_content(struct pc_walk *w, const struct pc_obj *o,
+			  struct soap_node *f, struct pc_content *pc)
 {
 	const struct mo_type *t = mo_type_find(o->po_type);
 	const char *paths[PC_PATHS_MAX];
@@ -293,7 +293,7 @@ static int object_content(struct pc_walk *w, const struct pc_obj *o, xmlNode *f,
 	memset(pc, 0, sizeof(*pc));
 	snprintf(pc->pc_type, sizeof(pc->pc_type), "%s", o->po_type);
 	snprintf(pc->pc_id, sizeof(pc->pc_id), "%s", o->po_id);
-	for (xmlNode *ps = soap_child(f, "propSet"); ps != NULL;
+	for (struct soap_node *ps = soap_child(f, "propSet"); ps != NULL;
 	     ps = soap_next(ps, "propSet")) {
 		char type[SOAP_NAME_MAX];
 		if (soap_text(soap_child(ps, "type"), type, sizeof(type)) < 0) {
@@ -312,7 +312,7 @@ static int object_content(struct pc_walk *w, const struct pc_obj *o, xmlNode *f,
 					paths[n++] = t->mt_props[i];
 			continue;
 		}
-		for (xmlNode *p = soap_child(ps, "pathSet"); p != NULL;
+		for (struct soap_node *p = soap_child(ps, "pathSet"); p != NULL;
 		     p = soap_next(p, "pathSet")) {
 			if (n == PC_PATHS_MAX ||
 			    soap_text(p, bufs[n], sizeof(bufs[n])) < 0) {
@@ -359,14 +359,14 @@ static int object_content(struct pc_walk *w, const struct pc_obj *o, xmlNode *f,
 	return 1;
 }
 
-int pc_collect_spec(struct vim_call *c, xmlNode *f, struct pc_content **out,
-		    size_t *n_out)
+int pc_collect_spec(struct vim_call *c, struct soap_node *f,
+		    struct pc_content **out, size_t *n_out)
 {
 	struct pc_walk w = {.pw_c = c, .pw_filter = f};
 	struct pc_content *v = NULL;
 	size_t n = 0, cap = 0;
 
-	for (xmlNode *os = soap_child(f, "objectSet");
+	for (struct soap_node *os = soap_child(f, "objectSet");
 	     os != NULL && !w.pw_failed; os = soap_next(os, "objectSet")) {
 		char type[SOAP_NAME_MAX], id[SOAP_ID_MAX];
 		long k;
@@ -453,7 +453,7 @@ static int collect(struct vim_call *c, char ***items, size_t *n_items)
 
 	*items = NULL;
 	*n_items = 0;
-	for (xmlNode *f = soap_arg(c->vc_req, "specSet"); f != NULL;
+	for (struct soap_node *f = soap_arg(c->vc_req, "specSet"); f != NULL;
 	     f = soap_next(f, "specSet")) {
 		struct pc_content *v;
 		size_t n;

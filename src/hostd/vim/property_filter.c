@@ -25,15 +25,14 @@ struct pc_filter {
 	struct pc_filter *pf_next;
 	char pf_id[48];
 	char pf_collector[SOAP_ID_MAX];
-	xmlDoc *pf_doc; /* the PropertyFilterSpec, copied */
+	struct soap_node *pf_spec; /* the PropertyFilterSpec, copied */
 	struct pc_content *pf_last;
 	size_t pf_last_n;
 };
 
 static void filter_free(struct pc_filter *f)
 {
-	if (f->pf_doc != NULL)
-		xmlFreeDoc(f->pf_doc);
+	soap_node_free(f->pf_spec);
 	pc_contents_free(f->pf_last, f->pf_last_n);
 	free(f);
 }
@@ -121,7 +120,7 @@ static int destroy_property_collector(struct vim_call *c)
 static int create_filter(struct vim_call *c)
 {
 	struct vim_session *s = c->vc_session;
-	xmlNode *spec = soap_arg(c->vc_req, "spec"), *copy;
+	struct soap_node *spec = soap_arg(c->vc_req, "spec");
 	struct pc_content *v;
 	struct pc_filter *f;
 	size_t n, count = 0;
@@ -144,14 +143,12 @@ static int create_filter(struct vim_call *c)
 	if (f == NULL)
 		return vim_fault(c, "SystemError", "<reason>memory</reason>",
 				 "out of memory");
-	f->pf_doc = xmlNewDoc((const xmlChar *)"1.0");
-	copy = f->pf_doc != NULL ? xmlDocCopyNode(spec, f->pf_doc, 1) : NULL;
-	if (copy == NULL) {
+	f->pf_spec = soap_node_copy(spec);
+	if (f->pf_spec == NULL) {
 		filter_free(f);
 		return vim_fault(c, "SystemError", "<reason>memory</reason>",
 				 "out of memory");
 	}
-	xmlDocSetRootElement(f->pf_doc, copy);
 	snprintf(f->pf_id, sizeof(f->pf_id), "session-filter-%u",
 		 ++s->vs_next_id);
 	snprintf(f->pf_collector, sizeof(f->pf_collector), "%s",
@@ -300,8 +297,7 @@ static int updates_now(struct vim_call *c, const char *collector)
 		size_t n;
 		if (strcmp(f->pf_collector, collector) != 0)
 			continue;
-		if (pc_collect_spec(c, xmlDocGetRootElement(f->pf_doc), &v,
-				    &n) < 0) {
+		if (pc_collect_spec(c, f->pf_spec, &v, &n) < 0) {
 			rc = -1;
 			break;
 		}

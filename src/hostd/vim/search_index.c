@@ -55,14 +55,12 @@ static int find_child(struct vim_call *c)
 {
 	char type[SOAP_NAME_MAX], id[SOAP_ID_MAX], name[256];
 	char ctype[SOAP_NAME_MAX], cid[SOAP_ID_MAX];
-	xmlNode *e = soap_arg(c->vc_req, "entity");
-	xmlChar *t;
+	struct soap_node *e = soap_arg(c->vc_req, "entity");
+	const char *t = soap_attr(e, "type");
 
 	if (strcmp(c->vc_req->sr_this, "ha-searchindex") != 0)
 		return vim_fault_not_found(c);
-	t = e != NULL ? xmlGetNoNsProp(e, (const xmlChar *)"type") : NULL;
-	snprintf(type, sizeof(type), "%s", t != NULL ? (const char *)t : "");
-	xmlFree(t);
+	snprintf(type, sizeof(type), "%s", t != NULL ? t : "");
 	if (soap_text(e, id, sizeof(id)) < 0 || !mo_exists(c, type, id))
 		return vim_fault_invalid_argument(c, "entity");
 	if (soap_text(soap_arg(c->vc_req, "name"), name, sizeof(name)) < 0)

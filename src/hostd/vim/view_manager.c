@@ -174,8 +174,8 @@ static int create_container_view(struct vim_call *c)
 {
 	struct vim_session *s = c->vc_session;
 	struct vim_view *v;
-	xmlNode *n = soap_arg(c->vc_req, "container");
-	xmlChar *t;
+	struct soap_node *n = soap_arg(c->vc_req, "container");
+	const char *t;
 	int count = 0;
 
 	if (strcmp(c->vc_req->sr_this, "ViewManager") != 0)
@@ -190,15 +190,13 @@ static int create_container_view(struct vim_call *c)
 	if (v == NULL)
 		return vim_fault(c, "SystemError", "<reason>memory</reason>",
 				 "out of memory");
-	t = n != NULL ? xmlGetNoNsProp(n, (const xmlChar *)"type") : NULL;
-	if (t == NULL || strlen((const char *)t) >= sizeof(v->vw_ctype) ||
+	t = soap_attr(n, "type");
+	if (t == NULL || strlen(t) >= sizeof(v->vw_ctype) ||
 	    soap_text(n, v->vw_cid, sizeof(v->vw_cid)) < 0) {
-		xmlFree(t);
 		free(v);
 		return vim_fault_invalid_argument(c, "container");
 	}
-	strcpy(v->vw_ctype, (const char *)t);
-	xmlFree(t);
+	strcpy(v->vw_ctype, t);
 	if (!mo_exists(c, v->vw_ctype, v->vw_cid) ||
 	    !mo_is_a(v->vw_ctype, "ManagedEntity")) {
 		free(v);

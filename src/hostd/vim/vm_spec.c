@@ -66,15 +66,16 @@ static int fault_arg(struct vim_call *c, const char *prop, const char *why)
 	return -1;
 }
 
-static int text_of(xmlNode *n, char *buf, size_t size)
+static int text_of(struct soap_node *n, char *buf, size_t size)
 {
 	buf[0] = '\0';
 	return n == NULL ? -ENOENT : soap_text(n, buf, size);
 }
 
 /* An integer field: 1 when present and in [lo, hi], 0 when absent. */
-static int int_field(struct vim_call *c, xmlNode *spec, const char *name,
-		     long long lo, long long hi, long long *out)
+static int int_field(struct vim_call *c, struct soap_node *spec,
+		     const char *name, long long lo, long long hi,
+		     long long *out)
 {
 	char buf[32], *end;
 	int rc = text_of(soap_child(spec, name), buf, sizeof(buf));
@@ -90,7 +91,7 @@ static int int_field(struct vim_call *c, xmlNode *spec, const char *name,
 }
 
 /* The scalar fields both create and reconfigure take. */
-static int scalars(struct vim_call *c, xmlNode *cfg, struct spec *sp)
+static int scalars(struct vim_call *c, struct soap_node *cfg, struct spec *sp)
 {
 	char buf[1024];
 	long long v;
@@ -128,7 +129,7 @@ static int scalars(struct vim_call *c, xmlNode *cfg, struct spec *sp)
 		vmx_edit_set(&sp->sp_edit, "annotation", buf);
 	else if (rc != -ENOENT)
 		return fault_arg(c, "annotation", "too long");
-	for (xmlNode *o = soap_child(cfg, "extraConfig"); o != NULL;
+	for (struct soap_node *o = soap_child(cfg, "extraConfig"); o != NULL;
 	     o = soap_next(o, "extraConfig")) {
 		char key[128], val[1024];
 		if (text_of(soap_child(o, "key"), key, sizeof(key)) < 0 ||
@@ -148,7 +149,8 @@ static int scalars(struct vim_call *c, xmlNode *cfg, struct spec *sp)
 }
 
 /* A NIC's address set by hand (addressType manual) into ethernetN. */
-static int nic_address(struct vim_call *c, xmlNode *dev, int n, struct spec *sp)
+static int nic_address(struct vim_call *c, struct soap_node *dev, int n,
+		       struct spec *sp)
 {
 	char mac[32], at[16], key[40], tail;
 	unsigned x[6];
@@ -167,11 +169,11 @@ static int nic_address(struct vim_call *c, xmlNode *dev, int n, struct spec *sp)
 }
 
 /* A device of the spec: its xsi:type decides what it is. */
-static int device(struct vim_call *c, xmlNode *chg, const char *vmdir,
+static int device(struct vim_call *c, struct soap_node *chg, const char *vmdir,
 		  const char *vmname, struct spec *sp)
 {
-	xmlNode *dev = soap_child(chg, "device");
-	xmlNode *b = soap_child(dev, "backing");
+	struct soap_node *dev = soap_child(chg, "device");
+	struct soap_node *b = soap_child(dev, "backing");
 	char type[SOAP_NAME_MAX], op[16], fop[16], file[PATH_MAX], key[48];
 	long long kb = 0, bytes = 0;
 
@@ -369,7 +371,7 @@ static void remove_new_disks(const struct spec *sp);
 static int create_vm(struct vim_call *c)
 {
 	struct hostd *h = c->vc_hostd;
-	xmlNode *cfg = soap_arg(c->vc_req, "config");
+	struct soap_node *cfg = soap_arg(c->vc_req, "config");
 	char pool[SOAP_ID_MAX], vmdir[PATH_MAX], vmx[PATH_MAX + 96];
 	char id[16], file[PATH_MAX], base[PATH_MAX];
 	struct spec *sp;
@@ -418,7 +420,7 @@ static int create_vm(struct vim_call *c)
 	snprintf(base, sizeof(base), "%s", strrchr(vmx, '/') + 1);
 	if (strlen(base) > 4 && strcmp(base + strlen(base) - 4, ".vmx") == 0)
 		base[strlen(base) - 4] = '\0';
-	for (xmlNode *d = soap_child(cfg, "deviceChange"); d != NULL;
+	for (struct soap_node *d = soap_child(cfg, "deviceChange"); d != NULL;
 	     d = soap_next(d, "deviceChange"))
 		if (device(c, d, vmdir, base, sp) < 0)
 			goto out;
@@ -487,11 +489,11 @@ static void remove_prefix(struct spec *sp, const struct vm_config *vc,
 }
 
 /* A remove or edit of one of the VM's devices, by its key. */
-static int existing(struct vim_call *c, xmlNode *chg, const char *op,
+static int existing(struct vim_call *c, struct soap_node *chg, const char *op,
 		    const struct vm_config *vc, struct spec *sp)
 {
-	xmlNode *dev = soap_child(chg, "device");
-	xmlNode *b = soap_child(dev, "backing");
+	struct soap_node *dev = soap_child(chg, "device");
+	struct soap_node *b = soap_child(dev, "backing");
 	char prefix[48], fop[16], buf[PATH_MAX];
 	long long key = 0, kb = 0, bytes = 0;
 	int remove = strcmp(op, "remove") == 0;
@@ -676,7 +678,7 @@ static int reconfig_vm(struct vim_call *c)
 {
 	struct hostd *h = c->vc_hostd;
 	struct vm_entry *v = inventory_find_text(h, c->vc_req->sr_this);
-	xmlNode *spec = soap_arg(c->vc_req, "spec");
+	struct soap_node *spec = soap_arg(c->vc_req, "spec");
 	int devices = soap_child(spec, "deviceChange") != NULL;
 	char vmdir[PATH_MAX], base[PATH_MAX];
 	struct spec *sp = NULL;
@@ -721,7 +723,7 @@ static int reconfig_vm(struct vim_call *c)
 		base[strlen(base) - 4] = '\0';
 	if (scalars(c, spec, sp) < 0)
 		goto out;
-	for (xmlNode *d = soap_child(spec, "deviceChange"); d != NULL;
+	for (struct soap_node *d = soap_child(spec, "deviceChange"); d != NULL;
 	     d = soap_next(d, "deviceChange")) {
 		char op[16];
 		if (text_of(soap_child(d, "operation"), op, sizeof(op)) < 0) {
