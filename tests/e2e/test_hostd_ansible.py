@@ -104,6 +104,7 @@ def test_vmware_vm_info_lists_vms(hostd, tmp_path):
     assert vms["web"]["power_state"] == "poweredOff"
     assert vms["web"]["folder"] == "/ha-datacenter/vm"
     assert vms["web"]["esxi_hostname"] == socket.gethostname()
+    assert vms["web"]["guest_fullname"] == "Other Linux (64-bit)"
 
 
 def test_vmware_guest_info_and_guest(hostd, tmp_path):

@@ -29,6 +29,37 @@
 #define KEY_NIC	   VMC_KEY_NIC
 #define KEY_SERIAL VMC_KEY_SERIAL
 
+/* The name clients show for a guest id (VirtualMachineGuestOsIdentifier);
+ * the id itself when it is not one of these. */
+static const char *guest_full_name(const char *id)
+{
+	static const char *const names[][2] = {
+		{"otherLinux64Guest", "Other Linux (64-bit)"},
+		{"otherLinuxGuest", "Other Linux (32-bit)"},
+		{"other3xLinux64Guest", "Other 3.x Linux (64-bit)"},
+		{"other4xLinux64Guest", "Other 4.x or later Linux (64-bit)"},
+		{"otherGuest64", "Other (64-bit)"},
+		{"otherGuest", "Other (32-bit)"},
+		{"debian10_64Guest", "Debian GNU/Linux 10 (64-bit)"},
+		{"debian11_64Guest", "Debian GNU/Linux 11 (64-bit)"},
+		{"debian12_64Guest", "Debian GNU/Linux 12 (64-bit)"},
+		{"ubuntu64Guest", "Ubuntu Linux (64-bit)"},
+		{"centos8_64Guest", "CentOS 8 (64-bit)"},
+		{"rhel8_64Guest", "Red Hat Enterprise Linux 8 (64-bit)"},
+		{"rhel9_64Guest", "Red Hat Enterprise Linux 9 (64-bit)"},
+		{"sles15_64Guest", "SUSE Linux Enterprise 15 (64-bit)"},
+		{"freebsd12_64Guest", "FreeBSD 12 (64-bit)"},
+		{"windows9_64Guest", "Microsoft Windows 10 (64-bit)"},
+		{"windows2019srv_64Guest",
+		 "Microsoft Windows Server 2019 (64-bit)"},
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (strcmp(id, names[i][0]) == 0)
+			return names[i][1];
+	return id;
+}
+
 static const char *power_name(enum vm_power p)
 {
 	return p == VM_POWERED_ON  ? "poweredOn"
@@ -151,7 +182,7 @@ static struct vval *config_info(struct vim_call *c, const struct vm_config *vc)
 	vim_datetime(t, sizeof(t), vc->vc_modified);
 	vval_prim(ci, "modified", "xsd:dateTime", t);
 	vval_str(ci, "name", vc->vc_name);
-	vval_str(ci, "guestFullName", vc->vc_guest_id);
+	vval_str(ci, "guestFullName", guest_full_name(vc->vc_guest_id));
 	vval_str(ci, "version", "vmx-14");
 	vval_str(ci, "uuid", vc->vc_uuid);
 	vval_str(ci, "instanceUuid", vc->vc_uuid);
@@ -234,7 +265,7 @@ static struct vval *guest_info(const struct vm_entry *v,
 						 : "GuestInfo");
 
 	vval_str(g, "guestId", vc->vc_guest_id);
-	vval_str(g, "guestFullName", vc->vc_guest_id);
+	vval_str(g, "guestFullName", guest_full_name(vc->vc_guest_id));
 	vval_prim(g, "toolsStatus", "VirtualMachineToolsStatus",
 		  "toolsNotInstalled");
 	vval_str(g, "toolsVersionStatus2", "guestToolsNotInstalled");
@@ -301,7 +332,7 @@ static struct vval *summary(struct vim_call *c, const struct vm_entry *v,
 	vval_str(cfg, "uuid", vc->vc_uuid);
 	vval_str(cfg, "instanceUuid", vc->vc_uuid);
 	vval_str(cfg, "guestId", vc->vc_guest_id);
-	vval_str(cfg, "guestFullName", vc->vc_guest_id);
+	vval_str(cfg, "guestFullName", guest_full_name(vc->vc_guest_id));
 	vval_str(cfg, "annotation", vc->vc_annotation);
 	for (int i = 0; i < vc->vc_ndisks; i++)
 		committed += vc->vc_disks[i].vd_bytes;
