@@ -1,5 +1,6 @@
 """Fixtures for the end-to-end tier (docs/testing.md, tier 3)."""
 import os
+import subprocess
 import sys
 
 import pytest
@@ -102,3 +103,32 @@ def hostd_bin():
     fails a test whose hostd reported any)."""
     asan = os.path.join(ASAN_BUILD, "src/hostd/hostd")
     return asan if os.path.exists(asan) else built("src/hostd/hostd")
+
+
+@pytest.fixture
+def hostd(hostd_bin, tmp_path):
+    """A hosted hostd of the test's own (tests/e2e/hostd.py), stopped
+    after it: the test fails unless hostd then exits cleanly."""
+    from hostd import Hostd
+    h = Hostd(hostd_bin, tmp_path / "root")
+    yield h
+    h.stop()
+
+
+GOPATH = "/usr/share/gocode"
+SOURCE = os.path.join(ROOT, "tests", "tools", "govc_smoke")
+
+
+@pytest.fixture(scope="session")
+def govc_smoke():
+    """tests/tools/govc_smoke, built against Debian's govmomi."""
+    if not os.path.isdir(os.path.join(GOPATH, "src/github.com/vmware/"
+                                      "govmomi")):
+        pytest.fail("govmomi is missing: run `make deps-test`")
+    out = os.path.join(BUILD, "tests", "tools", "govc_smoke")
+    env = dict(os.environ, GO111MODULE="off", GOPATH=GOPATH,
+               GOCACHE=os.path.join(BUILD, "go-cache"), GOFLAGS="")
+    r = subprocess.run(["go", "build", "-o", out, "."], cwd=SOURCE,
+                       env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return out

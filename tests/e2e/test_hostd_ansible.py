@@ -17,7 +17,6 @@ import subprocess
 
 import pytest
 
-from hostd import Hostd
 from test_hostd_vms import register
 
 pytest.importorskip("pyVmomi")
@@ -28,15 +27,12 @@ COLLECTION = ("/usr/lib/python3/dist-packages/ansible_collections/"
               "community/vmware")
 
 
-@pytest.fixture
-def hostd(hostd_bin, tmp_path):
+@pytest.fixture(autouse=True)
+def ansible_there():
     if shutil.which("ansible-playbook") is None or \
             not os.path.isdir(COLLECTION):
         pytest.fail("ansible with community.vmware is missing: run "
                     "`make deps-test`")
-    h = Hostd(hostd_bin, tmp_path / "root")
-    yield h
-    h.stop()
 
 
 def playbook(h, tmp_path, tasks):

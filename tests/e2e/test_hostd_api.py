@@ -14,13 +14,6 @@ pyVmomi = pytest.importorskip("pyVmomi")
 from pyVmomi import vim, vmodl  # noqa: E402
 
 
-@pytest.fixture
-def hostd(hostd_bin, tmp_path):
-    h = Hostd(hostd_bin, tmp_path / "root")
-    yield h
-    h.stop()
-
-
 def test_versions_document_lists_every_version_pyvmomi_asks_for(hostd):
     url = f"http://{hostd.addr}:{hostd.port}/sdk/vimServiceVersions.xml"
     text = urllib.request.urlopen(url, timeout=30).read().decode()

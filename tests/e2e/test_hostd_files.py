@@ -7,17 +7,9 @@ import time
 
 import pytest
 
-from hostd import Hostd
 
 pytest.importorskip("pyVmomi")
 from pyVmomi import vim, vmodl  # noqa: E402
-
-
-@pytest.fixture
-def hostd(hostd_bin, tmp_path):
-    h = Hostd(hostd_bin, tmp_path / "root")
-    yield h
-    h.stop()
 
 
 def ds_dir(h, *rel):

@@ -7,30 +7,11 @@ import subprocess
 
 import pytest
 
-from conftest import BUILD, ROOT, kvm_unusable_reason
+from conftest import kvm_unusable_reason
 from hostd import Hostd
 from test_hostd_vms import register
 
 pytest.importorskip("pyVmomi")
-from pyVmomi import vim  # noqa: E402
-
-GOPATH = "/usr/share/gocode"
-SOURCE = os.path.join(ROOT, "tests", "tools", "govc_smoke")
-
-
-@pytest.fixture(scope="session")
-def govc_smoke():
-    if not os.path.isdir(os.path.join(GOPATH, "src/github.com/vmware/"
-                                      "govmomi")):
-        pytest.fail("govmomi is missing: run `make deps-test`")
-    out = os.path.join(BUILD, "tests", "tools", "govc_smoke")
-    env = dict(os.environ, GO111MODULE="off", GOPATH=GOPATH,
-               GOCACHE=os.path.join(BUILD, "go-cache"), GOFLAGS="")
-    r = subprocess.run(["go", "build", "-o", out, "."], cwd=SOURCE,
-                       env=env, capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    return out
-
 
 def test_govmomi_lists_finds_and_powers_on(hostd_bin, tmp_path, govc_smoke,
                                            control_guest):

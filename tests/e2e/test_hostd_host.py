@@ -18,13 +18,6 @@ from pyVmomi import VmomiSupport, vim, vmodl  # noqa: E402
 LONG = VmomiSupport.vmodlTypes["long"]
 
 
-@pytest.fixture
-def hostd(hostd_bin, tmp_path):
-    h = Hostd(hostd_bin, tmp_path / "root")
-    yield h
-    h.stop()
-
-
 def the_host(si):
     return si.content.rootFolder.childEntity[0].hostFolder.childEntity[0] \
         .host[0]

@@ -10,17 +10,9 @@ import subprocess
 import pytest
 
 from hostd import Hostd
-from test_hostd_govmomi import govc_smoke  # noqa: F401 (a fixture)
 from test_hostd_vms import register
 
 pytest.importorskip("pyVmomi")
-
-
-@pytest.fixture
-def hostd(hostd_bin, tmp_path):
-    h = Hostd(hostd_bin, tmp_path / "root")
-    yield h
-    h.stop()
 
 
 def server_cert(h, **ctx_args):
@@ -109,7 +101,7 @@ def test_a_bad_certificate_stops_hostd_with_a_clear_error(hostd_bin,
     assert (ssl_dir / "rui.crt").read_text() == "not a certificate\n"
 
 
-def test_govmomi_over_https(hostd, govc_smoke):  # noqa: F811
+def test_govmomi_over_https(hostd, govc_smoke):
     d = os.path.join(hostd.root, "vmfs", "volumes", "datastore1", "web")
     os.makedirs(d)
     with open(os.path.join(d, "web.vmx"), "w") as f:

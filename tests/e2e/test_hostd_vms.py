@@ -32,10 +32,8 @@ serial0.fileName = "console.log"
 
 
 @pytest.fixture
-def host(hostd_bin, tmp_path):
-    h = Hostd(hostd_bin, tmp_path / "root")
-    yield h
-    h.stop()
+def host(hostd):
+    return hostd
 
 
 def make_vm(host, name="web", text=VMX):

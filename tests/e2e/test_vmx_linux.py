@@ -61,7 +61,7 @@ def test_debian_kernel_boots_to_init(l1, cpus):
     assert f["nproc"] == str(cpus)
     # MemTotal is RAM minus what the kernel keeps: most of 256 MiB.
     assert 180 * 1024 < int(f["mem_kb"]) <= 256 * 1024
-    assert f"Command line: console=ttyS0 panic=-1" in r.output
+    assert "Command line: console=ttyS0 panic=-1" in r.output
     assert "guest stopped: poweroff (ACPI S5)" in r.output
     # CPUID announces the LAPIC's TSC-deadline mode KVM emulates (L1's
     # KVM has it), so the guest skips calibrating the LAPIC timer.
