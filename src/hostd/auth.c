@@ -1,7 +1,8 @@
 /*
- * auth.c: the shadow file (standard format, readable by standard tools),
- * hashes by libcrypt: yescrypt ($y$) for new ones, whatever crypt(3)
- * knows for existing ones. No password is ever logged or kept.
+ * auth.c: passwords: hashes by libcrypt, yescrypt ($y$) for new ones,
+ * whatever crypt(3) knows for existing ones, kept in the host's shadow
+ * file (accounts.c); root and the system's own users and groups made on
+ * first start. No password is ever logged or kept.
  */
 #include <crypt.h>
 #include <errno.h>
@@ -9,70 +10,80 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "common/file.h"
+#include "hostd/accounts.h"
 #include "hostd/auth.h"
 #include "hostd/hostd.h"
 
-#define SHADOW_MAX_BYTES	 (1u << 20)
 #define GENERATED_PASSWORD_CHARS 16
 
-static int shadow_path(struct hostd *h, char *buf, size_t size)
+/* The system's own accounts: they own files and run agents, and none can
+ * log in through the API ("*" as hash). */
+static const struct {
+	const char *name, *gecos;
+	unsigned uid;
+} system_users[] = {
+	{"dcui", "DCUI User", 100},
+	{"vpxuser", "VMware VirtualCenter administration account", 500},
+};
+static const struct {
+	const char *name;
+	unsigned gid;
+} system_groups[] = {
+	{"root", 0},
+	{"users", ACCT_GID_USERS},
+	{"localadmin", 999}, /* DCUI access without the root password */
+};
+
+int auth_hash(const char *password, char *out, size_t size, struct err *e)
 {
-	int n = snprintf(buf, size, "%s/shadow", h->hd_confdir);
+	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data *cd = calloc(1, sizeof(*cd));
+	const char *h;
+	int rc = 0;
 
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
-}
-
-/* The hash field of user's line in the shadow text, copied to buf. */
-static int find_hash(const char *text, size_t len, const char *user, char *buf,
-		     size_t size)
-{
-	size_t ulen = strlen(user);
-	const char *p = text, *end = text + len;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *eol = nl != NULL ? nl : end;
-		if ((size_t)(eol - p) > ulen && memcmp(p, user, ulen) == 0 &&
-		    p[ulen] == ':') {
-			const char *h = p + ulen + 1;
-			const char *c = memchr(h, ':', (size_t)(eol - h));
-			size_t n = (size_t)((c != NULL ? c : eol) - h);
-			if (n >= size)
-				return -E2BIG;
-			memcpy(buf, h, n);
-			buf[n] = '\0';
-			return 0;
-		}
-		p = eol + 1;
-	}
-	return -ENOENT;
+	if (cd == NULL)
+		return err_set(e, -ENOMEM, "out of memory");
+	h = crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof(salt)) != NULL
+		    ? crypt_r(password, salt, cd)
+		    : NULL;
+	if (h == NULL || h[0] == '*')
+		rc = err_set(e, -EIO, "libcrypt cannot hash with yescrypt");
+	else if (strlen(h) >= size)
+		rc = err_set(e, -E2BIG, "hash too long");
+	else
+		strcpy(out, h);
+	explicit_bzero(cd, sizeof(*cd));
+	free(cd);
+	return rc;
 }
 
 int auth_check_password(struct hostd *h, const char *user, const char *password)
 {
-	char path[PATH_MAX], hash[CRYPT_OUTPUT_SIZE];
+	struct acct_db db;
+	const struct acct_user *u;
 	struct crypt_data *cd;
-	void *text;
-	size_t len;
+	struct err e = {0};
 	int ok = 0;
 
-	if (shadow_path(h, path, sizeof(path)) < 0 ||
-	    file_read_all(path, SHADOW_MAX_BYTES, &text, &len, NULL) < 0)
+	if (acct_load(h->hd_confdir, &db, &e) < 0)
 		return 0;
-	if (find_hash(text, len, user, hash, sizeof(hash)) == 0 &&
-	    hash[0] == '$') { /* "*" and "!" lock the account */
+	u = acct_user_find(&db, user);
+	/* "*", "!" and "" lock the account. */
+	if (u != NULL && u->au_hash[0] == '$') {
 		cd = calloc(1, sizeof(*cd));
 		if (cd != NULL) {
-			const char *out = crypt_r(password, hash, cd);
+			const char *out = crypt_r(password, u->au_hash, cd);
 			ok = out != NULL && out[0] != '*' &&
-			     strcmp(out, hash) == 0;
+			     strcmp(out, u->au_hash) == 0;
 			explicit_bzero(cd, sizeof(*cd));
 			free(cd);
 		}
 	}
-	free(text);
+	acct_free(&db);
 	return ok;
 }
 
@@ -91,86 +102,127 @@ static int generate_password(char *buf, size_t size)
 	return 0;
 }
 
-/* old[old_len] (ended by a newline) then line, written atomically. */
-static int write_shadow(const char *path, const void *old, size_t old_len,
-			const char *line, struct err *e)
+/* Add what the host needs and lacks: root, the system users and groups.
+ * *changed says whether db changed. */
+static int seed(struct acct_db *db, int *changed, struct err *e)
 {
-	size_t len = strlen(line);
-	char *buf = malloc(old_len + 1 + len);
-	size_t n = 0;
+	for (size_t i = 0; i < sizeof(system_groups) / sizeof(*system_groups);
+	     i++) {
+		struct acct_group *g;
+		if (acct_group_find(db, system_groups[i].name) != NULL)
+			continue;
+		if (acct_group_add(db, system_groups[i].name, e) < 0)
+			return -EIO;
+		g = acct_group_find(db, system_groups[i].name);
+		g->ag_gid = system_groups[i].gid;
+		*changed = 1;
+	}
+	if (acct_user_find(db, "root") == NULL) {
+		struct acct_user *u;
+		if (acct_user_add(db, "root", "Administrator", "!", e) < 0)
+			return -EIO;
+		u = acct_user_find(db, "root");
+		u->au_uid = 0;
+		u->au_gid = 0;
+		*changed = 1;
+	}
+	for (size_t i = 0; i < sizeof(system_users) / sizeof(*system_users);
+	     i++) {
+		struct acct_user *u;
+		if (acct_user_find(db, system_users[i].name) != NULL)
+			continue;
+		if (acct_user_add(db, system_users[i].name,
+				  system_users[i].gecos, "*", e) < 0)
+			return -EIO;
+		u = acct_user_find(db, system_users[i].name);
+		u->au_uid = system_users[i].uid;
+		u->au_gid = ACCT_GID_USERS;
+		free(u->au_shell);
+		u->au_shell = strdup("/sbin/nologin");
+		if (u->au_shell == NULL)
+			return err_set(e, -ENOMEM, "out of memory");
+		*changed = 1;
+	}
+	return 0;
+}
+
+int auth_is_system_user(const char *name)
+{
+	for (size_t i = 0; i < sizeof(system_users) / sizeof(*system_users);
+	     i++)
+		if (strcmp(name, system_users[i].name) == 0)
+			return 1;
+	return 0;
+}
+
+/* A host from before passwd and group existed kept root's hash alone in
+ * shadow: read it with root's passwd line, so the password stays. */
+static int load_or_migrate(const char *confdir, struct acct_db *db,
+			   int *changed, struct err *e)
+{
+	char path[PATH_MAX + 16];
+	void *text;
+	size_t len;
 	int rc;
 
-	if (buf == NULL)
-		return err_set(e, -ENOMEM, "out of memory");
-	if (old_len > 0)
-		memcpy(buf, old, old_len);
-	n = old_len;
-	if (n > 0 && buf[n - 1] != '\n')
-		buf[n++] = '\n';
-	memcpy(buf + n, line, len);
-	rc = file_write_atomic(path, buf, n + len, 0600, e);
-	explicit_bzero(buf, n + len);
-	free(buf);
+	static const char root_line[] = "root:x:0:0:Administrator:/:/bin/sh\n";
+
+	snprintf(path, sizeof(path), "%s/passwd", confdir);
+	if (access(path, F_OK) == 0)
+		return acct_load(confdir, db, e);
+	snprintf(path, sizeof(path), "%s/shadow", confdir);
+	rc = file_read_all(path, ACCT_FILE_MAX, &text, &len, NULL);
+	if (rc < 0) {
+		memset(db, 0, sizeof(*db));
+		return 0;
+	}
+	rc = acct_parse(db, root_line, strlen(root_line), text, len, NULL, 0,
+			e);
+	explicit_bzero(text, len);
+	free(text);
+	*changed = 1;
 	return rc;
 }
 
 int auth_init(struct hostd *h, struct err *e)
 {
-	char path[PATH_MAX], hash[CRYPT_OUTPUT_SIZE], pw[64], line[512];
 	const char *given = getenv("BASALT_ROOT_PASSWORD");
-	struct crypt_data *cd;
-	const char *salt, *out;
-	void *text = NULL;
-	size_t len = 0;
-	int rc;
+	char hash[CRYPT_OUTPUT_SIZE], pw[64] = "";
+	struct acct_user *root;
+	struct acct_db db;
+	int fd, changed = 0, rc;
 
-	if (shadow_path(h, path, sizeof(path)) < 0)
-		return err_set(e, -ENAMETOOLONG, "config root too long");
-	rc = file_read_all(path, SHADOW_MAX_BYTES, &text, &len, NULL);
-	if (rc == 0 && find_hash(text, len, "root", hash, sizeof(hash)) == 0) {
-		free(text);
-		return 0;
+	if (given != NULL && strlen(given) >= sizeof(pw))
+		return err_set(e, -EINVAL,
+			       "BASALT_ROOT_PASSWORD: at most %zu characters",
+			       sizeof(pw) - 1);
+	if (acct_lock(h->hd_confdir, &fd, e) < 0)
+		return -EIO;
+	rc = load_or_migrate(h->hd_confdir, &db, &changed, e);
+	if (rc == 0)
+		rc = seed(&db, &changed, e);
+	root = rc == 0 ? acct_user_find(&db, "root") : NULL;
+	if (root != NULL && root->au_hash[0] != '$') {
+		/* No password yet: the one given, or one made and shown. */
+		if (given != NULL && given[0] != '\0')
+			strcpy(pw, given);
+		else if (generate_password(pw, sizeof(pw)) < 0)
+			rc = err_set(e, -EIO,
+				     "cannot generate a root password");
+		if (rc == 0)
+			rc = auth_hash(pw, hash, sizeof(hash), e);
+		if (rc == 0)
+			rc = acct_user_set(&db, "root", NULL, hash, e);
+		changed = 1;
 	}
-	if (rc < 0 && rc != -ENOENT)
-		return err_set(e, rc, "%s: %s", path, strerror(-rc));
-	if (rc < 0)
-		len = 0;
-	if (given != NULL && given[0] != '\0') {
-		if (strlen(given) >= sizeof(pw)) {
-			free(text);
-			return err_set(e, -EINVAL,
-				       "BASALT_ROOT_PASSWORD: at most %zu "
-				       "characters",
-				       sizeof(pw) - 1);
-		}
-		strcpy(pw, given);
-	} else if (generate_password(pw, sizeof(pw)) < 0) {
-		free(text);
-		return err_set(e, -EIO, "cannot generate a root password");
-	}
-	cd = calloc(1, sizeof(*cd));
-	if (cd == NULL) {
-		free(text);
-		return err_set(e, -ENOMEM, "out of memory");
-	}
-	salt = crypt_gensalt_rn("$y$", 0, NULL, 0, hash, sizeof(hash));
-	out = salt != NULL ? crypt_r(pw, salt, cd) : NULL;
-	if (out == NULL || out[0] == '*') {
-		free(cd);
-		free(text);
-		return err_set(e, -EIO, "libcrypt cannot hash with yescrypt");
-	}
-	/* name:hash:lastchange:min:max:warn:inactive:expire: after the
-	 * entries already there (kept as they are). */
-	snprintf(line, sizeof(line), "root:%s:%ld:0:99999:7:::\n", out,
-		 (long)(time(NULL) / 86400));
-	explicit_bzero(cd, sizeof(*cd));
-	free(cd);
-	rc = write_shadow(path, text, len, line, e);
-	free(text);
-	if (rc == 0 && (given == NULL || given[0] == '\0'))
+	if (rc == 0 && changed)
+		rc = acct_save(h->hd_confdir, &db, e);
+	acct_unlock(fd);
+	acct_free(&db);
+	if (rc == 0 && pw[0] != '\0' && (given == NULL || given[0] == '\0'))
 		printf("hostd: root password (shown once): %s\n", pw);
 	fflush(stdout);
 	explicit_bzero(pw, sizeof(pw));
+	explicit_bzero(hash, sizeof(hash));
 	return rc;
 }
