@@ -14,7 +14,7 @@ import pytest
 from hostd import Hostd
 
 pytest.importorskip("pyVmomi")
-from pyVmomi import vim  # noqa: E402
+from pyVmomi import vim, vmodl  # noqa: E402
 
 
 def read(h, name):
@@ -80,3 +80,129 @@ def test_a_broken_passwd_file_stops_hostd_with_the_line(hostd_bin,
         Hostd(hostd_bin, tmp_path / "root")
     assert (conf / "passwd").read_text() == \
         "root:x:0:0:root:/:/bin/sh\nBad Line\n"
+
+
+def spec(name, password=None, description=None):
+    return vim.host.LocalAccountManager.AccountSpecification(
+        id=name, password=password, description=description)
+
+
+def shadow_hash(h, name):
+    return {f[0]: f[1] for f in read(h, "shadow")}[name]
+
+
+def verifies(password, hashed):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return crypt.crypt(password, hashed) == hashed
+
+
+def test_users_through_the_api(hostd):
+    si = hostd.connect()
+    am = si.content.accountManager
+    assert am._moId == "ha-localacctmgr"
+    am.CreateUser(spec("bob", "Bob-pass-1", "Bob Builder"))
+    passwd = {f[0]: f for f in read(hostd, "passwd")}
+    assert passwd["bob"][4] == "Bob Builder"
+    assert int(passwd["bob"][2]) >= 1000
+    assert verifies("Bob-pass-1", shadow_hash(hostd, "bob"))
+    hostd.connect(user="bob", password="Bob-pass-1")
+    with pytest.raises(vim.fault.AlreadyExists):
+        am.CreateUser(spec("bob", "x"))
+    for bad in ("Bob", "9x", "a:b", "x" * 33):
+        with pytest.raises(vmodl.fault.InvalidArgument):
+            am.CreateUser(spec(bad, "pw"))
+    for system in ("root", "dcui", "vpxuser"):
+        with pytest.raises(vmodl.fault.InvalidArgument):
+            am.RemoveUser(system)
+        with pytest.raises(vmodl.fault.InvalidArgument):
+            am.UpdateUser(spec(system, "new"))
+    # A new password: the old one stops working.
+    am.UpdateUser(spec("bob", "Bob-pass-2"))
+    with pytest.raises(vim.fault.InvalidLogin):
+        hostd.connect(user="bob", password="Bob-pass-1")
+    hostd.connect(user="bob", password="Bob-pass-2")
+    am.UpdateUser(spec("bob", description="Robert"))
+    assert {f[0]: f for f in read(hostd, "passwd")}["bob"][4] == "Robert"
+    assert verifies("Bob-pass-2", shadow_hash(hostd, "bob"))
+    # No password given: the account cannot log in.
+    am.CreateUser(spec("carol"))
+    assert shadow_hash(hostd, "carol") == "!"
+    am.RemoveUser("bob")
+    with pytest.raises(vim.fault.InvalidLogin):
+        hostd.connect(user="bob", password="Bob-pass-2")
+    with pytest.raises(vim.fault.UserNotFound):
+        am.RemoveUser("bob")
+    log = hostd.stop()
+    assert "Bob-pass" not in log
+    hostd.start()
+
+
+def test_groups_and_the_user_directory(hostd):
+    si = hostd.connect()
+    am = si.content.accountManager
+    ud = si.content.userDirectory
+    am.CreateUser(spec("bob", "pw-Bob-1"))
+    am.CreateUser(spec("eve", "pw-Eve-1"))
+    am.CreateGroup(spec("ops"))
+    with pytest.raises(vim.fault.AlreadyExists):
+        am.CreateGroup(spec("ops"))
+    am.AssignUserToGroup("bob", "ops")
+    with pytest.raises(vim.fault.AlreadyExists):
+        am.AssignUserToGroup("bob", "ops")
+    with pytest.raises(vim.fault.UserNotFound):
+        am.AssignUserToGroup("nobody", "ops")
+    with pytest.raises(vim.fault.UserNotFound):
+        am.AssignUserToGroup("bob", "nogroup")
+    assert {f[0]: f[3] for f in read(hostd, "group")}["ops"] == "bob"
+
+    def find(**kw):
+        args = dict(domain=None, searchStr="", exactMatch=False,
+                    findUsers=True, findGroups=True)
+        args.update(kw)
+        return sorted((r.principal, r.group)
+                      for r in ud.RetrieveUserGroups(**args))
+
+    assert find(belongsToGroup="ops", findGroups=False) == [("bob", False)]
+    assert find(belongsToUser="bob", findUsers=False) == \
+        [("ops", True), ("users", True)]
+    assert find(searchStr="ev", findGroups=False) == [("eve", False)]
+    assert find(searchStr="bo", exactMatch=True) == []
+    am.UnassignUserFromGroup("bob", "ops")
+    assert find(belongsToGroup="ops", findGroups=False) == []
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        am.RemoveGroup("users")
+    am.RemoveGroup("ops")
+    with pytest.raises(vim.fault.UserNotFound):
+        am.RemoveGroup("ops")
+
+
+def test_parallel_clients_leave_consistent_files(hostd):
+    import threading
+    errors = []
+
+    def worker(n):
+        try:
+            am = hostd.connect().content.accountManager
+            for k in range(3):
+                am.CreateUser(spec(f"u{n}x{k}", f"Pw-{n}-{k}"))
+            am.RemoveUser(f"u{n}x1")
+        except Exception as e:  # reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=worker, args=(n,))
+               for n in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not errors, errors
+    expect = {f"u{n}x{k}" for n in range(20) for k in (0, 2)}
+    users = {f[0] for f in read(hostd, "passwd")}
+    assert expect <= users and not any(
+        f"u{n}x1" in users for n in range(20))
+    shadow = {f[0]: f[1] for f in read(hostd, "shadow")}
+    assert set(shadow) == users
+    assert verifies("Pw-7-2", shadow["u7x2"])
+    uids = [f[2] for f in read(hostd, "passwd")]
+    assert len(uids) == len(set(uids))

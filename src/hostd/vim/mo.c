@@ -28,6 +28,8 @@ static const struct mo_type *const types[] = {
 	&mo_file_manager,
 	&mo_virtual_disk_manager,
 	&mo_datastore_browser,
+	&mo_account_manager,
+	&mo_user_directory,
 };
 
 /* Abstract types that only appear as bases. */

@@ -53,6 +53,9 @@ static struct vval *service_content(struct vim_call *c)
 	vval_moref(sc, "fileManager", "FileManager", "ha-nfc-file-manager");
 	vval_moref(sc, "virtualDiskManager", "VirtualDiskManager",
 		   "ha-vdiskmanager");
+	vval_moref(sc, "userDirectory", "UserDirectory", "ha-user-directory");
+	vval_moref(sc, "accountManager", "HostLocalAccountManager",
+		   "ha-localacctmgr");
 	return sc;
 }
 
