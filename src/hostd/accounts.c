@@ -186,20 +186,52 @@ static int grow(void **arr, size_t n, size_t size)
 	return 0;
 }
 
+/* A line's fields and its name checked: the right count, a good name,
+ * and (again) not one seen before. */
+static int line_head(char *line, char **f, int nf, const char *what, int again,
+		     const char *file, int n, struct err *e)
+{
+	if (fields(line, f, nf) < 0)
+		return err_set(e, -EINVAL, "%s:%d: expected %d fields", file, n,
+			       nf);
+	if (!acct_name_ok(f[0]))
+		return err_set(e, -EINVAL, "%s:%d: '%.40s' is not a %s name",
+			       file, n, f[0], what);
+	if (again)
+		return err_set(e, -EINVAL, "%s:%d: %s %s again", file, n, what,
+			       f[0]);
+	return 0;
+}
+
+/* Fill u's strings (NULL aging: the defaults of a new entry). */
+static int user_fill(struct acct_user *u, const char *name, const char *gecos,
+		     const char *home, const char *shell, const char *hash,
+		     const char *aging, struct err *e)
+{
+	u->au_name = strdup(name);
+	u->au_gecos = strdup(gecos);
+	u->au_home = strdup(home);
+	u->au_shell = strdup(shell);
+	u->au_hash = strdup(hash);
+	u->au_aging = strdup(aging);
+	if (u->au_name == NULL || u->au_gecos == NULL || u->au_home == NULL ||
+	    u->au_shell == NULL || u->au_hash == NULL || u->au_aging == NULL) {
+		user_free(u);
+		return err_set(e, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
 static int passwd_line(struct acct_db *db, char *line, const char *file, int n,
 		       struct err *e)
 {
 	char *f[7];
 	struct acct_user u = {0};
 
-	if (fields(line, f, 7) < 0)
-		return err_set(e, -EINVAL, "%s:%d: expected 7 fields", file, n);
-	if (!acct_name_ok(f[0]))
-		return err_set(e, -EINVAL, "%s:%d: '%.40s' is not a user name",
-			       file, n, f[0]);
+	if (line_head(line, f, 7, "user", 0, file, n, e) < 0)
+		return -EINVAL;
 	if (acct_user_find(db, f[0]) != NULL)
-		return err_set(e, -EINVAL, "%s:%d: user %s again", file, n,
-			       f[0]);
+		return line_head(line, f, 1, "user", 1, file, n, e);
 	if (parse_id(f[2], &u.au_uid) < 0 || parse_id(f[3], &u.au_gid) < 0)
 		return err_set(e, -EINVAL, "%s:%d: bad uid or gid", file, n);
 	if (!text_ok(f[4], ACCT_FIELD_MAX) || !text_ok(f[5], ACCT_FIELD_MAX) ||
@@ -210,17 +242,9 @@ static int passwd_line(struct acct_db *db, char *line, const char *file, int n,
 			       file, n);
 	if (grow((void **)&db->ad_users, db->ad_nusers, sizeof(u)) < 0)
 		return err_set(e, -ENOMEM, "out of memory");
-	u.au_name = strdup(f[0]);
-	u.au_gecos = strdup(f[4]);
-	u.au_home = strdup(f[5]);
-	u.au_shell = strdup(f[6]);
-	u.au_hash = strdup("!");
-	u.au_aging = strdup("::::::");
-	if (u.au_name == NULL || u.au_gecos == NULL || u.au_home == NULL ||
-	    u.au_shell == NULL || u.au_hash == NULL || u.au_aging == NULL) {
-		user_free(&u);
-		return err_set(e, -ENOMEM, "out of memory");
-	}
+	/* No shadow line (yet): no password. */
+	if (user_fill(&u, f[0], f[4], f[5], f[6], "!", "::::::", e) < 0)
+		return -ENOMEM;
 	db->ad_users[db->ad_nusers++] = u;
 	return 0;
 }
@@ -231,11 +255,8 @@ static int shadow_line(struct acct_db *db, char *line, const char *file, int n,
 	char *f[9], *aging, *hash;
 	struct acct_user *u;
 
-	if (fields(line, f, 9) < 0)
-		return err_set(e, -EINVAL, "%s:%d: expected 9 fields", file, n);
-	if (!acct_name_ok(f[0]))
-		return err_set(e, -EINVAL, "%s:%d: '%.40s' is not a user name",
-			       file, n, f[0]);
+	if (line_head(line, f, 9, "user", 0, file, n, e) < 0)
+		return -EINVAL;
 	if (!text_ok(f[1], HASH_MAX))
 		return err_set(e, -EINVAL, "%s:%d: bad password field", file,
 			       n);
@@ -269,14 +290,10 @@ static int group_line(struct acct_db *db, char *line, const char *file, int n,
 	char *f[4];
 	struct acct_group g = {0};
 
-	if (fields(line, f, 4) < 0)
-		return err_set(e, -EINVAL, "%s:%d: expected 4 fields", file, n);
-	if (!acct_name_ok(f[0]))
-		return err_set(e, -EINVAL, "%s:%d: '%.40s' is not a group name",
-			       file, n, f[0]);
+	if (line_head(line, f, 4, "group", 0, file, n, e) < 0)
+		return -EINVAL;
 	if (acct_group_find(db, f[0]) != NULL)
-		return err_set(e, -EINVAL, "%s:%d: group %s again", file, n,
-			       f[0]);
+		return line_head(line, f, 1, "group", 1, file, n, e);
 	if (parse_id(f[2], &g.ag_gid) < 0)
 		return err_set(e, -EINVAL, "%s:%d: bad gid", file, n);
 	if (grow((void **)&db->ad_groups, db->ad_ngroups, sizeof(g)) < 0)
@@ -464,19 +481,10 @@ int acct_user_add(struct acct_db *db, const char *name, const char *gecos,
 	if (grow((void **)&db->ad_users, db->ad_nusers, sizeof(u)) < 0)
 		return err_set(e, -ENOMEM, "out of memory");
 	snprintf(aging, sizeof(aging), "%ld:0:99999:7:::", today());
-	u.au_name = strdup(name);
+	if (user_fill(&u, name, gecos, "/", "/bin/sh", hash, aging, e) < 0)
+		return -ENOMEM;
 	u.au_uid = uid;
 	u.au_gid = ACCT_GID_USERS;
-	u.au_gecos = strdup(gecos);
-	u.au_home = strdup("/");
-	u.au_shell = strdup("/bin/sh");
-	u.au_hash = strdup(hash);
-	u.au_aging = strdup(aging);
-	if (u.au_name == NULL || u.au_gecos == NULL || u.au_home == NULL ||
-	    u.au_shell == NULL || u.au_hash == NULL || u.au_aging == NULL) {
-		user_free(&u);
-		return err_set(e, -ENOMEM, "out of memory");
-	}
 	db->ad_users[db->ad_nusers++] = u;
 	return 0;
 }
