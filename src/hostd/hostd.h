@@ -10,6 +10,7 @@
 #include "hostd/adv_options.h"
 #include "hostd/datastore.h"
 #include "hostd/inventory.h"
+#include "hostd/vim/authorization.h"
 #include "hostd/vim/event.h"
 #include "hostd/vim/task.h"
 #include "hostd/vim/vim.h"
@@ -36,8 +37,9 @@ struct hostd {
 	struct inventory hd_inventory;
 	struct datastore hd_datastores[DATASTORES_MAX]; /* datastore_list */
 	size_t hd_ndatastores;
-	char *hd_adv[ADV_OPTIONS_MAX]; /* advanced settings set (NULL: default)
-					*/
+	/* Advanced settings set (NULL: the default). */
+	char *hd_adv[ADV_OPTIONS_MAX];
+	struct authz_store hd_authz;	      /* roles and permissions */
 	struct vim_task hd_tasks[TASKS_KEPT]; /* a ring */
 	unsigned hd_task_next;
 	struct vim_event hd_events[EVENTS_KEPT]; /* a ring */

@@ -204,7 +204,8 @@ int main(int argc, char **argv)
 	vim_init(&h);
 	if (instance_uuid(&h, &e) < 0 || auth_init(&h, &e) < 0 ||
 	    datastore_init(&h, &e) < 0 || inventory_load(&h, &e) < 0 ||
-	    adv_load(&h, &e) < 0 || vm_power_init(&h, vmx, &e) < 0) {
+	    adv_load(&h, &e) < 0 || authz_store_load(&h, &e) < 0 ||
+	    vm_power_init(&h, vmx, &e) < 0) {
 		fprintf(stderr, "hostd: %s\n", err_msg(&e));
 		return 1;
 	}

@@ -206,3 +206,66 @@ def test_parallel_clients_leave_consistent_files(hostd):
     assert verifies("Pw-7-2", shadow["u7x2"])
     uids = [f[2] for f in read(hostd, "passwd")]
     assert len(uids) == len(set(uids))
+
+
+def test_roles_and_permissions_are_kept(hostd):
+    si = hostd.connect()
+    auth = si.content.authorizationManager
+    assert auth._moId == "ha-authmgr"
+    roles = {r.name: r for r in auth.roleList}
+    assert {roles[n].roleId for n in
+            ("NoAccess", "Anonymous", "View", "ReadOnly", "Admin")} == \
+        {-5, -4, -3, -2, -1}
+    assert "System.Read" in roles["ReadOnly"].privilege
+    assert "VirtualMachine.Interact.PowerOn" in roles["Admin"].privilege
+    privs = {p.privId for p in auth.privilegeList}
+    assert {"System.View", "Datastore.FileManagement",
+            "VirtualMachine.Interact.PowerOn"} <= privs
+    power = auth.AddAuthorizationRole(
+        "power", ["VirtualMachine.Interact.PowerOn",
+                  "VirtualMachine.Interact.PowerOff"])
+    assert power >= 10
+    with pytest.raises(vim.fault.AlreadyExists):
+        auth.AddAuthorizationRole("power", [])
+    with pytest.raises(vim.fault.AlreadyExists):
+        auth.AddAuthorizationRole("Admin", [])
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        auth.AddAuthorizationRole("bad", ["No.Such.Privilege"])
+    si.content.accountManager.CreateUser(spec("bob", "pw-Bob-1"))
+    dc = si.content.rootFolder.childEntity[0]
+    host = dc.hostFolder.childEntity[0].host[0]
+    auth.SetEntityPermissions(host, [vim.AuthorizationManager.Permission(
+        principal="bob", group=False, roleId=power, propagate=True)])
+    with pytest.raises(vim.fault.UserNotFound):
+        auth.SetEntityPermissions(host, [
+            vim.AuthorizationManager.Permission(
+                principal="nobody", group=False, roleId=power,
+                propagate=True)])
+    got = auth.RetrieveEntityPermissions(host, False)
+    assert [(p.principal, p.roleId, p.propagate) for p in got] == \
+        [("bob", power, True)]
+    everything = {(p.entity._moId, p.principal, p.roleId)
+                  for p in auth.RetrieveAllPermissions()}
+    assert ("ha-folder-root", "root", -1) in everything
+    assert len(auth.RetrieveRolePermissions(power)) == 1
+    # Kept across a restart, in the config root.
+    hostd.stop()
+    hostd.start()
+    si = hostd.connect()
+    auth = si.content.authorizationManager
+    assert "power" in {r.name for r in auth.roleList}
+    assert len(auth.RetrieveRolePermissions(power)) == 1
+    auth.UpdateAuthorizationRole(power, "operator",
+                                 ["VirtualMachine.Interact.PowerOn"])
+    r = [r for r in auth.roleList if r.roleId == power][0]
+    assert r.name == "operator"
+    assert "VirtualMachine.Interact.PowerOff" not in r.privilege
+    with pytest.raises(vim.fault.RemoveFailed):
+        auth.RemoveAuthorizationRole(power, True)
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        auth.RemoveAuthorizationRole(-1, False)
+    auth.RemoveAuthorizationRole(power, False)
+    assert auth.RetrieveRolePermissions(power) == []
+    assert power not in {r.roleId for r in auth.roleList}
+    with pytest.raises(vim.fault.NotFound):
+        auth.RemoveEntityPermission(host, "bob", False)

@@ -56,6 +56,8 @@ static struct vval *service_content(struct vim_call *c)
 	vval_moref(sc, "userDirectory", "UserDirectory", "ha-user-directory");
 	vval_moref(sc, "accountManager", "HostLocalAccountManager",
 		   "ha-localacctmgr");
+	vval_moref(sc, "authorizationManager", "AuthorizationManager",
+		   "ha-authmgr");
 	return sc;
 }
 

@@ -113,6 +113,7 @@ extern const struct vim_method vim_search_index_methods[];
 extern const struct vim_method vim_option_manager_methods[];
 extern const struct vim_method vim_task_methods[];
 extern const struct vim_method vim_account_manager_methods[];
+extern const struct vim_method vim_authorization_manager_methods[];
 extern const struct vim_method vim_file_manager_methods[];
 extern const struct vim_method vim_datastore_browser_methods[];
 /* InvalidDatastorePath (or SystemError) for dspath that resolving gave
