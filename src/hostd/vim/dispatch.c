@@ -180,6 +180,9 @@ static void call_method(struct vim_call *c)
 		xmlout_free(&f);
 		return;
 	}
+	/* The privilege the method needs, on its target, before it runs. */
+	if (vim_check_privilege(c) < 0)
+		return;
 	if (c->vc_session != NULL) {
 		c->vc_session->vs_active = time(NULL);
 		c->vc_session->vs_calls++;

@@ -132,6 +132,9 @@ void vim_session_drop_rest(struct vim_session *s);
 void vim_session_drop_filters(struct vim_session *s);
 /* view_manager.c */
 void vim_session_drop_views(struct vim_session *s);
+/* privilege_check.c: 0 when the session's user may run the call's
+ * method on its target, else -1 with NoPermission answered. */
+int vim_check_privilege(struct vim_call *c);
 /* Something clients may watch changed: wake the property waits. Under
  * the hostd lock. */
 void vim_changed(struct hostd *h);
