@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <time.h>
 
 #include "hostd/adv_options.h"
 #include "hostd/datastore.h"
@@ -14,6 +15,15 @@
 #include "hostd/vim/event.h"
 #include "hostd/vim/task.h"
 #include "hostd/vim/vim.h"
+
+/* Failed logins of one user name (session_manager.c). */
+#define LOCKOUTS_MAX 64
+struct lockout {
+	char lo_user[VIM_USER_MAX];
+	unsigned lo_failures;
+	time_t lo_until; /* locked until then */
+	time_t lo_last;	 /* the last attempt */
+};
 
 struct hostd {
 	char hd_root[PATH_MAX];	      /* hosted mode's root ("./run") */
@@ -39,7 +49,8 @@ struct hostd {
 	size_t hd_ndatastores;
 	/* Advanced settings set (NULL: the default). */
 	char *hd_adv[ADV_OPTIONS_MAX];
-	struct authz_store hd_authz;	      /* roles and permissions */
+	struct authz_store hd_authz; /* roles and permissions */
+	struct lockout hd_lockouts[LOCKOUTS_MAX];
 	struct vim_task hd_tasks[TASKS_KEPT]; /* a ring */
 	unsigned hd_task_next;
 	struct vim_event hd_events[EVENTS_KEPT]; /* a ring */

@@ -333,3 +333,38 @@ def test_permissions_decide_what_a_user_may_do(hostd):
     with pytest.raises(vim.fault.NoPermission):
         vms["two"].PowerOnVM_Task()
     assert vm1 is not None
+
+
+def test_failed_logins_lock_the_account_for_a_while(hostd):
+    import time
+    from pyVmomi import VmomiSupport
+    si = hostd.connect()
+    si.content.accountManager.CreateUser(spec("lock", "Right-pass-1"))
+    om = si.content.rootFolder.childEntity[0].hostFolder.childEntity[0] \
+        .host[0].configManager.advancedOption
+    # The defaults are 5 failures and 900 s; a short lock for the test.
+    assert {o.key: o.value for o in om.QueryOptions("Security.")}[
+        "Security.AccountLockFailures"] == 5
+    om.UpdateOptions([vim.option.OptionValue(
+        key="Security.AccountUnlockTime",
+        value=VmomiSupport.vmodlTypes["long"](3))])
+    # Four failures, then a success: the count starts again.
+    for _ in range(4):
+        with pytest.raises(vim.fault.InvalidLogin):
+            hostd.connect(user="lock", password="wrong")
+    hostd.connect(user="lock", password="Right-pass-1")
+    for _ in range(5):
+        with pytest.raises(vim.fault.InvalidLogin):
+            hostd.connect(user="lock", password="wrong")
+    locked_at = time.monotonic()
+    # Locked: the right password is refused too; others are not.
+    with pytest.raises(vim.fault.InvalidLogin):
+        hostd.connect(user="lock", password="Right-pass-1")
+    hostd.connect()
+    while time.monotonic() - locked_at < 3.5:
+        time.sleep(0.2)
+    hostd.connect(user="lock", password="Right-pass-1")
+    log = hostd.stop()
+    assert "account 'lock' locked after 5 failed logins" in log
+    assert "Right-pass" not in log and "wrong" not in log
+    hostd.start()

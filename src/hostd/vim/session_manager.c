@@ -5,11 +5,13 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
 #include "common/log.h"
 #include "hostd/auth.h"
+#include "hostd/adv_options.h"
 #include "hostd/hostd.h"
 #include "hostd/vim/mo.h"
 #include "hostd/vim/vim.h"
@@ -134,12 +136,41 @@ static int check_this(struct vim_call *c)
 	return strcmp(c->vc_req->sr_this, "ha-sessionmgr") == 0;
 }
 
+/* Failed logins per user name, for the lockout of the advanced
+ * settings Security.AccountLockFailures and AccountUnlockTime. Kept in
+ * memory: a restart forgives, as the reference host's does. */
+static struct lockout *lockout_of(struct hostd *h, const char *user)
+{
+	struct lockout *oldest = &h->hd_lockouts[0];
+
+	for (size_t i = 0; i < LOCKOUTS_MAX; i++) {
+		struct lockout *l = &h->hd_lockouts[i];
+		if (strcmp(l->lo_user, user) == 0)
+			return l;
+		if (l->lo_last < oldest->lo_last)
+			oldest = l;
+	}
+	/* A new name takes the slot used longest ago. */
+	memset(oldest, 0, sizeof(*oldest));
+	snprintf(oldest->lo_user, sizeof(oldest->lo_user), "%s", user);
+	return oldest;
+}
+
+static long setting(struct hostd *h, const char *key)
+{
+	size_t i;
+
+	return adv_find(key, &i) != NULL ? strtol(adv_get(h, i), NULL, 10) : 0;
+}
+
 static int login(struct vim_call *c)
 {
 	char user[VIM_USER_MAX], pw[PASSWORD_MAX];
 	unsigned char rnd[16];
 	struct vim_session *s;
+	struct lockout *lo;
 	struct vval *u;
+	time_t now;
 	int ok;
 
 	if (!check_this(c))
@@ -148,15 +179,41 @@ static int login(struct vim_call *c)
 		return vim_fault_invalid_argument(c, "userName");
 	if (soap_text(soap_arg(c->vc_req, "password"), pw, sizeof(pw)) < 0)
 		return vim_fault_invalid_argument(c, "password");
-	ok = auth_check_password(c->vc_hostd, user, pw);
-	explicit_bzero(pw, sizeof(pw));
-	if (!ok) {
-		log_info("api: login of '%s' from %s refused", user,
-			 c->vc_peer);
+	lo = lockout_of(c->vc_hostd, user);
+	now = time(NULL);
+	lo->lo_last = now;
+	if (lo->lo_until > now) {
+		/* Locked: the password is not even looked at. */
+		explicit_bzero(pw, sizeof(pw));
+		log_info("api: login of '%s' from %s refused: the account is "
+			 "locked for %ld s more",
+			 user, c->vc_peer, (long)(lo->lo_until - now));
 		return vim_fault(c, "InvalidLogin", NULL,
 				 "Cannot complete login due to an incorrect "
 				 "user name or password.");
 	}
+	ok = auth_check_password(c->vc_hostd, user, pw);
+	explicit_bzero(pw, sizeof(pw));
+	if (!ok) {
+		long limit =
+			setting(c->vc_hostd, "Security.AccountLockFailures");
+		lo->lo_failures++;
+		log_info("api: login of '%s' from %s refused", user,
+			 c->vc_peer);
+		if (limit > 0 && lo->lo_failures >= limit) {
+			lo->lo_until =
+				now + setting(c->vc_hostd,
+					      "Security.AccountUnlockTime");
+			lo->lo_failures = 0;
+			log_warnx("api: account '%s' locked after %ld failed "
+				  "logins (the last from %s)",
+				  user, limit, c->vc_peer);
+		}
+		return vim_fault(c, "InvalidLogin", NULL,
+				 "Cannot complete login due to an incorrect "
+				 "user name or password.");
+	}
+	lo->lo_failures = 0;
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		return vim_fault(c, "SystemError", "<reason>random</reason>",
 				 "no random numbers for a session id");
