@@ -43,18 +43,7 @@ static enum mo_prop_result ud_prop(struct vim_call *c, const char *id,
 	return *out != NULL ? MO_PROP_SET : MO_PROP_UNSET;
 }
 
-static enum mo_prop_result am_prop(struct vim_call *c, const char *id,
-				   const char *name, struct vval **out)
-{
-	(void)c;
-	(void)id;
-	(void)name;
-	*out = NULL;
-	return MO_PROP_UNKNOWN; /* methods only */
-}
-
 static const char *const ud_props[] = {"domainList", NULL};
-static const char *const no_props[] = {NULL};
 
 const struct mo_type mo_user_directory = {
 	.mt_name = "UserDirectory",
@@ -66,8 +55,6 @@ const struct mo_type mo_user_directory = {
 const struct mo_type mo_account_manager = {
 	.mt_name = "HostLocalAccountManager",
 	.mt_exists = ids_exist,
-	.mt_prop = am_prop,
-	.mt_props = no_props,
 };
 
 static int not_found(struct vim_call *c, const char *name)

@@ -37,30 +37,14 @@ static int fm_exists(struct vim_call *c, const char *id)
 	return strcmp(id, FM_ID) == 0 || strcmp(id, VDM_ID) == 0;
 }
 
-static enum mo_prop_result fm_prop(struct vim_call *c, const char *id,
-				   const char *name, struct vval **out)
-{
-	(void)c;
-	(void)id;
-	(void)name;
-	*out = NULL;
-	return MO_PROP_UNKNOWN; /* methods only */
-}
-
-static const char *const no_props[] = {NULL};
-
 const struct mo_type mo_file_manager = {
 	.mt_name = "FileManager",
 	.mt_exists = fm_exists,
-	.mt_prop = fm_prop,
-	.mt_props = no_props,
 };
 
 const struct mo_type mo_virtual_disk_manager = {
 	.mt_name = "VirtualDiskManager",
 	.mt_exists = fm_exists,
-	.mt_prop = fm_prop,
-	.mt_props = no_props,
 };
 
 /* Faults about a datastore path (what clients raise on). */

@@ -93,7 +93,7 @@ enum mo_prop_result mo_get(struct vim_call *c, const char *type, const char *id,
 
 	*root = NULL;
 	*val = NULL;
-	if (t == NULL || n == 0 || n >= sizeof(top))
+	if (t == NULL || t->mt_prop == NULL || n == 0 || n >= sizeof(top))
 		return MO_PROP_UNKNOWN;
 	memcpy(top, path, n);
 	top[n] = '\0';

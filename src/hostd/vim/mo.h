@@ -19,10 +19,12 @@ struct mo_type {
 	const char *mt_name; /* "Folder" */
 	const char *mt_base; /* "ManagedEntity", or NULL */
 	int (*mt_exists)(struct vim_call *c, const char *id);
-	/* Top-level property name of object id, freshly built in *out. */
+	/* Top-level property name of object id, freshly built in *out;
+	 * NULL for a type with methods only. */
 	enum mo_prop_result (*mt_prop)(struct vim_call *c, const char *id,
 				       const char *name, struct vval **out);
-	const char *const *mt_props; /* every property, for all=true */
+	const char *const *mt_props; /* every property, for all=true; NULL:
+				      * none */
 };
 
 /* The type called name, or NULL. */

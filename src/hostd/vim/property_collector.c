@@ -307,7 +307,9 @@ static int object_content(struct pc_walk *w, const struct pc_obj *o,
 		matched = 1;
 		if (text_is(soap_child(ps, "all"), "true")) {
 			for (size_t i = 0;
-			     t->mt_props[i] != NULL && n < PC_PATHS_MAX; i++)
+			     t->mt_props != NULL && t->mt_props[i] != NULL &&
+			     n < PC_PATHS_MAX;
+			     i++)
 				if (!listed(paths, n, t->mt_props[i]))
 					paths[n++] = t->mt_props[i];
 			continue;
