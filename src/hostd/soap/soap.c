@@ -327,6 +327,19 @@ int soap_text(struct soap_node *n, char *buf, size_t size)
 	return 0;
 }
 
+int soap_bool(struct soap_node *n, int dflt)
+{
+	char buf[8];
+
+	if (soap_text(n, buf, sizeof(buf)) < 0)
+		return dflt;
+	if (strcmp(buf, "true") == 0 || strcmp(buf, "1") == 0)
+		return 1;
+	if (strcmp(buf, "false") == 0 || strcmp(buf, "0") == 0)
+		return 0;
+	return dflt;
+}
+
 static const char *attr_ns(const struct soap_node *n, const char *ns,
 			   const char *name)
 {

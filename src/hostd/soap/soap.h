@@ -68,6 +68,10 @@ struct soap_node *soap_child(struct soap_node *n, const char *name);
  */
 BASALT_MUST_CHECK int soap_text(struct soap_node *n, char *buf, size_t size);
 
+/* An xsd:boolean element: 1 for "true" or "1", 0 for "false" or "0",
+ * dflt when n is NULL or holds anything else. */
+int soap_bool(struct soap_node *n, int dflt);
+
 /* n's xsi:type without its prefix ("VirtualDisk"), or "" when unset. */
 void soap_xsi_type(struct soap_node *n, char *buf, size_t size);
 

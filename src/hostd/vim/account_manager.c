@@ -327,15 +327,6 @@ static int unassign(struct vim_call *c)
 	return membership(c, 0);
 }
 
-static int bool_arg(struct vim_call *c, const char *name, int dflt)
-{
-	char buf[8];
-
-	if (soap_text(soap_arg(c->vc_req, name), buf, sizeof(buf)) < 0)
-		return dflt;
-	return strcmp(buf, "true") == 0 || strcmp(buf, "1") == 0;
-}
-
 static int wanted(const char *name, const char *search, int exact)
 {
 	if (search[0] == '\0')
@@ -357,9 +348,9 @@ static int retrieve_user_groups(struct vim_call *c)
 {
 	char search[ACCT_NAME_MAX + 2] = "", in_group[ACCT_NAME_MAX + 2] = "";
 	char of_user[ACCT_NAME_MAX + 2] = "";
-	int exact = bool_arg(c, "exactMatch", 0);
-	int users = bool_arg(c, "findUsers", 1);
-	int groups = bool_arg(c, "findGroups", 1);
+	int exact = soap_bool(soap_arg(c->vc_req, "exactMatch"), 0);
+	int users = soap_bool(soap_arg(c->vc_req, "findUsers"), 1);
+	int groups = soap_bool(soap_arg(c->vc_req, "findGroups"), 1);
 	struct acct_db db;
 	struct err e = {0};
 	struct vval *a;

@@ -445,7 +445,6 @@ static int update_role(struct vim_call *c)
 static int remove_role(struct vim_call *c)
 {
 	long id = role_arg(c);
-	char fail[8] = "true";
 	struct authz_store *next;
 	size_t used = 0, w = 0;
 	int k;
@@ -459,12 +458,9 @@ static int remove_role(struct vim_call *c)
 				       "system roles cannot be removed");
 	if (k < 0)
 		return vim_fault(c, "NotFound", NULL, "No role %ld", id);
-	if (soap_text(soap_arg(c->vc_req, "failIfUsed"), fail, sizeof(fail)) <
-	    0)
-		strcpy(fail, "true");
 	for (size_t i = 0; i < c->vc_hostd->hd_authz.as_nperms; i++)
 		used += c->vc_hostd->hd_authz.as_perms[i].pm_role == id;
-	if (used > 0 && strcmp(fail, "true") == 0)
+	if (used > 0 && soap_bool(soap_arg(c->vc_req, "failIfUsed"), 1))
 		return vim_fault(c, "RemoveFailed", NULL,
 				 "Role %ld is in %zu permissions", id, used);
 	next = copy_store(c);
@@ -538,12 +534,8 @@ static int set_entity_permissions(struct vim_call *c)
 			return vim_fault_invalid_argument(c, "permission");
 		}
 		role = strtol(buf, NULL, 10);
-		p.pm_group = soap_text(soap_child(n, "group"), buf,
-				       sizeof(buf)) == 0 &&
-			     strcmp(buf, "true") == 0;
-		p.pm_propagate = soap_text(soap_child(n, "propagate"), buf,
-					   sizeof(buf)) == 0 &&
-				 strcmp(buf, "true") == 0;
+		p.pm_group = soap_bool(soap_child(n, "group"), 0);
+		p.pm_propagate = soap_bool(soap_child(n, "propagate"), 0);
 		if (!principal_known(c, p.pm_principal, p.pm_group)) {
 			free(next);
 			return vim_fault(
@@ -581,7 +573,8 @@ static int set_entity_permissions(struct vim_call *c)
 
 static int remove_entity_permission(struct vim_call *c)
 {
-	char entity[AUTHZ_ENTITY_MAX], user[40], grp[8] = "false";
+	char entity[AUTHZ_ENTITY_MAX], user[40];
+	int is_group;
 	struct authz_store *next;
 	size_t w = 0;
 
@@ -592,8 +585,7 @@ static int remove_entity_permission(struct vim_call *c)
 		return 0;
 	if (soap_text(soap_arg(c->vc_req, "user"), user, sizeof(user)) < 0)
 		return vim_fault_invalid_argument(c, "user");
-	if (soap_text(soap_arg(c->vc_req, "isGroup"), grp, sizeof(grp)) < 0)
-		strcpy(grp, "false");
+	is_group = soap_bool(soap_arg(c->vc_req, "isGroup"), 0);
 	next = copy_store(c);
 	if (next == NULL)
 		return vim_fault(c, "SystemError", NULL, "out of memory");
@@ -601,7 +593,7 @@ static int remove_entity_permission(struct vim_call *c)
 		const struct authz_perm *p = &next->as_perms[i];
 		if (strcmp(p->pm_entity, entity) == 0 &&
 		    strcmp(p->pm_principal, user) == 0 &&
-		    p->pm_group == (strcmp(grp, "true") == 0))
+		    p->pm_group == is_group)
 			continue;
 		next->as_perms[w++] = *p;
 	}

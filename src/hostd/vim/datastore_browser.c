@@ -140,14 +140,6 @@ static enum kind classify(const char *name, int is_dir)
 	return K_FILE;
 }
 
-static int flag(struct soap_node *details, const char *name)
-{
-	char buf[8];
-
-	return soap_text(soap_child(details, name), buf, sizeof(buf)) == 0 &&
-	       (strcmp(buf, "true") == 0 || strcmp(buf, "1") == 0);
-}
-
 /* The search spec; -1 after a fault. */
 static int parse_spec(struct vim_call *c, struct soap_node *spec,
 		      struct search *se)
@@ -172,13 +164,14 @@ static int parse_spec(struct vim_call *c, struct soap_node *spec,
 	if (se->se_kinds == 0)
 		se->se_kinds = ~0u;
 	if (d != NULL) {
-		se->se_type = flag(d, "fileType");
-		se->se_size = flag(d, "fileSize");
-		se->se_mtime = flag(d, "modification");
-		se->se_owner = flag(d, "fileOwner");
+		se->se_type = soap_bool(soap_child(d, "fileType"), 0);
+		se->se_size = soap_bool(soap_child(d, "fileSize"), 0);
+		se->se_mtime = soap_bool(soap_child(d, "modification"), 0);
+		se->se_owner = soap_bool(soap_child(d, "fileOwner"), 0);
 	}
-	se->se_nocase = flag(spec, "searchCaseInsensitive");
-	se->se_folders_first = flag(spec, "sortFoldersFirst");
+	se->se_nocase = soap_bool(soap_child(spec, "searchCaseInsensitive"), 0);
+	se->se_folders_first =
+		soap_bool(soap_child(spec, "sortFoldersFirst"), 0);
 	for (struct soap_node *p = soap_child(spec, "matchPattern"); p != NULL;
 	     p = soap_next(p, "matchPattern")) {
 		if (se->se_npatterns == SEARCH_PATTERNS_MAX ||

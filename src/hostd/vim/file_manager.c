@@ -82,16 +82,6 @@ static int arg_text(struct vim_call *c, const char *name, char *buf,
 	return 0;
 }
 
-static int arg_bool(struct vim_call *c, const char *name)
-{
-	char buf[8];
-	struct soap_node *n = soap_arg(c->vc_req, name);
-
-	(void)c;
-	return n != NULL && soap_text(n, buf, sizeof(buf)) == 0 &&
-	       (strcmp(buf, "true") == 0 || strcmp(buf, "1") == 0);
-}
-
 /* Is path the folder of a running VM, inside one, or above one? */
 static int running_vm_at(struct hostd *h, const char *path)
 {
@@ -133,7 +123,7 @@ static int make_directory(struct vim_call *c)
 		return vim_fault_not_found(c);
 	if (arg_text(c, "name", dspath, sizeof(dspath)) < 0)
 		return 0;
-	parents = arg_bool(c, "createParentDirectories");
+	parents = soap_bool(soap_arg(c->vc_req, "createParentDirectories"), 0);
 	rc = datastore_resolve_inside(h, dspath, path, sizeof(path), &ds);
 	if (rc < 0)
 		return vim_fault_ds_path(c, dspath, rc);
