@@ -55,9 +55,24 @@ static const struct {
 
 #define CHAIN_MAX 16
 
+/* The group files, read only when a group permission is weighed (most
+ * checks decide on a user's own permission). */
+struct groups {
+	const char *gr_confdir;
+	struct acct_db gr_db;
+	int gr_state; /* 0 not read, 1 read, -1 failed (gr_err says) */
+	struct err gr_err;
+};
+
 static int in_group(void *cls, const char *user, const char *group)
 {
-	return acct_in_group(cls, user, group);
+	struct groups *g = cls;
+
+	if (g->gr_state == 0)
+		g->gr_state =
+			acct_load(g->gr_confdir, &g->gr_db, &g->gr_err) < 0 ? -1
+									    : 1;
+	return g->gr_state > 0 && acct_in_group(&g->gr_db, user, group);
 }
 
 /* "Type:id" of type:id and of each entity above it, into chain. */
@@ -95,8 +110,7 @@ int vim_check_privilege(struct vim_call *c)
 	const char *ptrs[CHAIN_MAX];
 	const char *priv = NULL, *type = r->sr_this_type, *id = r->sr_this;
 	struct authz_ctx ctx;
-	struct acct_db db;
-	struct err e = {0};
+	struct groups groups = {.gr_confdir = c->vc_hostd->hd_confdir};
 	struct xmlout f;
 	size_t n;
 	int ok;
@@ -114,18 +128,20 @@ int vim_check_privilege(struct vim_call *c)
 		return 0;
 	if (!mo_exists(c, type, id))
 		return 0; /* the method says it is gone */
-	if (acct_load(c->vc_hostd->hd_confdir, &db, &e) < 0) {
-		vim_fault(c, "SystemError", NULL, "%s", err_msg(&e));
-		return -1;
-	}
 	n = ancestry(c, type, id, chain);
 	for (size_t k = 0; k < n; k++)
 		ptrs[k] = chain[k];
 	authz_ctx_of(c->vc_hostd, &ctx, roles, sizeof(roles) / sizeof(*roles));
 	ctx.ac_in_group = in_group;
-	ctx.ac_cls = &db;
+	ctx.ac_cls = &groups;
 	ok = authz_has(&ctx, c->vc_session->vs_user, ptrs, n, priv);
-	acct_free(&db);
+	if (groups.gr_state > 0)
+		acct_free(&groups.gr_db);
+	if (groups.gr_state < 0) {
+		vim_fault(c, "SystemError", NULL, "%s",
+			  err_msg(&groups.gr_err));
+		return -1;
+	}
 	if (ok)
 		return 0;
 	log_info("api: %s may not %s on %s:%s (%s)", c->vc_session->vs_user,
