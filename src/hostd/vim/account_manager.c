@@ -57,16 +57,17 @@ const struct mo_type mo_account_manager = {
 	.mt_exists = ids_exist,
 };
 
-static int not_found(struct vim_call *c, const char *name)
+int vim_fault_user_not_found(struct vim_call *c, const char *name)
 {
-	char fields[ACCT_NAME_MAX + 96];
+	struct xmlout f;
 
-	/* name passed acct_name_ok or is echoed escaped by the writer. */
-	snprintf(fields, sizeof(fields),
-		 "<principal>%s</principal><unresolved>false</unresolved>",
-		 acct_name_ok(name) ? name : "");
-	return vim_fault(c, "UserNotFound", fields,
-			 "The user or group %.64s was not found", name);
+	xmlout_init(&f);
+	xmlout_elem(&f, "principal", name);
+	xmlout_elem(&f, "unresolved", "false");
+	vim_fault(c, "UserNotFound", f.xo_oom ? NULL : f.xo_data,
+		  "The user or group %.64s was not found", name);
+	xmlout_free(&f);
+	return 0;
 }
 
 /* Why e stopped a change, as the fault clients expect. */
@@ -77,7 +78,7 @@ static int change_fault(struct vim_call *c, int rc, const char *name,
 		return vim_fault_field(c, "AlreadyExists", "name", name, "%s",
 				       err_msg(e));
 	if (rc == -ENOENT)
-		return not_found(c, name);
+		return vim_fault_user_not_found(c, name);
 	if (rc == -EINVAL || rc == -EBUSY || rc == -ENOSPC)
 		return vim_fault_field(c, "InvalidArgument", "invalidProperty",
 				       name, "%s", err_msg(e));

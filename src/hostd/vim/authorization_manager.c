@@ -538,10 +538,7 @@ static int set_entity_permissions(struct vim_call *c)
 		p.pm_propagate = soap_bool(soap_child(n, "propagate"), 0);
 		if (!principal_known(c, p.pm_principal, p.pm_group)) {
 			free(next);
-			return vim_fault(
-				c, "UserNotFound",
-				"<unresolved>false</unresolved>", "No %s %s",
-				p.pm_group ? "group" : "user", p.pm_principal);
+			return vim_fault_user_not_found(c, p.pm_principal);
 		}
 		if (!(role >= AUTHZ_ROLE_NOACCESS &&
 		      role <= AUTHZ_ROLE_ADMIN) &&

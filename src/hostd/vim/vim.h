@@ -90,6 +90,8 @@ int vim_fault_invalid_argument(struct vim_call *c, const char *property);
 /* ManagedObjectNotFound for type:id, or for the call's _this. */
 int vim_fault_gone(struct vim_call *c, const char *type, const char *id);
 int vim_fault_not_found(struct vim_call *c);
+/* UserNotFound for a user or group name (account_manager.c). */
+int vim_fault_user_not_found(struct vim_call *c, const char *name);
 
 /* dateTime as the API writes it: 2026-11-24T05:06:22.828Z */
 void vim_datetime(char *buf, size_t size, time_t t);
