@@ -5,11 +5,13 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "hostd/datastore.h"
 #include "hostd/hostd.h"
@@ -210,4 +212,23 @@ int datastore_name_of(struct hostd *h, const char *file, char *out, size_t size)
 		}
 	}
 	return -ENOENT;
+}
+
+int disk_file_create(const char *path, long long kb, int allocate)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)kb * 1024) < 0)
+		rc = -errno;
+	else if (allocate)
+		rc = -posix_fallocate(fd, 0, (off_t)kb * 1024);
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	if (rc < 0)
+		unlink(path); /* nothing half made stays */
+	return rc;
 }

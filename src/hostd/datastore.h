@@ -41,6 +41,14 @@ BASALT_MUST_CHECK int datastore_resolve_inside(struct hostd *h,
 					       size_t size,
 					       struct datastore *ds);
 
+/*
+ * Make a raw disk file of kb KiB at path, which must not exist: sparse
+ * (thin) or allocated, and synced. 0 or -errno (-EEXIST, -ENOENT,
+ * -ENOSPC, ...); a failure leaves no file behind.
+ */
+BASALT_MUST_CHECK int disk_file_create(const char *path, long long kb,
+				       int allocate);
+
 /* The datastore with managed object id id, or with name name. */
 int datastore_by_id(struct hostd *h, const char *id, struct datastore *out);
 int datastore_by_name(struct hostd *h, const char *name, struct datastore *out);

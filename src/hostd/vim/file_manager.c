@@ -235,26 +235,6 @@ static int delete_file(struct vim_call *c)
 	return vim_task_return(c, t);
 }
 
-/* Make a raw disk file of kb KiB: sparse (thin) or allocated. */
-static int make_disk(const char *path, long long kb, int allocate)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	int rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (ftruncate(fd, (off_t)kb * 1024) < 0)
-		rc = -errno;
-	else if (allocate)
-		rc = -posix_fallocate(fd, 0, (off_t)kb * 1024);
-	if (rc == 0 && fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	if (rc < 0)
-		unlink(path); /* nothing half made stays */
-	return rc;
-}
-
 static int create_virtual_disk(struct vim_call *c)
 {
 	struct hostd *h = c->vc_hostd;
@@ -303,7 +283,7 @@ static int create_virtual_disk(struct vim_call *c)
 			   NULL);
 	if (t == NULL)
 		return vim_fault(c, "SystemError", NULL, "out of memory");
-	rc = make_disk(path, kb, allocate);
+	rc = disk_file_create(path, kb, allocate);
 	if (rc == -EEXIST) {
 		vim_task_fail_file(h, t, "FileAlreadyExists", dspath,
 				   "Cannot complete the operation because the "

@@ -619,7 +619,6 @@ static int make_new_disks(const struct spec *sp, struct err *e)
 
 	for (; rc == 0 && done < sp->sp_ndisks; done++) {
 		const struct new_disk *d = &sp->sp_disks[done];
-		int fd;
 		if (!d->nd_create) {
 			if (access(d->nd_file, R_OK) != 0)
 				rc = err_set(e, -ENOENT, "%s: no such disk",
@@ -627,17 +626,11 @@ static int make_new_disks(const struct spec *sp, struct err *e)
 			continue;
 		}
 		/* Thin: a sparse raw file of the size asked for. */
-		fd = open(d->nd_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-			  0644);
-		if (fd < 0 || ftruncate(fd, (off_t)d->nd_kb * 1024) < 0)
-			rc = err_set(e, -errno, "%s: %s", d->nd_file,
-				     strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		if (rc < 0 && fd >= 0)
-			unlink(d->nd_file);
-		if (rc < 0)
+		rc = disk_file_create(d->nd_file, d->nd_kb, 0);
+		if (rc < 0) {
+			err_set(e, rc, "%s: %s", d->nd_file, strerror(-rc));
 			done--; /* not made */
+		}
 	}
 	if (rc < 0)
 		for (int i = 0; i < done; i++)
