@@ -389,8 +389,10 @@ static int create_vm(struct vim_call *c)
 	if (sp == NULL)
 		return vim_fault(c, "SystemError", NULL, "out of memory");
 	if (text_of(soap_arg(c->vc_req, "pool"), pool, sizeof(pool)) == 0 &&
-	    strcmp(pool, "ha-root-pool") != 0)
-		return vim_fault_invalid_argument(c, "pool");
+	    strcmp(pool, "ha-root-pool") != 0) {
+		vim_fault_invalid_argument(c, "pool");
+		goto out;
+	}
 	if (scalars(c, cfg, sp) < 0)
 		goto out;
 	if (sp->sp_name[0] == '\0') {
