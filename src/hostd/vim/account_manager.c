@@ -145,10 +145,8 @@ static int apply(struct vim_call *c, enum change ch, const char *a,
 	case CH_GROUP_DEL:
 		rc = acct_group_remove(&db, a, &e);
 		break;
-	case CH_MEMBER_ADD:
-		rc = acct_user_find(&db, a) == NULL
-			     ? err_set(&e, -ENOENT, "no user %s", a)
-			     : acct_member_add(&db, b, a, &e);
+	case CH_MEMBER_ADD: /* it checks both names */
+		rc = acct_member_add(&db, b, a, &e);
 		break;
 	case CH_MEMBER_DEL:
 		rc = acct_user_find(&db, a) == NULL
