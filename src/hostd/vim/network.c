@@ -40,24 +40,24 @@ static int by_name(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-/* Interfaces of /sys/class/net that have sub (NULL: all), sorted. */
-static size_t interfaces(const char *sub, char (*out)[IFNAMSIZ], size_t max)
+/* The interfaces listed in dir (/sys/class/net, or a bridge's brif)
+ * that have /sys/class/net/<name>/<sub>, sorted. */
+static size_t interfaces(const char *dir, const char *sub,
+			 char (*out)[IFNAMSIZ], size_t max)
 {
 	char path[300];
 	struct dirent *de;
 	size_t n = 0;
-	DIR *d = opendir(SYS_NET);
+	DIR *d = opendir(dir);
 
 	if (d == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL && n < max) {
 		if (de->d_name[0] == '.' || strlen(de->d_name) >= IFNAMSIZ)
 			continue;
-		snprintf(path, sizeof(path), SYS_NET "/%s/%s", de->d_name,
-			 sub != NULL ? sub : "");
-		if (sub != NULL && !is_dir(path))
-			continue;
-		snprintf(out[n++], IFNAMSIZ, "%s", de->d_name);
+		snprintf(path, sizeof(path), SYS_NET "/%s/%s", de->d_name, sub);
+		if (is_dir(path))
+			snprintf(out[n++], IFNAMSIZ, "%s", de->d_name);
 	}
 	closedir(d);
 	qsort(out, n, IFNAMSIZ, by_name);
@@ -66,7 +66,7 @@ static size_t interfaces(const char *sub, char (*out)[IFNAMSIZ], size_t max)
 
 size_t net_bridges(char (*out)[IFNAMSIZ], size_t max)
 {
-	return interfaces("bridge", out, max);
+	return interfaces(SYS_NET, "bridge", out, max);
 }
 
 int net_bridge_exists(const char *name)
@@ -217,24 +217,10 @@ const struct mo_type mo_network = {
 /* The members of bridge br that are physical NICs, sorted. */
 static size_t uplinks(const char *br, char (*out)[IFNAMSIZ], size_t max)
 {
-	char path[300];
-	struct dirent *de;
-	size_t n = 0;
-	DIR *d;
+	char dir[300];
 
-	snprintf(path, sizeof(path), SYS_NET "/%s/brif", br);
-	d = opendir(path);
-	while (d != NULL && (de = readdir(d)) != NULL && n < max) {
-		if (de->d_name[0] == '.' || strlen(de->d_name) >= IFNAMSIZ)
-			continue;
-		snprintf(path, sizeof(path), SYS_NET "/%s/device", de->d_name);
-		if (is_dir(path))
-			snprintf(out[n++], IFNAMSIZ, "%s", de->d_name);
-	}
-	if (d != NULL)
-		closedir(d);
-	qsort(out, n, IFNAMSIZ, by_name);
-	return n;
+	snprintf(dir, sizeof(dir), SYS_NET "/%s/brif", br);
+	return interfaces(dir, "device", out, max);
 }
 
 /* HostNetworkInfo.vswitch and .portgroup: a switch and a port group per
@@ -294,7 +280,7 @@ static void physical_nics(struct vval *ni)
 {
 	char ifs[64][IFNAMSIZ], key[IFNAMSIZ + 32], mac[64];
 	struct vval *a = vval_array(ni, "pnic", "PhysicalNic");
-	size_t n = interfaces("device", ifs, 64);
+	size_t n = interfaces(SYS_NET, "device", ifs, 64);
 
 	for (size_t i = 0; i < n; i++) {
 		struct vval *p = vval_obj(a, NULL, "PhysicalNic");
