@@ -108,10 +108,8 @@ static int over_tls(struct MHD_Connection *conn)
 	if (ci == NULL || ci->client_addr == NULL ||
 	    ci->client_addr->sa_family != AF_INET)
 		return 1;
-	return MHD_get_connection_info(
-		       conn, MHD_CONNECTION_INFO_GNUTLS_SESSION) != NULL &&
-	       MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION)
-			       ->tls_session != NULL;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	return ci != NULL && ci->tls_session != NULL;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
