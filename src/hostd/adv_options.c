@@ -14,32 +14,44 @@
 #include "common/log.h"
 #include "hostd/adv_options.h"
 #include "hostd/hostd.h"
+#include "hostd/password_policy.h"
+
+static int valid_password_policy(const char *text, struct err *e)
+{
+	struct pwq_policy p;
+	struct err why = {0};
+
+	if (pwq_parse(text, &p, &why) < 0)
+		return err_set(e, -EINVAL, "Security.PasswordQualityControl: %s",
+			       err_msg(&why));
+	return 0;
+}
 
 /* The keys the reference host's clients look for, where Basalt has the
  * component behind them (the security ones are enforced by issue 5's
  * account code, the syslog ones by the log forwarder). */
 const struct adv_def adv_defs[] = {
 	{"Annotations.WelcomeMessage", ADV_STRING, "", 0, 0,
-	 "Welcome message shown on the console (DCUI)"},
+	 "Welcome message shown on the console (DCUI)", NULL},
 	{"Config.HostAgent.log.level", ADV_STRING, "info", 0, 0,
-	 "hostd's log level: error, warning, info or verbose"},
+	 "hostd's log level: error, warning, info or verbose", NULL},
 	{"Security.AccountLockFailures", ADV_LONG, "5", 0, 100,
-	 "Failed logins before an account is locked (0: never)"},
+	 "Failed logins before an account is locked (0: never)", NULL},
 	{"Security.AccountUnlockTime", ADV_LONG, "900", 0, 86400,
-	 "Seconds a locked account stays locked"},
+	 "Seconds a locked account stays locked", NULL},
 	{"Security.PasswordQualityControl", ADV_STRING,
 	 "retry=3 min=disabled,disabled,disabled,7,7", 0, 0,
-	 "Password quality rules (pam_passwdqc syntax)"},
+	 "Password quality rules (pam_passwdqc syntax)", valid_password_policy},
 	{"Syslog.global.logHost", ADV_STRING, "", 0, 0,
-	 "Remote syslog targets: udp://host:514, tcp://..., ssl://..."},
+	 "Remote syslog targets: udp://host:514, tcp://..., ssl://...", NULL},
 	{"Syslog.global.logDir", ADV_STRING, "[] /scratch/log", 0, 0,
-	 "Where the host's logs are kept"},
+	 "Where the host's logs are kept", NULL},
 	{"UserVars.HostClientSessionTimeout", ADV_LONG, "900", 0, 7200,
-	 "Seconds an idle API session lives (0: for ever)"},
+	 "Seconds an idle API session lives (0: for ever)", NULL},
 	{"UserVars.SuppressShellWarning", ADV_LONG, "0", 0, 1,
-	 "Do not warn that the shell is enabled"},
+	 "Do not warn that the shell is enabled", NULL},
 	{"Net.BlockGuestBPDU", ADV_BOOL, "false", 0, 0,
-	 "Drop spanning tree frames sent by guests"},
+	 "Drop spanning tree frames sent by guests", NULL},
 };
 const size_t adv_count = sizeof(adv_defs) / sizeof(*adv_defs);
 _Static_assert(sizeof(adv_defs) / sizeof(*adv_defs) <= ADV_OPTIONS_MAX,
@@ -101,7 +113,7 @@ int adv_check(const struct adv_def *def, const char *text, struct err *e)
 					       "%s: control characters are "
 					       "not allowed",
 					       def->ad_key);
-		return 0;
+		return def->ad_valid != NULL ? def->ad_valid(text, e) : 0;
 	}
 	return err_set(e, -EINVAL, "%s: unknown type", def->ad_key);
 }

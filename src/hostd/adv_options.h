@@ -23,6 +23,8 @@ struct adv_def {
 	const char *ad_default;	  /* as text: "5", "false", "" */
 	long long ad_min, ad_max; /* ADV_LONG */
 	const char *ad_summary;
+	/* More checks on a value beyond its type (NULL: none). */
+	int (*ad_valid)(const char *text, struct err *e);
 };
 
 extern const struct adv_def adv_defs[];

@@ -101,12 +101,12 @@ def test_users_through_the_api(hostd):
     si = hostd.connect()
     am = si.content.accountManager
     assert am._moId == "ha-localacctmgr"
-    am.CreateUser(spec("bob", "Bob-pass-1", "Bob Builder"))
+    am.CreateUser(spec("bob", "Blue-sKy-41a", "Bob Builder"))
     passwd = {f[0]: f for f in read(hostd, "passwd")}
     assert passwd["bob"][4] == "Bob Builder"
     assert int(passwd["bob"][2]) >= 1000
-    assert verifies("Bob-pass-1", shadow_hash(hostd, "bob"))
-    hostd.connect(user="bob", password="Bob-pass-1")
+    assert verifies("Blue-sKy-41a", shadow_hash(hostd, "bob"))
+    hostd.connect(user="bob", password="Blue-sKy-41a")
     with pytest.raises(vim.fault.AlreadyExists):
         am.CreateUser(spec("bob", "x"))
     for bad in ("Bob", "9x", "a:b", "x" * 33):
@@ -118,19 +118,19 @@ def test_users_through_the_api(hostd):
         with pytest.raises(vmodl.fault.InvalidArgument):
             am.UpdateUser(spec(system, "new"))
     # A new password: the old one stops working.
-    am.UpdateUser(spec("bob", "Bob-pass-2"))
+    am.UpdateUser(spec("bob", "Blue-sKy-42a"))
     with pytest.raises(vim.fault.InvalidLogin):
-        hostd.connect(user="bob", password="Bob-pass-1")
-    hostd.connect(user="bob", password="Bob-pass-2")
+        hostd.connect(user="bob", password="Blue-sKy-41a")
+    hostd.connect(user="bob", password="Blue-sKy-42a")
     am.UpdateUser(spec("bob", description="Robert"))
     assert {f[0]: f for f in read(hostd, "passwd")}["bob"][4] == "Robert"
-    assert verifies("Bob-pass-2", shadow_hash(hostd, "bob"))
+    assert verifies("Blue-sKy-42a", shadow_hash(hostd, "bob"))
     # No password given: the account cannot log in.
     am.CreateUser(spec("carol"))
     assert shadow_hash(hostd, "carol") == "!"
     am.RemoveUser("bob")
     with pytest.raises(vim.fault.InvalidLogin):
-        hostd.connect(user="bob", password="Bob-pass-2")
+        hostd.connect(user="bob", password="Blue-sKy-42a")
     with pytest.raises(vim.fault.UserNotFound):
         am.RemoveUser("bob")
     log = hostd.stop()
@@ -291,7 +291,7 @@ def test_permissions_decide_what_a_user_may_do(hostd):
     root = si.content.rootFolder
     vm1, vm2 = register_vm(hostd, si, "one"), register_vm(hostd, si, "two")
     for name in ("ro", "op", "pw"):
-        am.CreateUser(spec(name, f"Pass-{name}-1"))
+        am.CreateUser(spec(name, "Green-fIeld-7q"))
     am.CreateGroup(spec("vm1admins"))
     am.AssignUserToGroup("op", "vm1admins")
     power = auth.AddAuthorizationRole(
@@ -302,7 +302,7 @@ def test_permissions_decide_what_a_user_may_do(hostd):
     auth.SetEntityPermissions(vm1, [perm("vm1admins", -1, group=True)])
 
     def as_user(name):
-        s = hostd.connect(user=name, password=f"Pass-{name}-1")
+        s = hostd.connect(user=name, password="Green-fIeld-7q")
         return s, {v.name: v for v in
                    s.content.rootFolder.childEntity[0].vmFolder.childEntity}
 
@@ -339,7 +339,7 @@ def test_failed_logins_lock_the_account_for_a_while(hostd):
     import time
     from pyVmomi import VmomiSupport
     si = hostd.connect()
-    si.content.accountManager.CreateUser(spec("lock", "Right-pass-1"))
+    si.content.accountManager.CreateUser(spec("lock", "Right-pAss-1x"))
     om = si.content.rootFolder.childEntity[0].hostFolder.childEntity[0] \
         .host[0].configManager.advancedOption
     # The defaults are 5 failures and 900 s; a short lock for the test.
@@ -352,18 +352,18 @@ def test_failed_logins_lock_the_account_for_a_while(hostd):
     for _ in range(4):
         with pytest.raises(vim.fault.InvalidLogin):
             hostd.connect(user="lock", password="wrong")
-    hostd.connect(user="lock", password="Right-pass-1")
+    hostd.connect(user="lock", password="Right-pAss-1x")
     for _ in range(5):
         with pytest.raises(vim.fault.InvalidLogin):
             hostd.connect(user="lock", password="wrong")
     locked_at = time.monotonic()
     # Locked: the right password is refused too; others are not.
     with pytest.raises(vim.fault.InvalidLogin):
-        hostd.connect(user="lock", password="Right-pass-1")
+        hostd.connect(user="lock", password="Right-pAss-1x")
     hostd.connect()
     while time.monotonic() - locked_at < 3.5:
         time.sleep(0.2)
-    hostd.connect(user="lock", password="Right-pass-1")
+    hostd.connect(user="lock", password="Right-pAss-1x")
     log = hostd.stop()
     assert "account 'lock' locked after 5 failed logins" in log
     assert "Right-pass" not in log and "wrong" not in log

@@ -16,6 +16,7 @@
 #include "hostd/accounts.h"
 #include "hostd/auth.h"
 #include "hostd/hostd.h"
+#include "hostd/password_policy.h"
 #include "hostd/soap/soap.h"
 #include "hostd/vim/mo.h"
 
@@ -181,6 +182,28 @@ static int protected_name(struct vim_call *c, const char *name)
 	return 0;
 }
 
+/* Does pw satisfy the host's password rules for user? -1 after a fault
+ * that says which rule it breaks. */
+static int quality_ok(struct vim_call *c, const char *user, const char *pw)
+{
+	struct pwq_policy p;
+	struct err e = {0};
+	size_t i;
+
+	if (adv_find("Security.PasswordQualityControl", &i) == NULL ||
+	    pwq_parse(adv_get(c->vc_hostd, i), &p, &e) < 0 ||
+	    pwq_check(&p, user, pw, &e) < 0) {
+		vim_fault_field(c, "InvalidArgument", "invalidProperty",
+				"password",
+				"The password does not meet the host's "
+				"password rules (Security.PasswordQualityControl"
+				"): %s",
+				err_msg(&e));
+		return -1;
+	}
+	return 0;
+}
+
 static int user_change(struct vim_call *c, int create)
 {
 	struct soap_node *spec = soap_arg(c->vc_req, "user");
@@ -196,8 +219,14 @@ static int user_change(struct vim_call *c, int create)
 	    spec_text(c, spec, "password", pw, sizeof(pw)) < 0)
 		return c->vc_fault ? 0 : vim_fault_invalid_argument(c, "user");
 	has_pw = pw[0] != '\0';
-	if (id[0] == '\0' || protected_name(c, id) ||
-	    (!create && soap_child(spec, "password") != NULL && !has_pw)) {
+	/* root's password is changed here (and only that of root); the
+	 * system's other users are not changed at all. */
+	if (id[0] == '\0' ||
+	    ((create || strcmp(id, "root") != 0 || !has_pw ||
+	      soap_child(spec, "description") != NULL) &&
+	     protected_name(c, id)) ||
+	    (!create && soap_child(spec, "password") != NULL && !has_pw) ||
+	    (has_pw && quality_ok(c, id, pw) < 0)) {
 		explicit_bzero(pw, sizeof(pw));
 		return c->vc_fault ? 0
 				   : vim_fault_invalid_argument(c, "user.id");
