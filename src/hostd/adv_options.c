@@ -22,7 +22,8 @@ static int valid_password_policy(const char *text, struct err *e)
 	struct err why = {0};
 
 	if (pwq_parse(text, &p, &why) < 0)
-		return err_set(e, -EINVAL, "Security.PasswordQualityControl: %s",
+		return err_set(e, -EINVAL,
+			       "Security.PasswordQualityControl: %s",
 			       err_msg(&why));
 	return 0;
 }

@@ -95,11 +95,10 @@ int pwq_parse(const char *text, struct pwq_policy *p, struct err *e)
 		end = s;
 		eq = memchr(w, '=', (size_t)(end - w));
 		if (eq == NULL || end - w > WORD_MAX)
-			return err_set(e, -EINVAL,
-				       "'%.*s': key=value expected",
-				       (int)(end - w > WORD_MAX ? WORD_MAX
-								: end - w),
-				       w);
+			return err_set(
+				e, -EINVAL, "'%.*s': key=value expected",
+				(int)(end - w > WORD_MAX ? WORD_MAX : end - w),
+				w);
 #define KEY(k) ((size_t)(eq - w) == strlen(k) && memcmp(w, k, strlen(k)) == 0)
 		if (KEY("min")) {
 			if (parse_min(eq + 1, end, p, e) < 0)

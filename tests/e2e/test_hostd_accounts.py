@@ -108,7 +108,7 @@ def test_users_through_the_api(hostd):
     assert verifies("Blue-sKy-41a", shadow_hash(hostd, "bob"))
     hostd.connect(user="bob", password="Blue-sKy-41a")
     with pytest.raises(vim.fault.AlreadyExists):
-        am.CreateUser(spec("bob", "x"))
+        am.CreateUser(spec("bob", "Other-pAss-9x"))
     for bad in ("Bob", "9x", "a:b", "x" * 33):
         with pytest.raises(vmodl.fault.InvalidArgument):
             am.CreateUser(spec(bad, "pw"))
@@ -134,7 +134,7 @@ def test_users_through_the_api(hostd):
     with pytest.raises(vim.fault.UserNotFound):
         am.RemoveUser("bob")
     log = hostd.stop()
-    assert "Bob-pass" not in log
+    assert "Blue-sKy" not in log
     hostd.start()
 
 
@@ -142,8 +142,8 @@ def test_groups_and_the_user_directory(hostd):
     si = hostd.connect()
     am = si.content.accountManager
     ud = si.content.userDirectory
-    am.CreateUser(spec("bob", "pw-Bob-1"))
-    am.CreateUser(spec("eve", "pw-Eve-1"))
+    am.CreateUser(spec("bob", "pw-Tree-1x"))
+    am.CreateUser(spec("eve", "pw-Rock-2x"))
     am.CreateGroup(spec("ops"))
     with pytest.raises(vim.fault.AlreadyExists):
         am.CreateGroup(spec("ops"))
@@ -185,7 +185,7 @@ def test_parallel_clients_leave_consistent_files(hostd):
         try:
             am = hostd.connect().content.accountManager
             for k in range(3):
-                am.CreateUser(spec(f"u{n}x{k}", f"Pw-{n}-{k}"))
+                am.CreateUser(spec(f"u{n}x{k}", f"Pw-{n}-{k}-aBcd"))
             am.RemoveUser(f"u{n}x1")
         except Exception as e:  # reported below
             errors.append(repr(e))
@@ -203,7 +203,7 @@ def test_parallel_clients_leave_consistent_files(hostd):
         f"u{n}x1" in users for n in range(20))
     shadow = {f[0]: f[1] for f in read(hostd, "shadow")}
     assert set(shadow) == users
-    assert verifies("Pw-7-2", shadow["u7x2"])
+    assert verifies("Pw-7-2-aBcd", shadow["u7x2"])
     uids = [f[2] for f in read(hostd, "passwd")]
     assert len(uids) == len(set(uids))
 
@@ -231,7 +231,7 @@ def test_roles_and_permissions_are_kept(hostd):
         auth.AddAuthorizationRole("Admin", [])
     with pytest.raises(vmodl.fault.InvalidArgument):
         auth.AddAuthorizationRole("bad", ["No.Such.Privilege"])
-    si.content.accountManager.CreateUser(spec("bob", "pw-Bob-1"))
+    si.content.accountManager.CreateUser(spec("bob", "pw-Tree-1x"))
     dc = si.content.rootFolder.childEntity[0]
     host = dc.hostFolder.childEntity[0].host[0]
     auth.SetEntityPermissions(host, [vim.AuthorizationManager.Permission(

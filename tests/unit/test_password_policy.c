@@ -24,7 +24,7 @@ static const char esxi[] = "retry=3 min=disabled,disabled,disabled,7,7";
 static void reference_default(void)
 {
 	CHECK_EQ(ok(esxi, "bob", "Sky-blue9x"), 1);
-	CHECK_EQ(ok(esxi, "bob", "sky-b9l"), 1); /* exactly 7 */
+	CHECK_EQ(ok(esxi, "bob", "sky-b9l"), 1);	/* exactly 7 */
 	CHECK_EQ(ok(esxi, "bob", "sky-b9"), 0);		/* 6 */
 	CHECK_EQ(ok(esxi, "bob", "skyblueocean"), 0);	/* one class */
 	CHECK_EQ(ok(esxi, "bob", "skyblue-ocean"), 0);	/* two classes */

@@ -193,12 +193,12 @@ static int quality_ok(struct vim_call *c, const char *user, const char *pw)
 	if (adv_find("Security.PasswordQualityControl", &i) == NULL ||
 	    pwq_parse(adv_get(c->vc_hostd, i), &p, &e) < 0 ||
 	    pwq_check(&p, user, pw, &e) < 0) {
-		vim_fault_field(c, "InvalidArgument", "invalidProperty",
-				"password",
-				"The password does not meet the host's "
-				"password rules (Security.PasswordQualityControl"
-				"): %s",
-				err_msg(&e));
+		vim_fault_field(
+			c, "InvalidArgument", "invalidProperty", "password",
+			"The password does not meet the host's "
+			"password rules (Security.PasswordQualityControl"
+			"): %s",
+			err_msg(&e));
 		return -1;
 	}
 	return 0;

@@ -213,6 +213,7 @@ void vim_handle(struct hostd *h, const char *body, size_t len,
 	} else {
 		c.vc_session = vim_session_find(h, cookie);
 		call_method(&c);
+		vim_access_free(&c);
 		log_debug("api: %s %s:%s from %s%s", r.sr_name, r.sr_this_type,
 			  r.sr_this, peer, c.vc_fault ? ": fault" : "");
 	}

@@ -159,6 +159,18 @@ static int matches(struct vim_call *c, const struct vim_event *ev,
 	return 1;
 }
 
+/* A VM's events show to those who may read the VM, the host's (logins
+ * among them) to those who may read the host. */
+static int visible(struct vim_call *c, const struct vim_event *ev)
+{
+	char id[16];
+
+	if (ev->ev_vm == 0)
+		return vim_may_read(c, "HostSystem", "ha-host");
+	snprintf(id, sizeof(id), "%d", ev->ev_vm);
+	return vim_may_read(c, "VirtualMachine", id);
+}
+
 static int query_events(struct vim_call *c)
 {
 	struct hostd *h = c->vc_hostd;
@@ -186,7 +198,7 @@ static int query_events(struct vim_call *c)
 			int m = matches(c, ev, f);
 			if (m < 0)
 				return 0;
-			if (m)
+			if (m && visible(c, ev))
 				picked[k++] = i - 1;
 		}
 		for (n = k - 1; n >= 0; n--) {

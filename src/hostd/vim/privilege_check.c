@@ -1,78 +1,129 @@
 /*
- * privilege_check.c: the privilege each method that changes something
- * needs, and on which entity, checked before the method runs (issue 5).
- * The entity's ancestry comes from its parent property, so permissions
- * on folders above it apply as they propagate (hostd/authz.c). Reads
- * (the property collector, views, searches) need only a session for
- * now; filtering what a user sees is a later step.
+ * privilege_check.c: the privilege each method needs, and on which
+ * entity, checked before the method runs; and whether the call's user
+ * may read an entity (System.Read), which the property collector, views
+ * and searches ask before they show it (issue 5). The entity's ancestry
+ * comes from its parent property, so permissions on folders above it
+ * apply as they propagate (hostd/authz.c).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "hostd/accounts.h"
+#include "hostd/datastore.h"
 #include "hostd/hostd.h"
 #include "hostd/vim/authorization.h"
 #include "hostd/vim/mo.h"
 
-/* Where the check applies: the call's _this, or the root folder (for
- * host-wide managers whose own objects are not in the inventory). */
-enum target { ON_THIS, ON_ROOT };
+/* Where the check applies: the call's _this; the root folder (for
+ * host-wide managers whose own objects are not in the inventory); or
+ * the datastore named by the "[ds] path" in argument arg. */
+enum target { ON_THIS, ON_ROOT, ON_DSPATH };
 
 static const struct {
 	const char *method, *privilege;
 	enum target target;
+	const char *arg; /* ON_DSPATH */
+	int change;	 /* changes something: audited */
 } needs[] = {
-	{"PowerOnVM_Task", "VirtualMachine.Interact.PowerOn", ON_THIS},
-	{"PowerOffVM_Task", "VirtualMachine.Interact.PowerOff", ON_THIS},
-	{"ShutdownGuest", "VirtualMachine.Interact.PowerOff", ON_THIS},
-	{"ResetVM_Task", "VirtualMachine.Interact.Reset", ON_THIS},
-	{"SuspendVM_Task", "VirtualMachine.Interact.Suspend", ON_THIS},
-	{"ReconfigVM_Task", "VirtualMachine.Config.Settings", ON_THIS},
-	{"Destroy_Task", "VirtualMachine.Inventory.Delete", ON_THIS},
-	{"UnregisterVM", "VirtualMachine.Inventory.Unregister", ON_THIS},
-	{"CreateVM_Task", "VirtualMachine.Inventory.Create", ON_THIS},
-	{"RegisterVM_Task", "VirtualMachine.Inventory.Register", ON_THIS},
-	{"MakeDirectory", "Datastore.FileManagement", ON_ROOT},
-	{"DeleteDatastoreFile_Task", "Datastore.FileManagement", ON_ROOT},
-	{"CreateVirtualDisk_Task", "Datastore.FileManagement", ON_ROOT},
-	{"SearchDatastore_Task", "Datastore.Browse", ON_ROOT},
-	{"SearchDatastoreSubFolders_Task", "Datastore.Browse", ON_ROOT},
-	{"UpdateOptions", "Host.Config.AdvancedConfig", ON_ROOT},
-	{"CreateUser", "Host.Local.ManageUserGroups", ON_ROOT},
-	{"RemoveUser", "Host.Local.ManageUserGroups", ON_ROOT},
-	{"CreateGroup", "Host.Local.ManageUserGroups", ON_ROOT},
-	{"RemoveGroup", "Host.Local.ManageUserGroups", ON_ROOT},
-	{"AssignUserToGroup", "Host.Local.ManageUserGroups", ON_ROOT},
-	{"UnassignUserFromGroup", "Host.Local.ManageUserGroups", ON_ROOT},
-	{"AddAuthorizationRole", "Authorization.ModifyRoles", ON_ROOT},
-	{"UpdateAuthorizationRole", "Authorization.ModifyRoles", ON_ROOT},
-	{"RemoveAuthorizationRole", "Authorization.ModifyRoles", ON_ROOT},
-	{"SetEntityPermissions", "Authorization.ModifyPermissions", ON_ROOT},
-	{"RemoveEntityPermission", "Authorization.ModifyPermissions", ON_ROOT},
-	{"CancelTask", "Global.CancelTask", ON_ROOT},
+	{"PowerOnVM_Task", "VirtualMachine.Interact.PowerOn", ON_THIS, NULL, 1},
+	{"PowerOffVM_Task", "VirtualMachine.Interact.PowerOff", ON_THIS, NULL,
+	 1},
+	{"ShutdownGuest", "VirtualMachine.Interact.PowerOff", ON_THIS, NULL, 1},
+	{"ResetVM_Task", "VirtualMachine.Interact.Reset", ON_THIS, NULL, 1},
+	{"SuspendVM_Task", "VirtualMachine.Interact.Suspend", ON_THIS, NULL, 1},
+	{"ReconfigVM_Task", "VirtualMachine.Config.Settings", ON_THIS, NULL, 1},
+	{"Destroy_Task", "VirtualMachine.Inventory.Delete", ON_THIS, NULL, 1},
+	{"UnregisterVM", "VirtualMachine.Inventory.Unregister", ON_THIS, NULL,
+	 1},
+	{"CreateVM_Task", "VirtualMachine.Inventory.Create", ON_THIS, NULL, 1},
+	{"RegisterVM_Task", "VirtualMachine.Inventory.Register", ON_THIS, NULL,
+	 1},
+	{"MakeDirectory", "Datastore.FileManagement", ON_DSPATH, "name", 1},
+	{"DeleteDatastoreFile_Task", "Datastore.FileManagement", ON_DSPATH,
+	 "name", 1},
+	{"CreateVirtualDisk_Task", "Datastore.FileManagement", ON_DSPATH,
+	 "name", 1},
+	{"SearchDatastore_Task", "Datastore.Browse", ON_DSPATH, "datastorePath",
+	 0},
+	{"SearchDatastoreSubFolders_Task", "Datastore.Browse", ON_DSPATH,
+	 "datastorePath", 0},
+	{"UpdateOptions", "Host.Config.AdvancedConfig", ON_ROOT, NULL, 1},
+	{"CreateUser", "Host.Local.ManageUserGroups", ON_ROOT, NULL, 1},
+	{"UpdateUser", "Host.Local.ManageUserGroups", ON_ROOT, NULL, 1},
+	{"RemoveUser", "Host.Local.ManageUserGroups", ON_ROOT, NULL, 1},
+	{"CreateGroup", "Host.Local.ManageUserGroups", ON_ROOT, NULL, 1},
+	{"RemoveGroup", "Host.Local.ManageUserGroups", ON_ROOT, NULL, 1},
+	{"AssignUserToGroup", "Host.Local.ManageUserGroups", ON_ROOT, NULL, 1},
+	{"UnassignUserFromGroup", "Host.Local.ManageUserGroups", ON_ROOT, NULL,
+	 1},
+	{"AddAuthorizationRole", "Authorization.ModifyRoles", ON_ROOT, NULL, 1},
+	{"UpdateAuthorizationRole", "Authorization.ModifyRoles", ON_ROOT, NULL,
+	 1},
+	{"RemoveAuthorizationRole", "Authorization.ModifyRoles", ON_ROOT, NULL,
+	 1},
+	{"SetEntityPermissions", "Authorization.ModifyPermissions", ON_ROOT,
+	 NULL, 1},
+	{"RemoveEntityPermission", "Authorization.ModifyPermissions", ON_ROOT,
+	 NULL, 1},
+	{"CancelTask", "Global.CancelTask", ON_ROOT, NULL, 1},
+	{"TerminateSession", "Sessions.TerminateSession", ON_ROOT, NULL, 1},
+	{"SessionIsActive", "Sessions.ValidateSession", ON_ROOT, NULL, 0},
 };
 
 #define CHAIN_MAX 16
 
-/* The group files, read only when a group permission is weighed (most
- * checks decide on a user's own permission). */
-struct groups {
-	const char *gr_confdir;
-	struct acct_db gr_db;
-	int gr_state; /* 0 not read, 1 read, -1 failed (gr_err says) */
-	struct err gr_err;
+/* What a call's checks share: the roles, and the group files, read only
+ * when a group permission is weighed (most checks decide on a user's own
+ * permission), once per call however many objects a listing checks. */
+struct vim_access {
+	struct authz_role va_roles[AUTHZ_ROLES_MAX + 8];
+	struct authz_ctx va_ctx;
+	const char *va_confdir;
+	struct acct_db va_db;
+	int va_state; /* 0 not read, 1 read, -1 failed (va_err says) */
+	struct err va_err;
 };
 
 static int in_group(void *cls, const char *user, const char *group)
 {
-	struct groups *g = cls;
+	struct vim_access *a = cls;
 
-	if (g->gr_state == 0)
-		g->gr_state =
-			acct_load(g->gr_confdir, &g->gr_db, &g->gr_err) < 0 ? -1
+	if (a->va_state == 0)
+		a->va_state =
+			acct_load(a->va_confdir, &a->va_db, &a->va_err) < 0 ? -1
 									    : 1;
-	return g->gr_state > 0 && acct_in_group(&g->gr_db, user, group);
+	return a->va_state > 0 && acct_in_group(&a->va_db, user, group);
+}
+
+static struct vim_access *access_of(struct vim_call *c)
+{
+	struct vim_access *a = c->vc_access;
+
+	if (a != NULL)
+		return a;
+	a = calloc(1, sizeof(*a));
+	if (a == NULL)
+		return NULL;
+	authz_ctx_of(c->vc_hostd, &a->va_ctx, a->va_roles,
+		     sizeof(a->va_roles) / sizeof(*a->va_roles));
+	a->va_ctx.ac_in_group = in_group;
+	a->va_ctx.ac_cls = a;
+	a->va_confdir = c->vc_hostd->hd_confdir;
+	c->vc_access = a;
+	return a;
+}
+
+void vim_access_free(struct vim_call *c)
+{
+	if (c->vc_access == NULL)
+		return;
+	if (c->vc_access->va_state > 0)
+		acct_free(&c->vc_access->va_db);
+	free(c->vc_access);
+	c->vc_access = NULL;
 }
 
 /* "Type:id" of type:id and of each entity above it, into chain. */
@@ -88,6 +139,14 @@ static size_t ancestry(struct vim_call *c, const char *type, const char *id,
 		struct vval *root;
 		const struct vval *v;
 		snprintf(chain[n++], AUTHZ_ENTITY_MAX, "%s:%s", t, i);
+		/* A standalone host keeps its VMs in ha-folder-vm: known
+		 * without reading each VM's .vmx, which a listing of many
+		 * VMs would otherwise do once more per VM. */
+		if (strcmp(t, "VirtualMachine") == 0) {
+			snprintf(t, sizeof(t), "Folder");
+			snprintf(i, sizeof(i), "ha-folder-vm");
+			continue;
+		}
 		if (!mo_is_a(t, "ManagedEntity") ||
 		    mo_get(c, t, i, "parent", &root, &v) != MO_PROP_SET)
 			break;
@@ -102,23 +161,86 @@ static size_t ancestry(struct vim_call *c, const char *type, const char *id,
 	return n;
 }
 
+int vim_may(struct vim_call *c, const char *type, const char *id,
+	    const char *priv)
+{
+	char chain[CHAIN_MAX][AUTHZ_ENTITY_MAX];
+	const char *ptrs[CHAIN_MAX];
+	struct vim_access *a;
+	size_t n;
+
+	if (c->vc_session == NULL)
+		return 0;
+	if (c->vc_session->vs_console)
+		return 1; /* the host's own console (session_manager.c) */
+	a = access_of(c);
+	if (a == NULL)
+		return -1;
+	n = ancestry(c, type, id, chain);
+	for (size_t k = 0; k < n; k++)
+		ptrs[k] = chain[k];
+	if (!authz_has(&a->va_ctx, c->vc_session->vs_user, ptrs, n, priv))
+		return a->va_state < 0 ? -1 : 0;
+	return 1;
+}
+
+int vim_may_read(struct vim_call *c, const char *type, const char *id)
+{
+	/* Managers, tasks and views are no inventory entities: every
+	 * session reads them (what they list is checked on its own). */
+	if (!mo_is_a(type, "ManagedEntity"))
+		return 1;
+	return vim_may(c, type, id, "System.Read") > 0;
+}
+
+/* The datastore a "[name] path" argument names, as its entity; -1 when
+ * it names none (the method says why). */
+static int dspath_target(struct vim_call *c, const char *arg, char *id,
+			 size_t size)
+{
+	char text[PATH_MAX], name[DATASTORE_NAME_MAX];
+	struct datastore ds;
+	const char *end;
+
+	if (soap_text(soap_arg(c->vc_req, arg), text, sizeof(text)) < 0 ||
+	    text[0] != '[' || (end = strchr(text, ']')) == NULL ||
+	    (size_t)(end - text - 1) >= sizeof(name))
+		return -1;
+	memcpy(name, text + 1, (size_t)(end - text - 1));
+	name[end - text - 1] = '\0';
+	if (datastore_by_name(c->vc_hostd, name, &ds) < 0)
+		return -1;
+	snprintf(id, size, "%s", ds.ds_id);
+	return 0;
+}
+
+int vim_method_changes(const char *method)
+{
+	for (size_t k = 0; k < sizeof(needs) / sizeof(*needs); k++)
+		if (strcmp(needs[k].method, method) == 0)
+			return needs[k].change;
+	return 0;
+}
+
 int vim_check_privilege(struct vim_call *c)
 {
 	const struct soap_req *r = c->vc_req;
-	struct authz_role roles[AUTHZ_ROLES_MAX + 8];
-	char chain[CHAIN_MAX][AUTHZ_ENTITY_MAX];
-	const char *ptrs[CHAIN_MAX];
 	const char *priv = NULL, *type = r->sr_this_type, *id = r->sr_this;
-	struct authz_ctx ctx;
-	struct groups groups = {.gr_confdir = c->vc_hostd->hd_confdir};
+	char dsid[32];
 	struct xmlout f;
-	size_t n;
 	int ok;
 
 	for (size_t k = 0; k < sizeof(needs) / sizeof(*needs); k++)
 		if (strcmp(needs[k].method, r->sr_name) == 0) {
 			priv = needs[k].privilege;
-			if (needs[k].target == ON_ROOT) {
+			if (needs[k].target == ON_DSPATH &&
+			    dspath_target(c, needs[k].arg, dsid,
+					  sizeof(dsid)) == 0) {
+				type = "Datastore";
+				id = dsid;
+			} else if (needs[k].target != ON_THIS) {
+				/* An unknown datastore: as for the host, so
+				 * no one learns what exists without it. */
 				type = "Folder";
 				id = "ha-folder-root";
 			}
@@ -128,18 +250,11 @@ int vim_check_privilege(struct vim_call *c)
 		return 0;
 	if (!mo_exists(c, type, id))
 		return 0; /* the method says it is gone */
-	n = ancestry(c, type, id, chain);
-	for (size_t k = 0; k < n; k++)
-		ptrs[k] = chain[k];
-	authz_ctx_of(c->vc_hostd, &ctx, roles, sizeof(roles) / sizeof(*roles));
-	ctx.ac_in_group = in_group;
-	ctx.ac_cls = &groups;
-	ok = authz_has(&ctx, c->vc_session->vs_user, ptrs, n, priv);
-	if (groups.gr_state > 0)
-		acct_free(&groups.gr_db);
-	if (groups.gr_state < 0) {
+	ok = vim_may(c, type, id, priv);
+	if (ok < 0) {
 		vim_fault(c, "SystemError", NULL, "%s",
-			  err_msg(&groups.gr_err));
+			  c->vc_access != NULL ? err_msg(&c->vc_access->va_err)
+					       : "out of memory");
 		return -1;
 	}
 	if (ok)

@@ -393,6 +393,11 @@ int pc_collect_spec(struct vim_call *c, struct soap_node *f,
 		int r;
 		if (!w.pw_objs[i].po_report)
 			continue;
+		/* What the user may not read is left out; the walk still
+		 * went through it, so a VM the user may read shows even in
+		 * a folder it may not. */
+		if (!vim_may_read(c, w.pw_objs[i].po_type, w.pw_objs[i].po_id))
+			continue;
 		r = object_content(&w, &w.pw_objs[i], f, &pc);
 		if (r <= 0) {
 			content_clear(&pc);

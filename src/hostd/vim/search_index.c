@@ -65,7 +65,8 @@ static int find_child(struct vim_call *c)
 		return vim_fault_invalid_argument(c, "entity");
 	if (soap_text(soap_arg(c->vc_req, "name"), name, sizeof(name)) < 0)
 		return vim_fault_invalid_argument(c, "name");
-	if (child(c, type, id, name, ctype, cid) == 0)
+	if (child(c, type, id, name, ctype, cid) == 0 &&
+	    vim_may_read(c, ctype, cid))
 		xmlout_moref(&c->vc_out, "returnval", ctype, cid);
 	return 0;
 }
@@ -86,7 +87,7 @@ static int find_by_inventory_path(struct vim_call *c)
 	     part = strtok_r(NULL, "/", &save))
 		if (child(c, type, id, part, type, id) < 0)
 			return 0; /* not found: no returnval */
-	if (strcmp(id, "ha-folder-root") != 0)
+	if (strcmp(id, "ha-folder-root") != 0 && vim_may_read(c, type, id))
 		xmlout_moref(&c->vc_out, "returnval", type, id);
 	return 0;
 }
@@ -116,6 +117,8 @@ static int find_by_uuid(struct vim_call *c)
 		if (hit) {
 			char id[16];
 			snprintf(id, sizeof(id), "%d", iv->iv_vms[i].ve_id);
+			if (!vim_may_read(c, "VirtualMachine", id))
+				return 0;
 			xmlout_moref(&c->vc_out, "returnval", "VirtualMachine",
 				     id);
 			return 0;

@@ -309,7 +309,8 @@ static enum mo_prop_result cv_prop(struct vim_call *c, const char *id,
 			*out = vval_array(NULL, NULL, "ManagedObjectReference");
 			/* The container itself is not in its view. */
 			for (size_t i = 1; i < f.f_n && *out != NULL; i++)
-				if (wanted(v, f.f_type[i]))
+				if (wanted(v, f.f_type[i]) &&
+				    vim_may_read(c, f.f_type[i], f.f_id[i]))
 					vval_moref(*out, NULL, f.f_type[i],
 						   f.f_id[i]);
 		}

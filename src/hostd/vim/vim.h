@@ -22,6 +22,7 @@
 
 struct hostd;
 struct pc_filter;
+struct vim_access;
 struct vim_view;
 
 #define VIM_COLLECTORS_MAX 32 /* private property collectors a session has */
@@ -44,6 +45,9 @@ struct vim_session {
 	unsigned vs_cancel_waits; /* CancelWaitForUpdates calls */
 	unsigned vs_collectors[VIM_COLLECTORS_MAX]; /* ids; 0 = free */
 	struct vim_view *vs_views;		    /* view_manager.c */
+	/* Logged in on the host's console socket: the console's own
+	 * rights (session_manager.c). */
+	int vs_console;
 };
 
 struct vim_call {
@@ -53,9 +57,11 @@ struct vim_call {
 	const char *vc_peer;		/* "127.0.0.1" or "unix" */
 	int vc_tls; /* the client came over TLS (the proxy, or HTTPS) */
 	const char *vc_user_agent;
-	struct xmlout vc_out;	 /* inside <Method>Response */
-	int vc_fault;		 /* vc_out holds a fault instead */
-	char vc_set_cookie[128]; /* for the Set-Cookie header, or "" */
+	struct xmlout vc_out;	      /* inside <Method>Response */
+	int vc_fault;		      /* vc_out holds a fault instead */
+	char vc_set_cookie[128];      /* for the Set-Cookie header, or "" */
+	int vc_console;		      /* came over the console socket */
+	struct vim_access *vc_access; /* privilege_check.c, per call */
 };
 
 /* What an HTTP POST /sdk answers. */
@@ -137,6 +143,16 @@ void vim_session_drop_views(struct vim_session *s);
 /* privilege_check.c: 0 when the session's user may run the call's
  * method on its target, else -1 with NoPermission answered. */
 int vim_check_privilege(struct vim_call *c);
+/* 1 when the session's user has priv on entity type:id, 0 when not, -1
+ * when that cannot be known (the account files cannot be read). */
+int vim_may(struct vim_call *c, const char *type, const char *id,
+	    const char *priv);
+/* May the session's user see type:id (System.Read; any non-entity)? */
+int vim_may_read(struct vim_call *c, const char *type, const char *id);
+/* Does method change something (so it is audited)? */
+int vim_method_changes(const char *method);
+/* Drop what the call's checks kept. */
+void vim_access_free(struct vim_call *c);
 /* Something clients may watch changed: wake the property waits. Under
  * the hostd lock. */
 void vim_changed(struct hostd *h);
