@@ -100,6 +100,7 @@ HTTPS_PORT    ?= 8443
 hosted: build
 	@echo "==> hostd in hosted mode, rooted at $(ROOT); the VI API at https://$(HOSTD_ADDRESS):$(HTTPS_PORT)/sdk and http://$(HOSTD_ADDRESS):$(HOSTD_PORT)/sdk"
 	@echo "    pyVmomi: SmartConnect(host='$(HOSTD_ADDRESS)', port=$(HTTPS_PORT), user='root', pwd=..., sslContext=ssl._create_unverified_context())"
+	@echo "    root's password: BASALT_ROOT_PASSWORD=... on the first start, else blank until set on $(ROOT)/var/run/basalt/console.sock"
 	@echo "    Ctrl-C powers every VM off and stops it"
 	@exec $(RELEASE_DIR)/src/hostd/hostd --root "$(ROOT)" --address $(HOSTD_ADDRESS) --port $(HOSTD_PORT) --https-port $(HTTPS_PORT)
 

@@ -14,11 +14,10 @@
 #include <unistd.h>
 
 #include "common/file.h"
+#include "common/log.h"
 #include "hostd/accounts.h"
 #include "hostd/auth.h"
 #include "hostd/hostd.h"
-
-#define GENERATED_PASSWORD_CHARS 16
 
 /* The system's own accounts: they own files and run agents, and none can
  * log in through the API ("*" as hash). */
@@ -87,21 +86,6 @@ int auth_check_password(struct hostd *h, const char *user, const char *password)
 	return ok;
 }
 
-static int generate_password(char *buf, size_t size)
-{
-	static const char set[] = "abcdefghijkmnpqrstuvwxyz"
-				  "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-	unsigned char rnd[GENERATED_PASSWORD_CHARS];
-
-	if (size <= GENERATED_PASSWORD_CHARS ||
-	    getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		return -EIO;
-	for (size_t i = 0; i < sizeof(rnd); i++)
-		buf[i] = set[rnd[i] % (sizeof(set) - 1)];
-	buf[GENERATED_PASSWORD_CHARS] = '\0';
-	return 0;
-}
-
 /* Add what the host needs and lacks: root, the system users and groups.
  * *changed says whether db changed. */
 static int seed(struct acct_db *db, int *changed, struct err *e)
@@ -119,7 +103,8 @@ static int seed(struct acct_db *db, int *changed, struct err *e)
 	}
 	if (acct_user_find(db, "root") == NULL) {
 		struct acct_user *u;
-		if (acct_user_add(db, "root", "Administrator", "!", e) < 0)
+		/* Blank, as on a fresh reference host: the console sets it. */
+		if (acct_user_add(db, "root", "Administrator", "", e) < 0)
 			return -EIO;
 		u = acct_user_find(db, "root");
 		u->au_uid = 0;
@@ -187,42 +172,66 @@ static int load_or_migrate(const char *confdir, struct acct_db *db,
 int auth_init(struct hostd *h, struct err *e)
 {
 	const char *given = getenv("BASALT_ROOT_PASSWORD");
-	char hash[CRYPT_OUTPUT_SIZE], pw[64] = "";
+	char hash[CRYPT_OUTPUT_SIZE];
 	struct acct_user *root;
 	struct acct_db db;
 	int fd, changed = 0, rc;
 
-	if (given != NULL && strlen(given) >= sizeof(pw))
-		return err_set(e, -EINVAL,
-			       "BASALT_ROOT_PASSWORD: at most %zu characters",
-			       sizeof(pw) - 1);
 	if (acct_lock(h->hd_confdir, &fd, e) < 0)
 		return -EIO;
 	rc = load_or_migrate(h->hd_confdir, &db, &changed, e);
 	if (rc == 0)
 		rc = seed(&db, &changed, e);
 	root = rc == 0 ? acct_user_find(&db, "root") : NULL;
-	if (root != NULL && root->au_hash[0] != '$') {
-		/* No password yet: the one given, or one made and shown. */
-		if (given != NULL && given[0] != '\0')
-			strcpy(pw, given);
-		else if (generate_password(pw, sizeof(pw)) < 0)
-			rc = err_set(e, -EIO,
-				     "cannot generate a root password");
-		if (rc == 0)
-			rc = auth_hash(pw, hash, sizeof(hash), e);
+	/* A blank root password is set from BASALT_ROOT_PASSWORD, as an
+	 * installer's answer file would; a password set stays. */
+	if (root != NULL && root->au_hash[0] == '\0' && given != NULL &&
+	    given[0] != '\0') {
+		rc = auth_hash(given, hash, sizeof(hash), e);
 		if (rc == 0)
 			rc = acct_user_set(&db, "root", NULL, hash, e);
 		changed = 1;
 	}
 	if (rc == 0 && changed)
 		rc = acct_save(h->hd_confdir, &db, e);
+	if (rc == 0 && auth_root_is_blank_in(&db))
+		log_warnx("root's password is blank: no login over the "
+			  "network until it is set on the console");
 	acct_unlock(fd);
 	acct_free(&db);
-	if (rc == 0 && pw[0] != '\0' && (given == NULL || given[0] == '\0'))
-		printf("hostd: root password (shown once): %s\n", pw);
-	fflush(stdout);
-	explicit_bzero(pw, sizeof(pw));
 	explicit_bzero(hash, sizeof(hash));
 	return rc;
+}
+
+int auth_root_is_blank_in(const struct acct_db *db)
+{
+	const struct acct_user *root = acct_user_find(db, "root");
+
+	return root != NULL && root->au_hash[0] == '\0';
+}
+
+int auth_root_is_blank(struct hostd *h)
+{
+	struct acct_db db;
+	int blank;
+
+	if (acct_load(h->hd_confdir, &db, NULL) < 0)
+		return 0;
+	blank = auth_root_is_blank_in(&db);
+	acct_free(&db);
+	return blank;
+}
+
+int auth_may_use_console(struct hostd *h, const char *user)
+{
+	struct acct_db db;
+	int ok;
+
+	if (strcmp(user, "root") == 0)
+		return 1;
+	if (acct_load(h->hd_confdir, &db, NULL) < 0)
+		return 0;
+	ok = acct_in_group(&db, user, "localadmin");
+	acct_free(&db);
+	return ok;
 }

@@ -12,13 +12,23 @@
 
 struct hostd;
 
+struct acct_db;
+
 /*
- * Make the host's accounts: root, the system users (dcui, vpxuser) and
- * groups (root, users, localadmin) when missing; root's password from
- * BASALT_ROOT_PASSWORD, else generated and printed once on stdout, when
- * root has none. Leaves existing entries alone.
+ * Make the host's accounts: root (password blank), the system users
+ * (dcui, vpxuser) and groups (root, users, localadmin) when missing; a
+ * blank root password set from BASALT_ROOT_PASSWORD when given. Leaves
+ * existing entries alone.
  */
 BASALT_MUST_CHECK int auth_init(struct hostd *h, struct err *e);
+
+/* Is root's password blank (a fresh host: only the console logs in)? */
+int auth_root_is_blank(struct hostd *h);
+int auth_root_is_blank_in(const struct acct_db *db);
+
+/* May user log in on the host's console: root, or a member of
+ * localadmin (console access without the root password)? */
+int auth_may_use_console(struct hostd *h, const char *user);
 
 /* 1 when user's password is password, 0 when not (or no such user, or
  * one that cannot log in). */

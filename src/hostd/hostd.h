@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "common/syslog_send.h"
 #include "hostd/adv_options.h"
 #include "hostd/datastore.h"
 #include "hostd/inventory.h"
@@ -51,6 +52,7 @@ struct hostd {
 	char *hd_adv[ADV_OPTIONS_MAX];
 	struct authz_store hd_authz; /* roles and permissions */
 	struct lockout hd_lockouts[LOCKOUTS_MAX];
+	struct syslog_sink hd_syslog; /* audit records (ss_fd -1: none) */
 	struct vim_task hd_tasks[TASKS_KEPT]; /* a ring */
 	unsigned hd_task_next;
 	struct vim_event hd_events[EVENTS_KEPT]; /* a ring */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -117,7 +118,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *version, const char *data,
 				  size_t *data_size, void **ctx)
 {
-	struct hostd *h = cls;
+	const struct http_listener *l = cls;
+	struct hostd *h = l->hl_hostd;
 	struct upload *ul = *ctx;
 	struct vim_answer a;
 	char peer[INET_ADDRSTRLEN];
@@ -154,11 +156,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	if (ul->ul_too_big) {
 		/* Parsed as such, it answers the fault saying so. */
 		vim_handle(h, "", SOAP_BODY_MAX_BYTES + 1, NULL, "", 0, "", &a);
+	} else if (l->hl_console) {
+		vim_handle(h, ul->ul_buf != NULL ? ul->ul_buf : "", ul->ul_len,
+			   MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						       "Cookie"),
+			   "console", VIM_VIA_CONSOLE,
+			   MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						       "User-Agent"),
+			   &a);
 	} else {
 		vim_handle(h, ul->ul_buf != NULL ? ul->ul_buf : "", ul->ul_len,
 			   MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						       "Cookie"),
-			   peer_name(conn, peer, sizeof(peer)), over_tls(conn),
+			   peer_name(conn, peer, sizeof(peer)),
+			   over_tls(conn) ? VIM_VIA_TLS : 0,
 			   MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						       "User-Agent"),
 			   &a);
@@ -184,7 +195,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 
 /* A daemon on listen_fd (the Unix socket) or on sin, with TLS when cert
  * is given. */
-static struct MHD_Daemon *start(struct hostd *h, int listen_fd,
+static struct MHD_Daemon *start(const struct http_listener *l, int listen_fd,
 				const struct sockaddr_in *sin,
 				const struct host_cert *cert)
 {
@@ -219,13 +230,13 @@ static struct MHD_Daemon *start(struct hostd *h, int listen_fd,
 	}
 	opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 	return MHD_start_daemon(flags, sin != NULL ? ntohs(sin->sin_port) : 0,
-				NULL, NULL, on_request, h, MHD_OPTION_ARRAY,
-				opts, MHD_OPTION_END);
+				NULL, NULL, on_request, (void *)(uintptr_t)l,
+				MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 }
 
 /* Listen on a loopback address: hosted mode only; the public ports are
  * the proxy's. */
-static int listen_loopback(struct hostd *h, struct MHD_Daemon **d,
+static int listen_loopback(const struct http_listener *l, struct MHD_Daemon **d,
 			   const char *addr, int port,
 			   const struct host_cert *cert, struct err *e)
 {
@@ -242,58 +253,83 @@ static int listen_loopback(struct hostd *h, struct MHD_Daemon **d,
 	    MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
 		return err_set(e, -ENOTSUP,
 			       "this libmicrohttpd has no TLS support");
-	*d = start(h, -1, &sin, cert);
+	*d = start(l, -1, &sin, cert);
 	if (*d == NULL)
 		return err_set(e, -EADDRINUSE,
 			       "cannot listen on %s:%d (in use?)", addr, port);
 	return 0;
 }
 
+/* Serve the Unix socket at path (mode: its permission bits) into *d;
+ * its path is kept in path_out to be removed at the end. */
+static int listen_unix(const struct http_listener *l, struct MHD_Daemon **d,
+		       const char *path, mode_t mode, char *path_out,
+		       size_t path_size, struct err *e)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	mode_t old;
+	int fd, rc;
+
+	if (strlen(path) >= sizeof(sun.sun_path) || strlen(path) >= path_size)
+		return err_set(e, -ENAMETOOLONG, "%s: socket path too long",
+			       path);
+	strcpy(sun.sun_path, path);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_set(e, -errno, "%s: %s", path, strerror(errno));
+	/* Born with its mode: no moment where others could connect. */
+	old = umask((mode_t)(~mode & 0777));
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (rc < 0 || listen(fd, 64) < 0) {
+		rc = -errno;
+		close(fd);
+		return err_set(e, rc, "%s: %s", path, strerror(-rc));
+	}
+	*d = start(l, fd, NULL, NULL);
+	if (*d == NULL) {
+		close(fd);
+		unlink(path);
+		return err_set(e, -EIO, "%s: cannot serve it", path);
+	}
+	/* The daemon closes fd when stopped. */
+	snprintf(path_out, path_size, "%s", path);
+	return 0;
+}
+
 int http_start(struct hostd *h, struct http *srv, const struct http_config *cfg,
 	       struct err *e)
 {
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	const char *socket_path = cfg->hc_socket;
-
 	memset(srv, 0, sizeof(*srv));
-	srv->ht_unix_fd = -1;
+	srv->ht_listen = (struct http_listener){.hl_hostd = h};
+	srv->ht_listen_console =
+		(struct http_listener){.hl_hostd = h, .hl_console = 1};
 	if (cfg->hc_port > 0 &&
-	    listen_loopback(h, &srv->ht_tcp, cfg->hc_address, cfg->hc_port,
-			    NULL, e) < 0)
+	    listen_loopback(&srv->ht_listen, &srv->ht_tcp, cfg->hc_address,
+			    cfg->hc_port, NULL, e) < 0)
 		return -EINVAL;
 	if (cfg->hc_https_port > 0 &&
-	    listen_loopback(h, &srv->ht_tls, cfg->hc_address,
+	    listen_loopback(&srv->ht_listen, &srv->ht_tls, cfg->hc_address,
 			    cfg->hc_https_port, cfg->hc_cert, e) < 0) {
 		http_stop(srv);
 		return -EINVAL;
 	}
-	if (socket_path != NULL) {
-		if (strlen(socket_path) >= sizeof(sun.sun_path)) {
-			http_stop(srv);
-			return err_set(e, -ENAMETOOLONG,
-				       "%s: socket path too long", socket_path);
-		}
-		strcpy(sun.sun_path, socket_path);
-		unlink(socket_path);
-		srv->ht_unix_fd =
-			socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (srv->ht_unix_fd < 0 ||
-		    bind(srv->ht_unix_fd, (struct sockaddr *)&sun,
-			 sizeof(sun)) < 0 ||
-		    listen(srv->ht_unix_fd, 64) < 0) {
-			int rc = -errno;
-			http_stop(srv);
-			return err_set(e, rc, "%s: %s", socket_path,
-				       strerror(-rc));
-		}
-		srv->ht_unix = start(h, srv->ht_unix_fd, NULL, NULL);
-		if (srv->ht_unix == NULL) {
-			http_stop(srv);
-			return err_set(e, -EIO, "%s: cannot serve it",
-				       socket_path);
-		}
-		srv->ht_unix_fd = -1; /* the daemon closes it when stopped */
-		snprintf(srv->ht_path, sizeof(srv->ht_path), "%s", socket_path);
+	/* The proxy's socket: hostd's user and group (the proxy's group
+	 * once it runs as its own user). */
+	if (cfg->hc_socket != NULL &&
+	    listen_unix(&srv->ht_listen, &srv->ht_unix, cfg->hc_socket, 0660,
+			srv->ht_path, sizeof(srv->ht_path), e) < 0) {
+		http_stop(srv);
+		return -EIO;
+	}
+	/* The console's: hostd's own user alone (root in the appliance). */
+	if (cfg->hc_console_socket != NULL &&
+	    listen_unix(&srv->ht_listen_console, &srv->ht_console,
+			cfg->hc_console_socket, 0600, srv->ht_console_path,
+			sizeof(srv->ht_console_path), e) < 0) {
+		http_stop(srv);
+		return -EIO;
 	}
 	return 0;
 }
@@ -306,10 +342,11 @@ void http_stop(struct http *srv)
 		MHD_stop_daemon(srv->ht_tls);
 	if (srv->ht_unix != NULL)
 		MHD_stop_daemon(srv->ht_unix);
-	if (srv->ht_unix_fd >= 0)
-		close(srv->ht_unix_fd);
+	if (srv->ht_console != NULL)
+		MHD_stop_daemon(srv->ht_console);
 	if (srv->ht_path[0] != '\0')
 		unlink(srv->ht_path);
+	if (srv->ht_console_path[0] != '\0')
+		unlink(srv->ht_console_path);
 	memset(srv, 0, sizeof(*srv));
-	srv->ht_unix_fd = -1;
 }

@@ -1,6 +1,6 @@
 /*
- * http.h: hostd's HTTP listeners (loopback TCP, plain and TLS; Unix
- * socket).
+ * http.h: hostd's HTTP listeners (loopback TCP, plain and TLS; the Unix
+ * socket the proxy forwards to; the console's Unix socket).
  */
 #ifndef BASALT_HOSTD_HTTP_H
 #define BASALT_HOSTD_HTTP_H
@@ -20,14 +20,23 @@ struct http_config {
 	int hc_https_port;		 /* HTTPS there; 0: none */
 	const struct host_cert *hc_cert; /* for HTTPS */
 	const char *hc_socket;		 /* the Unix socket; NULL: none */
+	const char *hc_console_socket;	 /* the console's; NULL: none */
+};
+
+/* What a listener's requests are handled with. */
+struct http_listener {
+	struct hostd *hl_hostd;
+	int hl_console; /* the console socket */
 };
 
 struct http {
 	struct MHD_Daemon *ht_tcp;
 	struct MHD_Daemon *ht_tls;
 	struct MHD_Daemon *ht_unix;
-	int ht_unix_fd;
+	struct MHD_Daemon *ht_console;
+	struct http_listener ht_listen, ht_listen_console;
 	char ht_path[PATH_MAX];
+	char ht_console_path[PATH_MAX];
 };
 
 /*

@@ -27,7 +27,8 @@
 
 static const char usage[] =
 	"usage: hostd [--root DIR] [--address A] [--port N] [--https-port N]\n"
-	"             [--socket PATH] [--vmx PATH] [-v]\n"
+	"             [--socket PATH] [--console-socket PATH] [--syslog PATH]\n"
+	"             [--vmx PATH] [-v]\n"
 	"\n"
 	"The Basalt host agent: the VI API (vim25 SOAP) at /sdk.\n"
 	"  --root DIR     hosted mode's root (default ./" DEFAULT_ROOT
@@ -40,10 +41,16 @@ static const char usage[] =
 	"                 DIR/etc/basalt/ssl/rui.key and rui.crt, made on first\n"
 	"                 start if missing (self-signed; thumbprints logged)\n"
 	"  --socket PATH  the Unix socket (default DIR/var/run/basalt/hostd.sock)\n"
+	"  --console-socket PATH\n"
+	"                 the host console's socket, hostd's user only (default\n"
+	"                 DIR/var/run/basalt/console.sock)\n"
+	"  --syslog PATH  the syslog daemon's socket for audit records (default\n"
+	"                 DIR/dev/log)\n"
 	"  --vmx PATH     the vmx binary VMs run in (default: beside hostd)\n"
 	"  -v             log each call\n"
-	"The root password comes from BASALT_ROOT_PASSWORD on first start, or\n"
-	"is generated and printed once. SIGINT/SIGTERM power the VMs off and\n"
+	"Root's password is blank on a fresh host, and until it is set only\n"
+	"the console socket logs in; BASALT_ROOT_PASSWORD sets it on first\n"
+	"start instead (as an installer's answer file would). SIGINT/SIGTERM power the VMs off and\n"
 	"end hostd (exit status 0; kill -9 leaves them running, and the next\n"
 	"hostd takes them over). Exit status 0 after SIGINT/SIGTERM,\n"
 	"1 on an error (one line on stderr), 2 on a bad command line.\n";
@@ -107,8 +114,9 @@ int main(int argc, char **argv)
 {
 	static struct hostd h;
 	const char *root = DEFAULT_ROOT, *sock = NULL, *addr = "127.0.0.1";
-	const char *vmx = NULL;
+	const char *vmx = NULL, *console = NULL, *syslog_path = NULL;
 	char sockbuf[PATH_MAX + 32], rundir[PATH_MAX + 16];
+	char consbuf[PATH_MAX + 32], logbuf[PATH_MAX + 16];
 	char volumes[PATH_MAX + 16];
 	struct err e = {0};
 	struct http srv;
@@ -142,6 +150,8 @@ int main(int argc, char **argv)
 			    strcmp(a, "--https-port") == 0 ||
 			    strcmp(a, "--address") == 0 ||
 			    strcmp(a, "--vmx") == 0 ||
+			    strcmp(a, "--console-socket") == 0 ||
+			    strcmp(a, "--syslog") == 0 ||
 			    strcmp(a, "--socket") == 0) &&
 			   i + 1 < argc) {
 			const char *v = argv[++i];
@@ -149,6 +159,10 @@ int main(int argc, char **argv)
 				root = v;
 			} else if (strcmp(a, "--socket") == 0) {
 				sock = v;
+			} else if (strcmp(a, "--console-socket") == 0) {
+				console = v;
+			} else if (strcmp(a, "--syslog") == 0) {
+				syslog_path = v;
 			} else if (strcmp(a, "--address") == 0) {
 				addr = v;
 			} else if (strcmp(a, "--vmx") == 0) {
@@ -199,10 +213,21 @@ int main(int argc, char **argv)
 		snprintf(sockbuf, sizeof(sockbuf), "%s/hostd.sock", rundir);
 		sock = sockbuf;
 	}
+	if (console == NULL) {
+		snprintf(consbuf, sizeof(consbuf), "%s/console.sock", rundir);
+		console = consbuf;
+	}
+	if (syslog_path == NULL) {
+		/* "/dev/log" in the appliance, whose root is "/". */
+		snprintf(logbuf, sizeof(logbuf), "%s/dev/log",
+			 strcmp(h.hd_root, "/") == 0 ? "" : h.hd_root);
+		syslog_path = logbuf;
+	}
 	if (gethostname(h.hd_hostname, sizeof(h.hd_hostname) - 1) < 0)
 		strcpy(h.hd_hostname, "localhost");
 	vim_init(&h);
-	if (instance_uuid(&h, &e) < 0 || auth_init(&h, &e) < 0 ||
+	if (syslog_sink_open(&h.hd_syslog, syslog_path, "hostd", &e) < 0 ||
+	    instance_uuid(&h, &e) < 0 || auth_init(&h, &e) < 0 ||
 	    datastore_init(&h, &e) < 0 || inventory_load(&h, &e) < 0 ||
 	    adv_load(&h, &e) < 0 || authz_store_load(&h, &e) < 0 ||
 	    vm_power_init(&h, vmx, &e) < 0) {
@@ -219,7 +244,8 @@ int main(int argc, char **argv)
 				  .hc_port = port,
 				  .hc_https_port = https_port,
 				  .hc_cert = &cert,
-				  .hc_socket = sock};
+				  .hc_socket = sock,
+				  .hc_console_socket = console};
 	if (http_start(&h, &srv, &hc, &e) < 0) {
 		fprintf(stderr, "hostd: %s\n", err_msg(&e));
 		return 1;
@@ -228,7 +254,9 @@ int main(int argc, char **argv)
 		log_info("the VI API at http://%s:%d/sdk", addr, port);
 	if (https_port > 0)
 		log_info("the VI API at https://%s:%d/sdk", addr, https_port);
-	log_info("the VI API on %s (root %s)", sock, h.hd_root);
+	log_info("the VI API on %s (root %s); the console's on %s", sock,
+		 h.hd_root, console);
+	log_info("audit records to syslog at %s", syslog_path);
 	printf("hostd: ready\n");
 	fflush(stdout);
 	sigwait(&set, &sig);
@@ -236,5 +264,6 @@ int main(int argc, char **argv)
 	http_stop(&srv);
 	vm_power_shutdown(&h);
 	host_cert_free(&cert);
+	syslog_sink_close(&h.hd_syslog);
 	return 0;
 }

@@ -85,6 +85,18 @@ class Hostd:
         return SmartConnect(host=self.addr, port=self.port, protocol="http",
                             user=user, pwd=pwd)
 
+    def console(self, user="root", password=""):
+        """pyVmomi on the console socket (the DCUI's way in), logged
+        in."""
+        from pyVmomi import SoapStubAdapter, VmomiSupport, vim
+        path = os.path.join(self.root, "var", "run", "basalt",
+                            "console.sock")
+        stub = SoapStubAdapter(sock=path,
+                               version=VmomiSupport.newestVersions.Get("vim"))
+        si = vim.ServiceInstance("ServiceInstance", stub)
+        si.RetrieveContent().sessionManager.Login(user, password)
+        return si
+
     def post(self, body, headers=None):
         """A raw POST /sdk: (status, text)."""
         c = http.client.HTTPConnection(self.addr, self.port, timeout=30)

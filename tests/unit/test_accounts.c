@@ -103,7 +103,7 @@ static void changes_check_first_and_keep_ids_apart(void)
 	CHECK_EQ(acct_user_add(&db, "bob", "", "$y$x", &e), -EEXIST);
 	CHECK_EQ(acct_user_add(&db, "9lives", "", "$y$x", &e), -EINVAL);
 	CHECK_EQ(acct_user_add(&db, "eve", "a:b", "$y$x", &e), -EINVAL);
-	CHECK_EQ(acct_user_add(&db, "eve", "", "", &e), -EINVAL);
+	CHECK_EQ(acct_user_add(&db, "eve", "", "$y$a:b", &e), -EINVAL);
 	CHECK_EQ(db.ad_nusers, 4);
 	/* A new group never takes a gid some user has as primary. */
 	acct_user_find(&db, "bob")->au_gid = 1002;

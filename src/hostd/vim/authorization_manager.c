@@ -667,7 +667,150 @@ static int retrieve_role_permissions(struct vim_call *c)
 	return list_perms(c, NULL, id);
 }
 
+/* Whose privileges a HasPrivilege call asks about: the session key's
+ * user (or, by name, a user's); the caller needs Sessions.ValidateSession
+ * to ask about anyone but itself. *all: a console session, which has
+ * every privilege. -1 after a fault. */
+static int subject(struct vim_call *c, int by_user, char *user, size_t size,
+		   int *all)
+{
+	char arg[VIM_SESSION_KEY_BYTES + VIM_USER_MAX];
+	const char *name = by_user ? "userName" : "sessionId";
+	struct vim_session *s = NULL;
+	int ok;
+
+	*all = 0;
+	if (soap_text(soap_arg(c->vc_req, name), arg, sizeof(arg)) < 0 ||
+	    arg[0] == '\0' || strlen(arg) >= size)
+		return vim_fault_invalid_argument(c, name), -1;
+	if (!by_user) {
+		s = vim_session_find_key(c->vc_hostd, arg);
+		if (s == NULL)
+			return vim_fault_invalid_argument(c, name), -1;
+		memcpy(user, s->vs_user, sizeof(s->vs_user));
+		*all = s->vs_console;
+	} else {
+		memcpy(user, arg, strlen(arg) + 1);
+	}
+	if (s == c->vc_session ||
+	    (by_user && strcmp(user, c->vc_session->vs_user) == 0 &&
+	     !c->vc_session->vs_console))
+		return 0;
+	ok = vim_may(c, "Folder", "ha-folder-root", "Sessions.ValidateSession");
+	if (ok > 0)
+		return 0;
+	{
+		struct xmlout f;
+		xmlout_init(&f);
+		xmlout_moref(&f, "object", "Folder", "ha-folder-root");
+		xmlout_elem(&f, "privilegeId", "Sessions.ValidateSession");
+		vim_fault(c, "NoPermission", f.xo_oom ? NULL : f.xo_data,
+			  "Permission to perform this operation was denied: "
+			  "Sessions.ValidateSession (asking about another "
+			  "user's privileges)");
+		xmlout_free(&f);
+	}
+	return -1;
+}
+
+/* HasPrivilegeOnEntities, HasUserPrivilegeOnEntities (EntityPrivilege
+ * per entity) and the older HasPrivilegeOnEntity (booleans). */
+static int has_privilege(struct vim_call *c, int by_user, int one)
+{
+	const char *entities = one ? "entity" : by_user ? "entities" : "entity";
+	char user[VIM_USER_MAX], priv[128];
+	struct soap_node *n, *p;
+	int all;
+
+	if (!authmgr_exists(c, c->vc_req->sr_this))
+		return vim_fault_not_found(c);
+	if (subject(c, by_user, user, sizeof(user), &all) < 0)
+		return 0;
+	/* Everything checked before anything is answered. */
+	for (p = soap_arg(c->vc_req, "privId"); p != NULL;
+	     p = soap_next(p, "privId"))
+		if (soap_text(p, priv, sizeof(priv)) < 0 ||
+		    authz_priv_index(priv) < 0)
+			return vim_fault_invalid_argument(c, "privId");
+	for (n = soap_arg(c->vc_req, entities); n != NULL;
+	     n = soap_next(n, entities)) {
+		char id[SOAP_ID_MAX];
+		const char *type = soap_attr(n, "type");
+		if (type == NULL || soap_text(n, id, sizeof(id)) < 0 ||
+		    !mo_is_a(type, "ManagedEntity"))
+			return vim_fault_invalid_argument(c, entities);
+		if (!mo_exists(c, type, id))
+			return vim_fault_gone(c, type, id);
+	}
+	for (n = soap_arg(c->vc_req, entities); n != NULL;
+	     n = soap_next(n, entities)) {
+		char id[SOAP_ID_MAX];
+		const char *type = soap_attr(n, "type");
+		struct vval *ep = NULL, *avail = NULL;
+		if (soap_text(n, id, sizeof(id)) < 0)
+			continue; /* checked above */
+		if (!one) {
+			ep = vval_obj(NULL, NULL, "EntityPrivilege");
+			vval_moref(ep, "entity", type, id);
+			avail = vval_array(ep, "privAvailability",
+					   "PrivilegeAvailability");
+		}
+		for (p = soap_arg(c->vc_req, "privId"); p != NULL;
+		     p = soap_next(p, "privId")) {
+			int granted;
+			if (soap_text(p, priv, sizeof(priv)) < 0)
+				continue; /* checked above */
+			granted =
+				all ? 1 : vim_may_user(c, user, type, id, priv);
+			if (granted < 0) {
+				vval_free(ep);
+				return vim_fault(c, "SystemError", NULL,
+						 "the account files cannot be "
+						 "read");
+			}
+			if (one) {
+				xmlout_elem(&c->vc_out, "returnval",
+					    granted ? "true" : "false");
+			} else {
+				struct vval *a = vval_obj(
+					avail, NULL, "PrivilegeAvailability");
+				vval_str(a, "privId", priv);
+				vval_bool(a, "isGranted", granted);
+			}
+		}
+		if (one)
+			break; /* one entity */
+		if (ep == NULL)
+			return vim_fault(c, "SystemError", NULL,
+					 "out of memory");
+		vval_write(&c->vc_out, "returnval", ep);
+		vval_free(ep);
+	}
+	return 0;
+}
+
+static int has_privilege_on_entities(struct vim_call *c)
+{
+	return has_privilege(c, 0, 0);
+}
+
+static int has_user_privilege_on_entities(struct vim_call *c)
+{
+	return has_privilege(c, 1, 0);
+}
+
+static int has_privilege_on_entity(struct vim_call *c)
+{
+	return has_privilege(c, 0, 1);
+}
+
 const struct vim_method vim_authorization_manager_methods[] = {
+	{"HasPrivilegeOnEntities", "AuthorizationManager", 0,
+	 has_privilege_on_entities},
+	{"HasUserPrivilegeOnEntities", "AuthorizationManager", 0,
+	 has_user_privilege_on_entities},
+	{"HasPrivilegeOnEntity", "AuthorizationManager", 0,
+	 has_privilege_on_entity},
 	{"AddAuthorizationRole", "AuthorizationManager", 0, add_role},
 	{"UpdateAuthorizationRole", "AuthorizationManager", 0, update_role},
 	{"RemoveAuthorizationRole", "AuthorizationManager", 0, remove_role},

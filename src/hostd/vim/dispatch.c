@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "hostd/audit.h"
 #include "hostd/hostd.h"
 #include "hostd/vim/event.h"
 #include "hostd/vim/vim.h"
@@ -53,6 +54,7 @@ void vim_init(struct hostd *h)
 	pthread_cond_init(&h->hd_changed, &ca);
 	pthread_condattr_destroy(&ca);
 	h->hd_wait_max_s = VIM_WAIT_MAX_S;
+	h->hd_syslog.ss_fd = -1; /* until main opens it */
 }
 
 void vim_changed(struct hostd *h)
@@ -80,6 +82,7 @@ int vim_fault(struct vim_call *c, const char *type, const char *fields,
 	va_end(ap);
 	xmlout_free(&c->vc_out);
 	c->vc_fault = 1;
+	snprintf(c->vc_fault_type, sizeof(c->vc_fault_type), "%s", type);
 	/* faultcode, faultstring and detail are unqualified (§6). */
 	xmlout_raw(&c->vc_out, "<soapenv:Fault><faultcode>ServerFaultCode"
 			       "</faultcode><faultstring>");
@@ -191,13 +194,14 @@ static void call_method(struct vim_call *c)
 }
 
 void vim_handle(struct hostd *h, const char *body, size_t len,
-		const char *cookie, const char *peer, int tls,
+		const char *cookie, const char *peer, unsigned via,
 		const char *user_agent, struct vim_answer *a)
 {
 	struct vim_call c = {
 		.vc_hostd = h,
 		.vc_peer = peer,
-		.vc_tls = tls,
+		.vc_tls = (via & VIM_VIA_TLS) != 0,
+		.vc_console = (via & VIM_VIA_CONSOLE) != 0,
 		.vc_user_agent = user_agent != NULL ? user_agent : "",
 	};
 	struct soap_req r;
@@ -211,9 +215,21 @@ void vim_handle(struct hostd *h, const char *body, size_t len,
 		log_info("api: bad request from %s: %s", peer, err_msg(&e));
 		vim_fault(&c, "InvalidRequest", NULL, "%s", err_msg(&e));
 	} else {
+		char user[VIM_USER_MAX] = "";
 		c.vc_session = vim_session_find(h, cookie);
+		/* A console session lives on the console socket only. */
+		if (c.vc_session != NULL &&
+		    c.vc_session->vs_console != c.vc_console)
+			c.vc_session = NULL;
+		if (c.vc_session != NULL)
+			memcpy(user, c.vc_session->vs_user, sizeof(user));
 		call_method(&c);
 		vim_access_free(&c);
+		/* Logins and session ends audit themselves (with more to
+		 * say); here every other call that changes something. */
+		if (user[0] != '\0' && vim_method_changes(r.sr_name))
+			audit(h, user, peer, r.sr_name, r.sr_this_type,
+			      r.sr_this, c.vc_fault ? c.vc_fault_type : "ok");
 		log_debug("api: %s %s:%s from %s%s", r.sr_name, r.sr_this_type,
 			  r.sr_this, peer, c.vc_fault ? ": fault" : "");
 	}

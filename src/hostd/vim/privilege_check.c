@@ -161,27 +161,32 @@ static size_t ancestry(struct vim_call *c, const char *type, const char *id,
 	return n;
 }
 
-int vim_may(struct vim_call *c, const char *type, const char *id,
-	    const char *priv)
+int vim_may_user(struct vim_call *c, const char *user, const char *type,
+		 const char *id, const char *priv)
 {
 	char chain[CHAIN_MAX][AUTHZ_ENTITY_MAX];
 	const char *ptrs[CHAIN_MAX];
-	struct vim_access *a;
+	struct vim_access *a = access_of(c);
 	size_t n;
 
-	if (c->vc_session == NULL)
-		return 0;
-	if (c->vc_session->vs_console)
-		return 1; /* the host's own console (session_manager.c) */
-	a = access_of(c);
 	if (a == NULL)
 		return -1;
 	n = ancestry(c, type, id, chain);
 	for (size_t k = 0; k < n; k++)
 		ptrs[k] = chain[k];
-	if (!authz_has(&a->va_ctx, c->vc_session->vs_user, ptrs, n, priv))
+	if (!authz_has(&a->va_ctx, user, ptrs, n, priv))
 		return a->va_state < 0 ? -1 : 0;
 	return 1;
+}
+
+int vim_may(struct vim_call *c, const char *type, const char *id,
+	    const char *priv)
+{
+	if (c->vc_session == NULL)
+		return 0;
+	if (c->vc_session->vs_console)
+		return 1; /* the host's own console (session_manager.c) */
+	return vim_may_user(c, c->vc_session->vs_user, type, id, priv);
 }
 
 int vim_may_read(struct vim_call *c, const char *type, const char *id)

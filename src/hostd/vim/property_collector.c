@@ -383,6 +383,24 @@ int pc_collect_spec(struct vim_call *c, struct soap_node *f,
 			vim_fault_gone(c, type, id);
 			break;
 		}
+		/* An object asked for by name that the user may not read:
+		 * said, as the reference host does (a walk from it still
+		 * runs when it is skipped). */
+		if (!text_is(soap_child(os, "skip"), "true") &&
+		    !vim_may_read(c, type, id)) {
+			struct xmlout fx;
+			w.pw_failed = 1;
+			xmlout_init(&fx);
+			xmlout_moref(&fx, "object", type, id);
+			xmlout_elem(&fx, "privilegeId", "System.Read");
+			vim_fault(c, "NoPermission",
+				  fx.xo_oom ? NULL : fx.xo_data,
+				  "Permission to perform this operation was "
+				  "denied: System.Read on %s:%s",
+				  type, id);
+			xmlout_free(&fx);
+			break;
+		}
 		k = add_obj(&w, type, id,
 			    !text_is(soap_child(os, "skip"), "true"));
 		if (k >= 0)

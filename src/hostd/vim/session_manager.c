@@ -10,6 +10,7 @@
 #include <sys/random.h>
 
 #include "common/log.h"
+#include "hostd/audit.h"
 #include "hostd/auth.h"
 #include "hostd/adv_options.h"
 #include "hostd/hostd.h"
@@ -61,13 +62,48 @@ static int cookie_session_id(const char *cookie, char *buf, size_t size)
 	return -ENOENT;
 }
 
+static long setting(struct hostd *h, const char *key)
+{
+	size_t i;
+
+	return adv_find(key, &i) != NULL ? strtol(adv_get(h, i), NULL, 10) : 0;
+}
+
+/* Has s been idle longer than UserVars.HostClientSessionTimeout allows?
+ * Then it ends here (and says so). */
+static int expired(struct hostd *h, struct vim_session *s, time_t now)
+{
+	long limit = setting(h, "UserVars.HostClientSessionTimeout");
+
+	if (limit <= 0 || now - s->vs_active <= limit)
+		return 0;
+	log_info("api: session of %s ended after %ld s idle", s->vs_user,
+		 (long)(now - s->vs_active));
+	audit(h, s->vs_user, s->vs_peer, "SessionExpired", "SessionManager",
+	      "ha-sessionmgr", "ok");
+	vim_session_end(s);
+	return 1;
+}
+
+/* End every session idle too long. */
+static void sweep(struct hostd *h)
+{
+	time_t now = time(NULL);
+
+	for (int i = 0; i < VIM_SESSIONS_MAX; i++)
+		if (h->hd_sessions[i].vs_key[0] != '\0')
+			(void)expired(h, &h->hd_sessions[i], now);
+}
+
 struct vim_session *vim_session_find_key(struct hostd *h, const char *key)
 {
 	if (key[0] == '\0')
 		return NULL;
 	for (int i = 0; i < VIM_SESSIONS_MAX; i++)
 		if (strcmp(h->hd_sessions[i].vs_key, key) == 0)
-			return &h->hd_sessions[i];
+			return expired(h, &h->hd_sessions[i], time(NULL))
+				       ? NULL
+				       : &h->hd_sessions[i];
 	return NULL;
 }
 
@@ -93,6 +129,7 @@ static struct vim_session *session_slot(struct hostd *h)
 {
 	struct vim_session *old = &h->hd_sessions[0];
 
+	sweep(h);
 	for (int i = 0; i < VIM_SESSIONS_MAX; i++) {
 		struct vim_session *s = &h->hd_sessions[i];
 		if (s->vs_key[0] == '\0')
@@ -106,8 +143,7 @@ static struct vim_session *session_slot(struct hostd *h)
 	return old;
 }
 
-static struct vval *user_session(struct vim_call *c,
-				 const struct vim_session *s)
+static struct vval *user_session(const struct vim_session *s)
 {
 	struct vval *u = vval_obj(NULL, NULL, "UserSession");
 	char t[40];
@@ -125,8 +161,8 @@ static struct vval *user_session(struct vim_call *c,
 	vval_str(u, "locale", "en");
 	vval_str(u, "messageLocale", "en");
 	vval_bool(u, "extensionSession", 0);
-	vval_str(u, "ipAddress", c->vc_peer);
-	vval_str(u, "userAgent", c->vc_user_agent);
+	vval_str(u, "ipAddress", s->vs_peer);
+	vval_str(u, "userAgent", s->vs_agent);
 	vval_int(u, "callCount", "xsd:long", s->vs_calls);
 	return u;
 }
@@ -156,11 +192,91 @@ static struct lockout *lockout_of(struct hostd *h, const char *user)
 	return oldest;
 }
 
-static long setting(struct hostd *h, const char *key)
+/* A login refused: audited, logged, answered as InvalidLogin (the one
+ * fault clients expect), the message saying why where that tells an
+ * attacker nothing (a locked account and a wrong password read alike). */
+static int refuse(struct vim_call *c, const char *user, const char *result,
+		  const char *msg)
 {
-	size_t i;
+	audit(c->vc_hostd, user, c->vc_peer, "Login", "SessionManager",
+	      "ha-sessionmgr", result);
+	return vim_fault(c, "InvalidLogin", NULL, "%s", msg);
+}
 
-	return adv_find(key, &i) != NULL ? strtol(adv_get(h, i), NULL, 10) : 0;
+static const char bad_login[] =
+	"Cannot complete login due to an incorrect user name or password.";
+
+/* Check user's password over the network, with the lockout of the
+ * advanced settings Security.AccountLockFailures and AccountUnlockTime.
+ * 1: good; 0: refused (answered). */
+static int network_login(struct vim_call *c, const char *user, const char *pw)
+{
+	struct hostd *h = c->vc_hostd;
+	struct lockout *lo;
+	time_t now = time(NULL);
+	long limit;
+
+	if (auth_root_is_blank(h)) {
+		log_info("api: login of '%s' from %s refused: root's password "
+			 "is not set",
+			 user, c->vc_peer);
+		refuse(c, user, "RootPasswordNotSet",
+		       "The host's root password is not set yet. Set it on "
+		       "the host's console (DCUI) first; until then no login "
+		       "over the network is allowed.");
+		return 0;
+	}
+	lo = lockout_of(h, user);
+	lo->lo_last = now;
+	if (lo->lo_until > now) {
+		/* Locked: the password is not even looked at. */
+		log_info("api: login of '%s' from %s refused: the account is "
+			 "locked for %ld s more",
+			 user, c->vc_peer, (long)(lo->lo_until - now));
+		refuse(c, user, "AccountLocked", bad_login);
+		return 0;
+	}
+	if (auth_check_password(h, user, pw)) {
+		lo->lo_failures = 0;
+		return 1;
+	}
+	limit = setting(h, "Security.AccountLockFailures");
+	lo->lo_failures++;
+	log_info("api: login of '%s' from %s refused", user, c->vc_peer);
+	refuse(c, user, "InvalidLogin", bad_login);
+	if (limit > 0 && lo->lo_failures >= limit) {
+		lo->lo_until = now + setting(h, "Security.AccountUnlockTime");
+		lo->lo_failures = 0;
+		log_warnx("api: account '%s' locked after %ld failed logins "
+			  "(the last from %s)",
+			  user, limit, c->vc_peer);
+		audit(h, user, c->vc_peer, "AccountLock", "User", user,
+		      "locked");
+	}
+	return 0;
+}
+
+/* On the console socket: root (with a blank password while it is
+ * blank) or a member of localadmin; no lockout, as the reference host's
+ * console has none (it is the way back in). 1: good; 0: refused. */
+static int console_login(struct vim_call *c, const char *user, const char *pw)
+{
+	struct hostd *h = c->vc_hostd;
+
+	if (!auth_may_use_console(h, user)) {
+		refuse(c, user, "NotConsoleUser",
+		       "Only root and members of the group localadmin log in "
+		       "on the host's console.");
+		return 0;
+	}
+	if (strcmp(user, "root") == 0 && auth_root_is_blank(h)) {
+		if (pw[0] == '\0')
+			return 1;
+	} else if (auth_check_password(h, user, pw)) {
+		return 1;
+	}
+	refuse(c, user, "InvalidLogin", bad_login);
+	return 0;
 }
 
 static int login(struct vim_call *c)
@@ -168,9 +284,7 @@ static int login(struct vim_call *c)
 	char user[VIM_USER_MAX], pw[PASSWORD_MAX];
 	unsigned char rnd[16];
 	struct vim_session *s;
-	struct lockout *lo;
 	struct vval *u;
-	time_t now;
 	int ok;
 
 	if (!check_this(c))
@@ -179,41 +293,11 @@ static int login(struct vim_call *c)
 		return vim_fault_invalid_argument(c, "userName");
 	if (soap_text(soap_arg(c->vc_req, "password"), pw, sizeof(pw)) < 0)
 		return vim_fault_invalid_argument(c, "password");
-	lo = lockout_of(c->vc_hostd, user);
-	now = time(NULL);
-	lo->lo_last = now;
-	if (lo->lo_until > now) {
-		/* Locked: the password is not even looked at. */
-		explicit_bzero(pw, sizeof(pw));
-		log_info("api: login of '%s' from %s refused: the account is "
-			 "locked for %ld s more",
-			 user, c->vc_peer, (long)(lo->lo_until - now));
-		return vim_fault(c, "InvalidLogin", NULL,
-				 "Cannot complete login due to an incorrect "
-				 "user name or password.");
-	}
-	ok = auth_check_password(c->vc_hostd, user, pw);
+	ok = c->vc_console ? console_login(c, user, pw)
+			   : network_login(c, user, pw);
 	explicit_bzero(pw, sizeof(pw));
-	if (!ok) {
-		long limit =
-			setting(c->vc_hostd, "Security.AccountLockFailures");
-		lo->lo_failures++;
-		log_info("api: login of '%s' from %s refused", user,
-			 c->vc_peer);
-		if (limit > 0 && lo->lo_failures >= limit) {
-			lo->lo_until =
-				now + setting(c->vc_hostd,
-					      "Security.AccountUnlockTime");
-			lo->lo_failures = 0;
-			log_warnx("api: account '%s' locked after %ld failed "
-				  "logins (the last from %s)",
-				  user, limit, c->vc_peer);
-		}
-		return vim_fault(c, "InvalidLogin", NULL,
-				 "Cannot complete login due to an incorrect "
-				 "user name or password.");
-	}
-	lo->lo_failures = 0;
+	if (!ok)
+		return 0;
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		return vim_fault(c, "SystemError", "<reason>random</reason>",
 				 "no random numbers for a session id");
@@ -222,6 +306,9 @@ static int login(struct vim_call *c)
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		snprintf(s->vs_key + 2 * i, 3, "%02x", rnd[i]);
 	snprintf(s->vs_user, sizeof(s->vs_user), "%s", user);
+	snprintf(s->vs_peer, sizeof(s->vs_peer), "%s", c->vc_peer);
+	snprintf(s->vs_agent, sizeof(s->vs_agent), "%s", c->vc_user_agent);
+	s->vs_console = c->vc_console;
 	s->vs_login = s->vs_active = time(NULL);
 	c->vc_session = s;
 	/* One Set-Cookie, quoted as ESXi does; pyVmomi replays it.
@@ -232,6 +319,8 @@ static int login(struct vim_call *c)
 		 COOKIE_NAME "=\"%s\"; Path=/; HttpOnly%s", s->vs_key,
 		 c->vc_tls ? "; Secure" : "");
 	log_info("api: %s logged in from %s", user, c->vc_peer);
+	audit(c->vc_hostd, user, c->vc_peer, "Login", "SessionManager",
+	      "ha-sessionmgr", "ok");
 	{
 		struct vim_event *ev = vim_event_post(
 			c->vc_hostd, "UserLoginSessionEvent", user, 0, NULL, 0,
@@ -240,7 +329,7 @@ static int login(struct vim_call *c)
 		snprintf(ev->ev_ip, sizeof(ev->ev_ip), "%s", c->vc_peer);
 		memcpy(ev->ev_session, s->vs_key, sizeof(ev->ev_session));
 	}
-	u = user_session(c, s);
+	u = user_session(s);
 	if (u == NULL)
 		return vim_fault(c, "SystemError", "<reason>memory</reason>",
 				 "out of memory");
@@ -249,23 +338,66 @@ static int login(struct vim_call *c)
 	return 0;
 }
 
+/* The end of session s, by its own Logout or another's TerminateSession:
+ * an event, an audit record, and the session gone. */
+static void end_session(struct vim_call *c, struct vim_session *s,
+			const char *op)
+{
+	struct vim_event *ev;
+
+	log_info("api: session of %s ended (%s by %s)", s->vs_user, op,
+		 c->vc_session->vs_user);
+	audit(c->vc_hostd, c->vc_session->vs_user, c->vc_peer, op, "Session",
+	      s->vs_user, "ok");
+	ev = vim_event_post(c->vc_hostd, "UserLogoutSessionEvent", s->vs_user,
+			    0, NULL, 0, "User %s@%s logged out", s->vs_user,
+			    s->vs_peer);
+	snprintf(ev->ev_ip, sizeof(ev->ev_ip), "%s", s->vs_peer);
+	memcpy(ev->ev_session, s->vs_key, sizeof(ev->ev_session));
+	vim_session_end(s);
+}
+
 static int logout(struct vim_call *c)
 {
 	if (!check_this(c))
 		return vim_fault_not_found(c);
-	log_info("api: %s logged out", c->vc_session->vs_user);
-	{
-		struct vim_event *ev =
-			vim_event_post(c->vc_hostd, "UserLogoutSessionEvent",
-				       c->vc_session->vs_user, 0, NULL, 0,
-				       "User %s@%s logged out",
-				       c->vc_session->vs_user, c->vc_peer);
-		snprintf(ev->ev_ip, sizeof(ev->ev_ip), "%s", c->vc_peer);
-		memcpy(ev->ev_session, c->vc_session->vs_key,
-		       sizeof(ev->ev_session));
-	}
-	vim_session_end(c->vc_session);
+	end_session(c, c->vc_session, "Logout");
 	c->vc_session = NULL;
+	return 0;
+}
+
+/* TerminateSession: every key checked before any session ends; one's
+ * own session is ended by Logout, not here. */
+static int terminate_session(struct vim_call *c)
+{
+	struct vim_session *found[VIM_SESSIONS_MAX];
+	char key[VIM_SESSION_KEY_BYTES];
+	size_t n = 0;
+
+	if (!check_this(c))
+		return vim_fault_not_found(c);
+	for (struct soap_node *k = soap_arg(c->vc_req, "sessionId"); k != NULL;
+	     k = soap_next(k, "sessionId")) {
+		struct vim_session *s;
+		if (soap_text(k, key, sizeof(key)) < 0)
+			return vim_fault_invalid_argument(c, "sessionId");
+		s = vim_session_find_key(c->vc_hostd, key);
+		if (s == NULL)
+			return vim_fault(c, "NotFound", NULL,
+					 "No session with that id");
+		if (s == c->vc_session)
+			return vim_fault_field(c, "InvalidArgument",
+					       "invalidProperty", "sessionId",
+					       "A session does not terminate "
+					       "itself: use Logout");
+		if (n < VIM_SESSIONS_MAX)
+			found[n++] = s;
+	}
+	if (n == 0)
+		return vim_fault_invalid_argument(c, "sessionId");
+	for (size_t i = 0; i < n; i++)
+		if (found[i]->vs_key[0] != '\0') /* named twice */
+			end_session(c, found[i], "TerminateSession");
 	return 0;
 }
 
@@ -288,6 +420,34 @@ static int session_is_active(struct vim_call *c)
 	return 0;
 }
 
+/* Every session for those with Sessions.TerminateSession on the host;
+ * for others their own alone, as the reference host answers. */
+static struct vval *session_list(struct vim_call *c)
+{
+	struct vval *a = vval_array(NULL, NULL, "UserSession");
+	int all;
+
+	if (c->vc_session == NULL || a == NULL)
+		return a;
+	all = vim_may(c, "Folder", "ha-folder-root",
+		      "Sessions.TerminateSession") > 0;
+	sweep(c->vc_hostd);
+	for (int i = 0; i < VIM_SESSIONS_MAX; i++) {
+		const struct vim_session *s = &c->vc_hostd->hd_sessions[i];
+		struct vval *u;
+		if (s->vs_key[0] == '\0' || (!all && s != c->vc_session))
+			continue;
+		u = user_session(s);
+		if (u == NULL) {
+			vval_free(a);
+			return NULL;
+		}
+		vval_copy(a, NULL, u);
+		vval_free(u);
+	}
+	return a;
+}
+
 static int sm_exists(struct vim_call *c, const char *id)
 {
 	(void)c;
@@ -303,7 +463,9 @@ static enum mo_prop_result sm_prop(struct vim_call *c, const char *id,
 	if (strcmp(name, "currentSession") == 0) {
 		if (c->vc_session == NULL)
 			return MO_PROP_UNSET;
-		*out = user_session(c, c->vc_session);
+		*out = user_session(c->vc_session);
+	} else if (strcmp(name, "sessionList") == 0) {
+		*out = session_list(c);
 	} else if (strcmp(name, "defaultLocale") == 0 ||
 		   strcmp(name, "messageLocale") == 0) {
 		*out = vval_str(NULL, NULL, "en");
@@ -311,7 +473,6 @@ static enum mo_prop_result sm_prop(struct vim_call *c, const char *id,
 		*out = vval_array(NULL, NULL, "string");
 		vval_str(*out, NULL, "en");
 	} else if (strcmp(name, "message") == 0 ||
-		   strcmp(name, "sessionList") == 0 ||
 		   strcmp(name, "messageLocaleList") == 0) {
 		return MO_PROP_UNSET;
 	} else {
@@ -320,9 +481,9 @@ static enum mo_prop_result sm_prop(struct vim_call *c, const char *id,
 	return *out != NULL ? MO_PROP_SET : MO_PROP_UNSET;
 }
 
-static const char *const sm_props[] = {"currentSession", "defaultLocale",
-				       "messageLocale", "supportedLocaleList",
-				       NULL};
+static const char *const sm_props[] = {"currentSession",      "defaultLocale",
+				       "messageLocale",	      "sessionList",
+				       "supportedLocaleList", NULL};
 
 const struct mo_type mo_session_manager = {
 	.mt_name = "SessionManager",
@@ -335,5 +496,6 @@ const struct vim_method vim_session_manager_methods[] = {
 	{"Login", "SessionManager", 1, login},
 	{"Logout", "SessionManager", 0, logout},
 	{"SessionIsActive", "SessionManager", 0, session_is_active},
+	{"TerminateSession", "SessionManager", 0, terminate_session},
 	{NULL, NULL, 0, NULL},
 };

@@ -30,6 +30,8 @@ struct vim_view;
 struct vim_session {
 	char vs_key[VIM_SESSION_KEY_BYTES];
 	char vs_user[VIM_USER_MAX];
+	char vs_peer[48];   /* the address it logged in from */
+	char vs_agent[128]; /* its User-Agent */
 	time_t vs_login;
 	time_t vs_active;
 	long long vs_calls;
@@ -59,6 +61,7 @@ struct vim_call {
 	const char *vc_user_agent;
 	struct xmlout vc_out;	      /* inside <Method>Response */
 	int vc_fault;		      /* vc_out holds a fault instead */
+	char vc_fault_type[48];	      /* its type: "NoPermission" */
 	char vc_set_cookie[128];      /* for the Set-Cookie header, or "" */
 	int vc_console;		      /* came over the console socket */
 	struct vim_access *vc_access; /* privilege_check.c, per call */
@@ -75,10 +78,13 @@ struct vim_answer {
 /* Set up h's lock and condition before the first call. */
 void vim_init(struct hostd *h);
 
-/* Handle one request body; fills a (free a->va_body). tls: the client
- * came over TLS (the proxy on the Unix socket, or hosted mode's HTTPS). */
+/* How a client came. */
+#define VIM_VIA_TLS	1 /* over TLS (the proxy's socket, hosted HTTPS) */
+#define VIM_VIA_CONSOLE 2 /* the console socket: only the host's console */
+
+/* Handle one request body; fills a (free a->va_body). via: VIM_VIA_*. */
 void vim_handle(struct hostd *h, const char *body, size_t len,
-		const char *cookie, const char *peer, int tls,
+		const char *cookie, const char *peer, unsigned via,
 		const char *user_agent, struct vim_answer *a);
 
 /*
@@ -147,6 +153,9 @@ int vim_check_privilege(struct vim_call *c);
  * when that cannot be known (the account files cannot be read). */
 int vim_may(struct vim_call *c, const char *type, const char *id,
 	    const char *priv);
+/* The same for user, by the permissions alone. */
+int vim_may_user(struct vim_call *c, const char *user, const char *type,
+		 const char *id, const char *priv);
 /* May the session's user see type:id (System.Read; any non-entity)? */
 int vim_may_read(struct vim_call *c, const char *type, const char *id);
 /* Does method change something (so it is audited)? */
