@@ -21,10 +21,20 @@ struct authz_store {
 };
 
 struct hostd;
+struct kvcfg;
 
 /* Read etc/basalt/authorization.conf (missing: root, dcui and vpxuser
  * Admin on the root folder). A bad entry fails with its key. */
 BASALT_MUST_CHECK int authz_store_load(struct hostd *h, struct err *e);
+
+/* authorization.conf's entries (kvcfg format, docs/formats/accounts.md)
+ * into st, checked whole (roles named once, permissions complete, on
+ * roles that exist); on an error st is empty and e names the entry. */
+BASALT_MUST_CHECK int authz_store_parse(struct authz_store *st,
+					const struct kvcfg *cfg, struct err *e);
+
+/* st as authorization.conf's text (malloc'd; NULL: out of memory). */
+char *authz_store_format(const struct authz_store *st);
 
 /* The rules' view of h's roles (system ones, then custom ones, into
  * roles[max]) and permissions; ac_in_group is left to the caller. */

@@ -96,6 +96,25 @@ static int role_line(struct authz_store *st, const char *key, const char *value,
 	return err_set(e, -EINVAL, "%s: not a role key", key);
 }
 
+static int bool_ok(const char *v)
+{
+	return strcmp(v, "true") == 0 || strcmp(v, "false") == 0;
+}
+
+static int role_ok(const char *v, int *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (v[0] == '\0' || *end != '\0' || errno != 0 || n < -1000000 ||
+	    n > 1000000)
+		return 0;
+	*out = (int)n;
+	return 1;
+}
+
 static int perm_line(struct authz_store *st, const char *key, const char *value,
 		     int *last, struct err *e)
 {
@@ -119,37 +138,78 @@ static int perm_line(struct authz_store *st, const char *key, const char *value,
 		strcpy(p->pm_entity, value);
 	else if (strcmp(end, "principal") == 0 && acct_name_ok(value))
 		strcpy(p->pm_principal, value);
-	else if (strcmp(end, "group") == 0)
+	else if (strcmp(end, "group") == 0 && bool_ok(value))
 		p->pm_group = strcmp(value, "true") == 0;
-	else if (strcmp(end, "propagate") == 0)
+	else if (strcmp(end, "propagate") == 0 && bool_ok(value))
 		p->pm_propagate = strcmp(value, "true") == 0;
-	else if (strcmp(end, "role") == 0)
-		p->pm_role = (int)strtol(value, NULL, 10);
+	else if (strcmp(end, "role") == 0 && role_ok(value, &p->pm_role))
+		;
 	else
 		return err_set(e, -EINVAL, "%s: bad permission entry", key);
 	return 0;
 }
 
-int authz_store_load(struct hostd *h, struct err *e)
+/* Is there a role id? */
+static int role_exists(const struct authz_store *st, int id)
 {
-	struct authz_store *st = &h->hd_authz;
-	char path[PATH_MAX];
-	struct kvcfg cfg;
-	int rc, last = -1;
+	if (id >= AUTHZ_ROLE_NOACCESS && id <= AUTHZ_ROLE_ADMIN)
+		return 1;
+	for (size_t i = 0; i < st->as_nroles; i++)
+		if (st->as_roles[i].ar_id == id)
+			return 1;
+	return 0;
+}
 
-	conf_path(h, path, sizeof(path));
-	rc = kvcfg_load(&cfg, path, e);
-	if (rc == -ENOENT) {
-		err_clear(e);
-		defaults(st);
-		return 0;
+/* What one entry at a time cannot check: every role named, once; every
+ * permission whole, on a role that exists, once per entity and
+ * principal. */
+static int store_check(const struct authz_store *st, struct err *e)
+{
+	for (size_t i = 0; i < st->as_nroles; i++) {
+		const struct authz_role *r = &st->as_roles[i];
+		if (r->ar_name[0] == '\0')
+			return err_set(e, -EINVAL, "role.%d: no name",
+				       r->ar_id);
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(st->as_roles[k].ar_name, r->ar_name) == 0)
+				return err_set(e, -EINVAL,
+					       "role.%d: the name of role.%d",
+					       r->ar_id, st->as_roles[k].ar_id);
 	}
-	if (rc < 0)
-		return rc;
+	for (size_t i = 0; i < st->as_nperms; i++) {
+		const struct authz_perm *p = &st->as_perms[i];
+		if (p->pm_entity[0] == '\0' || p->pm_principal[0] == '\0')
+			return err_set(e, -EINVAL,
+				       "permission %zu: entity and principal "
+				       "are needed",
+				       i + 1);
+		if (!role_exists(st, p->pm_role))
+			return err_set(e, -EINVAL, "permission %zu: no role %d",
+				       i + 1, p->pm_role);
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(st->as_perms[k].pm_entity, p->pm_entity) ==
+				    0 &&
+			    strcmp(st->as_perms[k].pm_principal,
+				   p->pm_principal) == 0 &&
+			    st->as_perms[k].pm_group == p->pm_group)
+				return err_set(e, -EINVAL,
+					       "permission %zu: %s has one on "
+					       "%s already",
+					       i + 1, p->pm_principal,
+					       p->pm_entity);
+	}
+	return 0;
+}
+
+int authz_store_parse(struct authz_store *st, const struct kvcfg *cfg,
+		      struct err *e)
+{
+	int rc = 0, last = -1;
+
 	memset(st, 0, sizeof(*st));
 	st->as_next_role = CUSTOM_ROLE_FIRST;
-	for (int i = 0; i < cfg.kc_count && rc == 0; i++) {
-		const struct kvcfg_entry *en = &cfg.kc_entries[i];
+	for (int i = 0; i < cfg->kc_count && rc == 0; i++) {
+		const struct kvcfg_entry *en = &cfg->kc_entries[i];
 		if (strncmp(en->ke_key, "role.", 5) == 0)
 			rc = role_line(st, en->ke_key, en->ke_value, e);
 		else if (strncmp(en->ke_key, "perm.", 5) == 0)
@@ -157,22 +217,58 @@ int authz_store_load(struct hostd *h, struct err *e)
 		else
 			rc = err_set(e, -EINVAL, "%s: unknown key", en->ke_key);
 	}
+	if (rc == 0)
+		rc = store_check(st, e);
+	if (rc < 0)
+		memset(st, 0, sizeof(*st));
+	return rc;
+}
+
+int authz_store_load(struct hostd *h, struct err *e)
+{
+	struct authz_store *st;
+	char path[PATH_MAX];
+	struct kvcfg cfg;
+	int rc;
+
+	conf_path(h, path, sizeof(path));
+	rc = kvcfg_load(&cfg, path, e);
+	if (rc == -ENOENT) {
+		err_clear(e);
+		defaults(&h->hd_authz);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	st = malloc(sizeof(*st));
+	rc = st == NULL ? err_set(e, -ENOMEM, "out of memory")
+			: authz_store_parse(st, &cfg, e);
 	kvcfg_free(&cfg);
+	if (rc == 0)
+		h->hd_authz = *st;
+	free(st);
 	if (rc < 0)
 		return err_set(e, rc, "%s: %s", path, err_msg(e));
 	return 0;
 }
 
-static int store_save(struct hostd *h, const struct authz_store *st,
-		      struct err *e)
+/* One value, escaped for the kvcfg format, appended at buf + *len. */
+static void put_value(char *buf, size_t cap, size_t *len, const char *v)
 {
-	size_t cap = 256 + st->as_nroles * 8192 + st->as_nperms * 800;
-	char *buf = malloc(cap), path[PATH_MAX];
+	if (*len < cap && kvcfg_escape(v, buf + *len, cap - *len) >= 0)
+		*len += strlen(buf + *len);
+}
+
+char *authz_store_format(const struct authz_store *st)
+{
+	/* Escaping at most triples a value ("|22" for '"'). */
+	size_t cap = 256 + st->as_nroles * (3 * 8192 + 256) +
+		     st->as_nperms * (3 * 400 + 200);
+	char *buf = malloc(cap);
 	size_t len = 0;
-	int rc;
 
 	if (buf == NULL)
-		return err_set(e, -ENOMEM, "out of memory");
+		return NULL;
 	len += (size_t)snprintf(buf, cap,
 				"# Basalt roles and permissions (written by "
 				"hostd)\n");
@@ -180,9 +276,11 @@ static int store_save(struct hostd *h, const struct authz_store *st,
 		const struct authz_role *r = &st->as_roles[i];
 		int first = 1;
 		len += (size_t)snprintf(buf + len, cap - len,
-					"role.%d.name = \"%s\"\n"
-					"role.%d.privileges = \"",
-					r->ar_id, r->ar_name, r->ar_id);
+					"role.%d.name = \"", r->ar_id);
+		put_value(buf, cap, &len, r->ar_name);
+		len += (size_t)snprintf(buf + len, cap - len,
+					"\"\nrole.%d.privileges = \"",
+					r->ar_id);
 		for (int k = 0; authz_privileges[k] != NULL; k++)
 			if (authz_privs_has(&r->ar_privs, k)) {
 				len += (size_t)snprintf(
@@ -194,17 +292,31 @@ static int store_save(struct hostd *h, const struct authz_store *st,
 	}
 	for (size_t i = 0; i < st->as_nperms; i++) {
 		const struct authz_perm *p = &st->as_perms[i];
+		len += (size_t)snprintf(buf + len, cap - len,
+					"perm.%zu.entity = \"", i);
+		put_value(buf, cap, &len, p->pm_entity);
 		len += (size_t)snprintf(
 			buf + len, cap - len,
-			"perm.%zu.entity = \"%s\"\nperm.%zu.principal = \"%s\"\n"
-			"perm.%zu.group = \"%s\"\nperm.%zu.role = \"%d\"\n"
+			"\"\nperm.%zu.principal = \"%s\"\n"
+			"perm.%zu.group = \"%s\"\n"
+			"perm.%zu.role = \"%d\"\n"
 			"perm.%zu.propagate = \"%s\"\n",
-			i, p->pm_entity, i, p->pm_principal, i,
-			p->pm_group ? "true" : "false", i, p->pm_role, i,
-			p->pm_propagate ? "true" : "false");
+			i, p->pm_principal, i, p->pm_group ? "true" : "false",
+			i, p->pm_role, i, p->pm_propagate ? "true" : "false");
 	}
+	return buf;
+}
+
+static int store_save(struct hostd *h, const struct authz_store *st,
+		      struct err *e)
+{
+	char *buf = authz_store_format(st), path[PATH_MAX];
+	int rc;
+
+	if (buf == NULL)
+		return err_set(e, -ENOMEM, "out of memory");
 	conf_path(h, path, sizeof(path));
-	rc = file_write_atomic(path, buf, len, 0644, e);
+	rc = file_write_atomic(path, buf, strlen(buf), 0644, e);
 	free(buf);
 	return rc;
 }
