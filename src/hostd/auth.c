@@ -60,29 +60,37 @@ int auth_hash(const char *password, char *out, size_t size, struct err *e)
 	return rc;
 }
 
-int auth_check_password(struct hostd *h, const char *user, const char *password)
+int auth_lookup_hash(struct hostd *h, const char *user, char *hash, size_t size)
 {
 	struct acct_db db;
 	const struct acct_user *u;
-	struct crypt_data *cd;
-	struct err e = {0};
-	int ok = 0;
+	int rc = -ENOENT;
 
-	if (acct_load(h->hd_confdir, &db, &e) < 0)
-		return 0;
+	if (acct_load(h->hd_confdir, &db, NULL) < 0)
+		return -EIO;
 	u = acct_user_find(&db, user);
-	/* "*", "!" and "" lock the account. */
-	if (u != NULL && u->au_hash[0] == '$') {
-		cd = calloc(1, sizeof(*cd));
-		if (cd != NULL) {
-			const char *out = crypt_r(password, u->au_hash, cd);
-			ok = out != NULL && out[0] != '*' &&
-			     strcmp(out, u->au_hash) == 0;
-			explicit_bzero(cd, sizeof(*cd));
-			free(cd);
-		}
+	/* "*", "!" and "" lock the account (a blank root is the console's
+	 * business). */
+	if (u != NULL && u->au_hash[0] == '$' && strlen(u->au_hash) < size) {
+		strcpy(hash, u->au_hash);
+		rc = 0;
 	}
 	acct_free(&db);
+	return rc;
+}
+
+int auth_verify(const char *password, const char *hash)
+{
+	struct crypt_data *cd = calloc(1, sizeof(*cd));
+	const char *out;
+	int ok;
+
+	if (cd == NULL)
+		return 0;
+	out = crypt_r(password, hash, cd);
+	ok = out != NULL && out[0] != '*' && strcmp(out, hash) == 0;
+	explicit_bzero(cd, sizeof(*cd));
+	free(cd);
 	return ok;
 }
 
@@ -194,6 +202,11 @@ int auth_init(struct hostd *h, struct err *e)
 	}
 	if (rc == 0 && changed)
 		rc = acct_save(h->hd_confdir, &db, e);
+	/* What a login for a name with no password is checked against, so
+	 * that it takes as long as one for a real account. */
+	if (rc == 0)
+		rc = auth_hash("no such user", h->hd_dummy_hash,
+			       sizeof(h->hd_dummy_hash), e);
 	if (rc == 0 && auth_root_is_blank_in(&db))
 		log_warnx("root's password is blank: no login over the "
 			  "network until it is set on the console");

@@ -30,10 +30,14 @@ int auth_root_is_blank_in(const struct acct_db *db);
  * localadmin (console access without the root password)? */
 int auth_may_use_console(struct hostd *h, const char *user);
 
-/* 1 when user's password is password, 0 when not (or no such user, or
- * one that cannot log in). */
-int auth_check_password(struct hostd *h, const char *user,
-			const char *password);
+/* user's password hash into hash[size]: 0, or -ENOENT when there is no
+ * such user or it has no password to log in with ("!", "*", blank). */
+int auth_lookup_hash(struct hostd *h, const char *user, char *hash,
+		     size_t size);
+
+/* 1 when password matches hash (crypt(3)), else 0. Slow by design
+ * (yescrypt): callers run it without the hostd lock. */
+int auth_verify(const char *password, const char *hash);
 
 /* password hashed with yescrypt into out[size]. */
 BASALT_MUST_CHECK int auth_hash(const char *password, char *out, size_t size,

@@ -17,13 +17,15 @@
 #include "hostd/vim/task.h"
 #include "hostd/vim/vim.h"
 
-/* Failed logins of one user name (session_manager.c). */
-#define LOCKOUTS_MAX 64
+/* Failed logins of one account (session_manager.c); only accounts that
+ * exist have one, so names made up cannot push a real one out. */
+#define LOCKOUTS_MAX 256
 struct lockout {
 	char lo_user[VIM_USER_MAX];
 	unsigned lo_failures;
-	time_t lo_until; /* locked until then */
-	time_t lo_last;	 /* the last attempt */
+	unsigned lo_inflight; /* checks running now (outside the lock) */
+	time_t lo_until;      /* locked until then */
+	time_t lo_last;	      /* the last attempt */
 };
 
 struct hostd {
@@ -52,6 +54,8 @@ struct hostd {
 	char *hd_adv[ADV_OPTIONS_MAX];
 	struct authz_store hd_authz; /* roles and permissions */
 	struct lockout hd_lockouts[LOCKOUTS_MAX];
+	pthread_cond_t hd_login_done; /* a password check ended */
+	char hd_dummy_hash[128];      /* auth_init: for unknown names */
 	struct syslog_sink hd_syslog; /* audit records (ss_fd -1: none) */
 	struct vim_task hd_tasks[TASKS_KEPT]; /* a ring */
 	unsigned hd_task_next;

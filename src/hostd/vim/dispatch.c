@@ -52,6 +52,7 @@ void vim_init(struct hostd *h)
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&h->hd_changed, &ca);
+	pthread_cond_init(&h->hd_login_done, &ca);
 	pthread_condattr_destroy(&ca);
 	h->hd_wait_max_s = VIM_WAIT_MAX_S;
 	h->hd_syslog.ss_fd = -1; /* until main opens it */

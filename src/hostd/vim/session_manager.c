@@ -17,8 +17,9 @@
 #include "hostd/vim/mo.h"
 #include "hostd/vim/vim.h"
 
-#define COOKIE_NAME  "vmware_soap_session"
-#define PASSWORD_MAX 256
+#define COOKIE_NAME    "vmware_soap_session"
+#define PASSWORD_MAX   256
+#define CRYPT_HASH_MAX 256
 
 /*
  * The session id in a Cookie header: pairs split on ';', blanks trimmed,
@@ -172,24 +173,57 @@ static int check_this(struct vim_call *c)
 	return strcmp(c->vc_req->sr_this, "ha-sessionmgr") == 0;
 }
 
-/* Failed logins per user name, for the lockout of the advanced
- * settings Security.AccountLockFailures and AccountUnlockTime. Kept in
- * memory: a restart forgives, as the reference host's does. */
+/* The lockout record of account user (Security.AccountLockFailures,
+ * AccountUnlockTime), made when missing; NULL when every slot holds a
+ * locked account or a check in flight. Kept in memory: a restart
+ * forgives, as the reference host's does. */
 static struct lockout *lockout_of(struct hostd *h, const char *user)
 {
-	struct lockout *oldest = &h->hd_lockouts[0];
+	struct lockout *clean = NULL, *any = NULL;
+	time_t now = time(NULL);
 
 	for (size_t i = 0; i < LOCKOUTS_MAX; i++) {
 		struct lockout *l = &h->hd_lockouts[i];
 		if (strcmp(l->lo_user, user) == 0)
 			return l;
-		if (l->lo_last < oldest->lo_last)
-			oldest = l;
+		if (l->lo_inflight > 0 || l->lo_until > now)
+			continue; /* never pushed out */
+		if (any == NULL || l->lo_last < any->lo_last)
+			any = l;
+		if (l->lo_failures == 0 &&
+		    (clean == NULL || l->lo_last < clean->lo_last))
+			clean = l;
 	}
-	/* A new name takes the slot used longest ago. */
-	memset(oldest, 0, sizeof(*oldest));
-	snprintf(oldest->lo_user, sizeof(oldest->lo_user), "%s", user);
-	return oldest;
+	/* A new account takes the slot of one with no failures first. */
+	if (clean == NULL)
+		clean = any;
+	if (clean != NULL) {
+		memset(clean, 0, sizeof(*clean));
+		snprintf(clean->lo_user, sizeof(clean->lo_user), "%s", user);
+	}
+	return clean;
+}
+
+/* Check password against hash without the hostd lock (yescrypt takes
+ * tens of ms; the API goes on meanwhile). */
+static int verify_unlocked(struct hostd *h, const char *pw, const char *hash)
+{
+	int ok;
+
+	pthread_mutex_unlock(&h->hd_lock);
+	ok = auth_verify(pw, hash);
+	pthread_mutex_lock(&h->hd_lock);
+	return ok;
+}
+
+/* Wait (the lock released) until a check ends, at most a second. */
+static void wait_check(struct hostd *h)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += 1;
+	pthread_cond_timedwait(&h->hd_login_done, &h->hd_lock, &t);
 }
 
 /* A login refused: audited, logged, answered as InvalidLogin (the one
@@ -206,15 +240,18 @@ static int refuse(struct vim_call *c, const char *user, const char *result,
 static const char bad_login[] =
 	"Cannot complete login due to an incorrect user name or password.";
 
-/* Check user's password over the network, with the lockout of the
- * advanced settings Security.AccountLockFailures and AccountUnlockTime.
- * 1: good; 0: refused (answered). */
+/* Check user's password over the network, with the lockout. The
+ * password check runs without the hostd lock; checks in flight count as
+ * failures-to-be, so parallel guesses never get past the limit: the one
+ * that could reach it waits for the others to end. 1: good; 0: refused
+ * (answered). */
 static int network_login(struct vim_call *c, const char *user, const char *pw)
 {
 	struct hostd *h = c->vc_hostd;
-	struct lockout *lo;
-	time_t now = time(NULL);
+	char hash[CRYPT_HASH_MAX];
+	struct lockout *lo = NULL;
 	long limit;
+	int ok, known;
 
 	if (auth_root_is_blank(h)) {
 		log_info("api: login of '%s' from %s refused: root's password "
@@ -226,17 +263,49 @@ static int network_login(struct vim_call *c, const char *user, const char *pw)
 		       "over the network is allowed.");
 		return 0;
 	}
-	lo = lockout_of(h, user);
-	lo->lo_last = now;
-	if (lo->lo_until > now) {
-		/* Locked: the password is not even looked at. */
-		log_info("api: login of '%s' from %s refused: the account is "
-			 "locked for %ld s more",
-			 user, c->vc_peer, (long)(lo->lo_until - now));
-		refuse(c, user, "AccountLocked", bad_login);
+	known = auth_lookup_hash(h, user, hash, sizeof(hash)) == 0;
+	for (;;) {
+		time_t now = time(NULL);
+		if (!known)
+			break;
+		lo = lockout_of(h, user);
+		if (lo == NULL) {
+			log_warnx("api: login of '%s' from %s refused: every "
+				  "lockout slot is busy",
+				  user, c->vc_peer);
+			refuse(c, user, "Busy", bad_login);
+			return 0;
+		}
+		lo->lo_last = now;
+		if (lo->lo_until > now) {
+			/* Locked: the password is not even looked at. */
+			log_info("api: login of '%s' from %s refused: the "
+				 "account is locked for %ld s more",
+				 user, c->vc_peer, (long)(lo->lo_until - now));
+			refuse(c, user, "AccountLocked", bad_login);
+			return 0;
+		}
+		limit = setting(h, "Security.AccountLockFailures");
+		if (limit <= 0 ||
+		    lo->lo_failures + lo->lo_inflight < (unsigned long)limit)
+			break;
+		wait_check(h);
+	}
+	if (lo != NULL)
+		lo->lo_inflight++;
+	/* An unknown name costs what a known one does: no telling apart. */
+	ok = verify_unlocked(h, pw, known ? hash : h->hd_dummy_hash) && known;
+	explicit_bzero(hash, sizeof(hash));
+	if (lo == NULL) {
+		log_info("api: login of '%s' from %s refused (no such account)",
+			 user, c->vc_peer);
+		refuse(c, user, "InvalidLogin", bad_login);
 		return 0;
 	}
-	if (auth_check_password(h, user, pw)) {
+	/* lo stayed put: a slot with a check in flight is never reused. */
+	lo->lo_inflight--;
+	pthread_cond_broadcast(&h->hd_login_done);
+	if (ok) {
 		lo->lo_failures = 0;
 		return 1;
 	}
@@ -245,7 +314,8 @@ static int network_login(struct vim_call *c, const char *user, const char *pw)
 	log_info("api: login of '%s' from %s refused", user, c->vc_peer);
 	refuse(c, user, "InvalidLogin", bad_login);
 	if (limit > 0 && lo->lo_failures >= limit) {
-		lo->lo_until = now + setting(h, "Security.AccountUnlockTime");
+		lo->lo_until =
+			time(NULL) + setting(h, "Security.AccountUnlockTime");
 		lo->lo_failures = 0;
 		log_warnx("api: account '%s' locked after %ld failed logins "
 			  "(the last from %s)",
@@ -262,6 +332,8 @@ static int network_login(struct vim_call *c, const char *user, const char *pw)
 static int console_login(struct vim_call *c, const char *user, const char *pw)
 {
 	struct hostd *h = c->vc_hostd;
+	char hash[CRYPT_HASH_MAX];
+	int ok;
 
 	if (!auth_may_use_console(h, user)) {
 		refuse(c, user, "NotConsoleUser",
@@ -270,13 +342,16 @@ static int console_login(struct vim_call *c, const char *user, const char *pw)
 		return 0;
 	}
 	if (strcmp(user, "root") == 0 && auth_root_is_blank(h)) {
-		if (pw[0] == '\0')
-			return 1;
-	} else if (auth_check_password(h, user, pw)) {
-		return 1;
+		ok = pw[0] == '\0';
+	} else {
+		int known = auth_lookup_hash(h, user, hash, sizeof(hash)) == 0;
+		ok = verify_unlocked(h, pw, known ? hash : h->hd_dummy_hash) &&
+		     known;
+		explicit_bzero(hash, sizeof(hash));
 	}
-	refuse(c, user, "InvalidLogin", bad_login);
-	return 0;
+	if (!ok)
+		refuse(c, user, "InvalidLogin", bad_login);
+	return ok;
 }
 
 static int login(struct vim_call *c)
