@@ -262,3 +262,29 @@ def test_every_change_login_and_lockout_is_audited(hostd_bin, tmp_path):
         assert secret not in log
     # hostd's own log holds every record too.
     assert log.count("audit: ") >= len(records)
+
+
+def test_parallel_guesses_do_not_get_past_the_lockout(hostd):
+    from concurrent.futures import ThreadPoolExecutor
+    si = hostd.connect()
+    si.content.accountManager.CreateUser(spec("target", GOOD))
+
+    def guess(i):
+        try:
+            hostd.connect(user="target", password=f"Guess-nUmber-{i}")
+            return "in"
+        except vim.fault.InvalidLogin:
+            return "refused"
+
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(guess, range(40)))
+    assert results == ["refused"] * 40
+    # Locked after the fifth failure: the right password is refused now.
+    with pytest.raises(vim.fault.InvalidLogin):
+        hostd.connect(user="target", password=GOOD)
+    log = hostd.stop()
+    # Exactly five passwords were tried; the rest met the lock.
+    assert len(re.findall(r"login of 'target' from \S+ refused$", log,
+                          re.M)) == 5
+    assert "account 'target' locked after 5 failed logins" in log
+    hostd.start()
