@@ -132,3 +132,57 @@ def test_vmware_guest_info_and_guest(hostd, tmp_path):
     assert i["hw_power_status"] == "poweredOff"
     assert not guest.get("failed"), guest
     assert guest["changed"] is False
+
+
+def test_accounts_roles_and_permissions_modules(hostd, tmp_path):
+    """vmware_local_user_manager, vmware_local_role_manager,
+    vmware_object_role_permission and their _info modules (issue 5): a
+    playbook makes a user, a role and a permission on a VM, runs again
+    without changes, and the user then has exactly that."""
+    vm = add_vm(hostd, "web")
+    tasks = [
+        ("vmware_local_user_manager", dict(
+            local_user_name="deploy", local_user_password="Ship-it-nOw-7q",
+            local_user_description="CI deploys")),
+        ("vmware_local_role_manager", dict(
+            local_role_name="vm-power", local_privilege_ids=[
+                "VirtualMachine.Interact.PowerOn",
+                "VirtualMachine.Interact.PowerOff"])),
+        ("vmware_object_role_permission", dict(
+            role="vm-power", principal="deploy", object_name="web",
+            object_type="VirtualMachine")),
+        ("vmware_local_user_info", {}),
+        ("vmware_local_role_info", {}),
+        # (With a principal the module wants pyVmomi's JSON encoder,
+        # which Debian's lacks: see above.)
+        ("vmware_object_role_permission_info", dict(
+            object_name="web", object_type="VirtualMachine")),
+        # A weak password: the module fails with the host's reason.
+        ("vmware_local_user_manager", dict(
+            local_user_name="weak", local_user_password="abc")),
+    ]
+    first = playbook(hostd, tmp_path, tasks)
+    for r in first[:6]:
+        assert not r.get("failed"), r.get("msg")
+    assert [r.get("changed") for r in first[:3]] == [True, True, True]
+    users = {u["user_name"]: u for u in first[3]["local_user_info"]}
+    assert users["deploy"]["description"] == "CI deploys"
+    roles = {r["role_name"]: r for r in first[4]["local_role_info"]}
+    assert {"VirtualMachine.Interact.PowerOff",
+            "VirtualMachine.Interact.PowerOn"} <= set(
+        roles["vm-power"]["privileges"])
+    perms = first[5]["permission_info"]
+    assert [(p["principal"], p["role_name"]) for p in perms] == \
+        [("deploy", "vm-power")], perms
+    assert first[6].get("failed") and "password rules" in first[6]["msg"]
+    # Again: nothing to change.
+    again = playbook(hostd, tmp_path, tasks[1:3])
+    assert [r.get("changed") for r in again] == [False, False], again
+    # And the user has exactly that.
+    from pyVmomi import vim
+    s = hostd.connect(user="deploy", password="Ship-it-nOw-7q")
+    mine = vim.VirtualMachine(vm._moId, s._stub)
+    with pytest.raises(vim.fault.InvalidPowerState):
+        mine.PowerOffVM_Task()  # past the privilege check: the VM is off
+    with pytest.raises(vim.fault.NoPermission):
+        mine.ReconfigVM_Task(vim.vm.ConfigSpec(numCPUs=1))

@@ -168,6 +168,13 @@ def test_has_privilege_on_entities(hostd):
         [[True, False], [True, False]]
     got = auth.HasUserPrivilegeOnEntities([vm], "root", privs)
     assert [a.isGranted for a in got[0].privAvailability] == [True, True]
+    # FetchUserPrivilegeOnEntities: every privilege id, per entity.
+    got = auth.FetchUserPrivilegeOnEntities([vm], "ro")
+    assert got[0].entity._moId == vm._moId
+    assert set(got[0].privileges) == {"System.Anonymous", "System.View",
+                                      "System.Read"}
+    with pytest.raises(vim.fault.NoPermission):
+        ro_auth.FetchUserPrivilegeOnEntities([vm], "root")
     # The user may not ask about root's session.
     with pytest.raises(vim.fault.NoPermission):
         ro_auth.HasPrivilegeOnEntities(

@@ -362,14 +362,19 @@ static int wanted(const char *name, const char *search, int exact)
 	return exact ? strcmp(name, search) == 0 : strstr(name, search) != NULL;
 }
 
+/* A PosixUserSearchResult, as the reference host answers (clients read
+ * its id and shellAccess). */
 static void result(struct vval *a, const char *name, const char *full,
-		   int group)
+		   int group, unsigned id, int shell)
 {
-	struct vval *r = vval_obj(a, NULL, "UserSearchResult");
+	struct vval *r = vval_obj(a, NULL, "PosixUserSearchResult");
 
 	vval_str(r, "principal", name);
 	vval_str(r, "fullName", full);
 	vval_bool(r, "group", group);
+	vval_int(r, "id", "xsd:int", id);
+	if (!group)
+		vval_bool(r, "shellAccess", shell);
 }
 
 static int retrieve_user_groups(struct vim_call *c)
@@ -403,14 +408,17 @@ static int retrieve_user_groups(struct vim_call *c)
 		if (wanted(u->au_name, search, exact) &&
 		    (in_group[0] == '\0' ||
 		     acct_in_group(&db, u->au_name, in_group)))
-			result(a, u->au_name, u->au_gecos, 0);
+			result(a, u->au_name, u->au_gecos, 0, u->au_uid,
+			       u->au_shell != NULL &&
+				       strstr(u->au_shell, "nologin") == NULL &&
+				       strcmp(u->au_shell, "/bin/false") != 0);
 	}
 	for (size_t i = 0; groups && i < db.ad_ngroups; i++) {
 		const struct acct_group *g = &db.ad_groups[i];
 		if (wanted(g->ag_name, search, exact) &&
 		    (of_user[0] == '\0' ||
 		     acct_in_group(&db, of_user, g->ag_name)))
-			result(a, g->ag_name, g->ag_name, 1);
+			result(a, g->ag_name, g->ag_name, 1, g->ag_gid, 0);
 	}
 	acct_free(&db);
 	if (a == NULL)

@@ -901,6 +901,54 @@ static int has_privilege(struct vim_call *c, int by_user, int one)
 	return 0;
 }
 
+/* FetchUserPrivilegeOnEntities: each entity with the privilege ids the
+ * named user has there. */
+static int fetch_user_privilege(struct vim_call *c)
+{
+	char user[VIM_USER_MAX];
+	struct soap_node *n;
+	int all;
+
+	if (!authmgr_exists(c, c->vc_req->sr_this))
+		return vim_fault_not_found(c);
+	if (subject(c, 1, user, sizeof(user), &all) < 0)
+		return 0;
+	for (n = soap_arg(c->vc_req, "entities"); n != NULL;
+	     n = soap_next(n, "entities")) {
+		char id[SOAP_ID_MAX];
+		const char *type = soap_attr(n, "type");
+		if (type == NULL || soap_text(n, id, sizeof(id)) < 0 ||
+		    !mo_is_a(type, "ManagedEntity"))
+			return vim_fault_invalid_argument(c, "entities");
+		if (!mo_exists(c, type, id))
+			return vim_fault_gone(c, type, id);
+	}
+	for (n = soap_arg(c->vc_req, "entities"); n != NULL;
+	     n = soap_next(n, "entities")) {
+		char id[SOAP_ID_MAX];
+		const char *type = soap_attr(n, "type");
+		struct authz_privs privs;
+		struct vval *r, *list;
+		if (soap_text(n, id, sizeof(id)) < 0)
+			continue; /* checked above */
+		if (vim_user_privs(c, user, type, id, &privs) < 0)
+			return vim_fault(c, "SystemError", NULL,
+					 "the account files cannot be read");
+		r = vval_obj(NULL, NULL, "UserPrivilegeResult");
+		vval_moref(r, "entity", type, id);
+		list = vval_array(r, "privileges", "string");
+		for (int k = 0; authz_privileges[k] != NULL; k++)
+			if (authz_privs_has(&privs, k))
+				vval_str(list, NULL, authz_privileges[k]);
+		if (r == NULL)
+			return vim_fault(c, "SystemError", NULL,
+					 "out of memory");
+		vval_write(&c->vc_out, "returnval", r);
+		vval_free(r);
+	}
+	return 0;
+}
+
 static int has_privilege_on_entities(struct vim_call *c)
 {
 	return has_privilege(c, 0, 0);
@@ -923,6 +971,8 @@ const struct vim_method vim_authorization_manager_methods[] = {
 	 has_user_privilege_on_entities},
 	{"HasPrivilegeOnEntity", "AuthorizationManager", 0,
 	 has_privilege_on_entity},
+	{"FetchUserPrivilegeOnEntities", "AuthorizationManager", 0,
+	 fetch_user_privilege},
 	{"AddAuthorizationRole", "AuthorizationManager", 0, add_role},
 	{"UpdateAuthorizationRole", "AuthorizationManager", 0, update_role},
 	{"RemoveAuthorizationRole", "AuthorizationManager", 0, remove_role},

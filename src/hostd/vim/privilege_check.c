@@ -179,6 +179,23 @@ int vim_may_user(struct vim_call *c, const char *user, const char *type,
 	return 1;
 }
 
+int vim_user_privs(struct vim_call *c, const char *user, const char *type,
+		   const char *id, struct authz_privs *out)
+{
+	char chain[CHAIN_MAX][AUTHZ_ENTITY_MAX];
+	const char *ptrs[CHAIN_MAX];
+	struct vim_access *a = access_of(c);
+	size_t n;
+
+	if (a == NULL)
+		return -1;
+	n = ancestry(c, type, id, chain);
+	for (size_t k = 0; k < n; k++)
+		ptrs[k] = chain[k];
+	authz_effective(&a->va_ctx, user, ptrs, n, out);
+	return a->va_state < 0 ? -1 : 0;
+}
+
 int vim_may(struct vim_call *c, const char *type, const char *id,
 	    const char *priv)
 {

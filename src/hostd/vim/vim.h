@@ -156,6 +156,11 @@ int vim_may(struct vim_call *c, const char *type, const char *id,
 /* The same for user, by the permissions alone. */
 int vim_may_user(struct vim_call *c, const char *user, const char *type,
 		 const char *id, const char *priv);
+/* Every privilege user has on type:id into *out (a struct authz_privs);
+ * -1 when that cannot be known. */
+struct authz_privs;
+int vim_user_privs(struct vim_call *c, const char *user, const char *type,
+		   const char *id, struct authz_privs *out);
 /* May the session's user see type:id (System.Read; any non-entity)? */
 int vim_may_read(struct vim_call *c, const char *type, const char *id);
 /* Does method change something (so it is audited)? */
