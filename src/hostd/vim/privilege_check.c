@@ -161,24 +161,6 @@ static size_t ancestry(struct vim_call *c, const char *type, const char *id,
 	return n;
 }
 
-int vim_may_user(struct vim_call *c, const char *user, const char *type,
-		 const char *id, const char *priv)
-{
-	char chain[CHAIN_MAX][AUTHZ_ENTITY_MAX];
-	const char *ptrs[CHAIN_MAX];
-	struct vim_access *a = access_of(c);
-	size_t n;
-
-	if (a == NULL)
-		return -1;
-	n = ancestry(c, type, id, chain);
-	for (size_t k = 0; k < n; k++)
-		ptrs[k] = chain[k];
-	if (!authz_has(&a->va_ctx, user, ptrs, n, priv))
-		return a->va_state < 0 ? -1 : 0;
-	return 1;
-}
-
 int vim_user_privs(struct vim_call *c, const char *user, const char *type,
 		   const char *id, struct authz_privs *out)
 {
@@ -194,6 +176,17 @@ int vim_user_privs(struct vim_call *c, const char *user, const char *type,
 		ptrs[k] = chain[k];
 	authz_effective(&a->va_ctx, user, ptrs, n, out);
 	return a->va_state < 0 ? -1 : 0;
+}
+
+int vim_may_user(struct vim_call *c, const char *user, const char *type,
+		 const char *id, const char *priv)
+{
+	struct authz_privs privs;
+	int k = authz_priv_index(priv);
+
+	if (vim_user_privs(c, user, type, id, &privs) < 0)
+		return -1;
+	return k >= 0 && authz_privs_has(&privs, k);
 }
 
 int vim_may(struct vim_call *c, const char *type, const char *id,
