@@ -295,3 +295,42 @@ def test_parallel_guesses_do_not_get_past_the_lockout(hostd):
                           re.M)) == 5
     assert "account 'target' locked after 5 failed logins" in log
     hostd.start()
+
+
+def test_a_removed_account_takes_its_sessions_and_rights_along(hostd):
+    si = hostd.connect()
+    am, auth = si.content.accountManager, si.content.authorizationManager
+    root = si.content.rootFolder
+    am.CreateUser(spec("temp", GOOD))
+    am.CreateGroup(spec("crew"))
+    auth.SetEntityPermissions(root, [perm("temp", -1),
+                                     perm("crew", -2, group=True)])
+    s = hostd.connect(user="temp", password=GOOD)
+    am.RemoveUser("temp")
+    am.RemoveGroup("crew")
+    with pytest.raises(vim.fault.NotAuthenticated):
+        s.CurrentTime()
+    left = {(p.principal, p.group) for p in auth.RetrieveAllPermissions()}
+    assert ("temp", False) not in left and ("crew", True) not in left
+    assert "temp" not in open(os.path.join(
+        hostd.root, "etc", "basalt", "authorization.conf")).read()
+    # A new account of the same name starts with nothing.
+    am.CreateUser(spec("temp", GOOD))
+    s = hostd.connect(user="temp", password=GOOD)
+    with pytest.raises(vim.fault.NoPermission):
+        s.content.accountManager.CreateUser(spec("other", GOOD))
+    # A permission left in the file for a name no account has (an
+    # administrator's edit, a failed write) is dropped when an account
+    # of that name is made.
+    hostd.stop()
+    with open(os.path.join(hostd.root, "etc", "basalt",
+                           "authorization.conf"), "a") as f:
+        f.write('perm.99.entity = "Folder:ha-folder-root"\n'
+                'perm.99.principal = "ghost"\nperm.99.group = "false"\n'
+                'perm.99.role = "-1"\nperm.99.propagate = "true"\n')
+    hostd.start()
+    si = hostd.connect()
+    si.content.accountManager.CreateUser(spec("ghost", GOOD))
+    g = hostd.connect(user="ghost", password=GOOD)
+    with pytest.raises(vim.fault.NoPermission):
+        g.content.accountManager.CreateUser(spec("other", GOOD))

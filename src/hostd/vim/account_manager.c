@@ -18,6 +18,7 @@
 #include "hostd/hostd.h"
 #include "hostd/password_policy.h"
 #include "hostd/soap/soap.h"
+#include "hostd/vim/authorization.h"
 #include "hostd/vim/mo.h"
 
 #define ACCT_MGR_ID  "ha-localacctmgr"
@@ -182,6 +183,32 @@ static int protected_name(struct vim_call *c, const char *name)
 	return 0;
 }
 
+/* Drop name's permissions; -1 after a fault. */
+static int forget(struct vim_call *c, const char *name, int group)
+{
+	struct err e = {0};
+
+	if (authz_forget(c->vc_hostd, name, group, &e) < 0) {
+		vim_fault(c, "SystemError", NULL, "%s", err_msg(&e));
+		return -1;
+	}
+	return 0;
+}
+
+/* End every session of user (removed: what it could do goes with it). */
+static void end_sessions_of(struct vim_call *c, const char *user)
+{
+	for (int i = 0; i < VIM_SESSIONS_MAX; i++) {
+		struct vim_session *s = &c->vc_hostd->hd_sessions[i];
+		if (s->vs_key[0] == '\0' || strcmp(s->vs_user, user) != 0 ||
+		    s == c->vc_session)
+			continue;
+		log_info("api: session of %s ended: the user was removed",
+			 user);
+		vim_session_end(s);
+	}
+}
+
 /* Does pw satisfy the host's password rules for user? -1 after a fault
  * that says which rule it breaks. */
 static int quality_ok(struct vim_call *c, const char *user, const char *pw)
@@ -240,7 +267,9 @@ static int user_change(struct vim_call *c, int create)
 	}
 	/* No password: the account exists but cannot log in ("!"). */
 	if (create)
-		rc = apply(c, CH_USER_ADD, id, NULL, desc, hash);
+		rc = forget(c, id, 0) < 0
+			     ? -1
+			     : apply(c, CH_USER_ADD, id, NULL, desc, hash);
 	else
 		rc = apply(c, CH_USER_SET, id, NULL,
 			   soap_child(spec, "description") != NULL ? desc
@@ -284,9 +313,18 @@ static int remove_user(struct vim_call *c)
 	if (name_arg(c, "userName", name, sizeof(name)) < 0 ||
 	    protected_name(c, name))
 		return 0;
-	if (apply(c, CH_USER_DEL, name, NULL, NULL, NULL) == 0 && !c->vc_fault)
+	if (apply(c, CH_USER_DEL, name, NULL, NULL, NULL) == 0 &&
+	    !c->vc_fault) {
+		struct err e = {0};
 		log_info("api: %s removed user %s",
 			 c->vc_session ? c->vc_session->vs_user : "?", name);
+		end_sessions_of(c, name);
+		/* Should this fail, CreateUser drops them before a new user
+		 * of that name is made. */
+		if (authz_forget(c->vc_hostd, name, 0, &e) < 0)
+			log_warnx("api: permissions of removed user %s: %s",
+				  name, err_msg(&e));
+	}
 	return 0;
 }
 
@@ -301,7 +339,8 @@ static int create_group(struct vim_call *c)
 	    id[0] == '\0')
 		return c->vc_fault ? 0
 				   : vim_fault_invalid_argument(c, "group.id");
-	if (apply(c, CH_GROUP_ADD, id, NULL, NULL, NULL) == 0 && !c->vc_fault)
+	if (forget(c, id, 1) == 0 &&
+	    apply(c, CH_GROUP_ADD, id, NULL, NULL, NULL) == 0 && !c->vc_fault)
 		log_info("api: %s created group %s",
 			 c->vc_session ? c->vc_session->vs_user : "?", id);
 	return 0;
@@ -320,9 +359,15 @@ static int remove_group(struct vim_call *c)
 		return vim_fault_field(
 			c, "InvalidArgument", "invalidProperty", name,
 			"%s is a group of the system's own", name);
-	if (apply(c, CH_GROUP_DEL, name, NULL, NULL, NULL) == 0 && !c->vc_fault)
+	if (apply(c, CH_GROUP_DEL, name, NULL, NULL, NULL) == 0 &&
+	    !c->vc_fault) {
+		struct err e = {0};
 		log_info("api: %s removed group %s",
 			 c->vc_session ? c->vc_session->vs_user : "?", name);
+		if (authz_forget(c->vc_hostd, name, 1, &e) < 0)
+			log_warnx("api: permissions of removed group %s: %s",
+				  name, err_msg(&e));
+	}
 	return 0;
 }
 

@@ -33,6 +33,12 @@ BASALT_MUST_CHECK int authz_store_load(struct hostd *h, struct err *e);
 BASALT_MUST_CHECK int authz_store_parse(struct authz_store *st,
 					const struct kvcfg *cfg, struct err *e);
 
+/* Drop every permission of user (or group) name: when it is removed,
+ * and before one of that name is made, so a new account never inherits
+ * an old one's rights. */
+BASALT_MUST_CHECK int authz_forget(struct hostd *h, const char *name, int group,
+				   struct err *e);
+
 /* st as authorization.conf's text (malloc'd; NULL: out of memory). */
 char *authz_store_format(const struct authz_store *st);
 

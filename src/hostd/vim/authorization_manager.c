@@ -321,6 +321,43 @@ static int store_save(struct hostd *h, const struct authz_store *st,
 	return rc;
 }
 
+int authz_forget(struct hostd *h, const char *name, int group, struct err *e)
+{
+	struct authz_store *next;
+	size_t w = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < h->hd_authz.as_nperms; i++) {
+		const struct authz_perm *p = &h->hd_authz.as_perms[i];
+		if (strcmp(p->pm_principal, name) == 0 &&
+		    !p->pm_group == !group)
+			w++;
+	}
+	if (w == 0)
+		return 0;
+	next = malloc(sizeof(*next));
+	if (next == NULL)
+		return err_set(e, -ENOMEM, "out of memory");
+	*next = h->hd_authz;
+	w = 0;
+	for (size_t i = 0; i < next->as_nperms; i++) {
+		const struct authz_perm *p = &next->as_perms[i];
+		if (strcmp(p->pm_principal, name) != 0 ||
+		    !p->pm_group != !group)
+			next->as_perms[w++] = *p;
+	}
+	log_info("api: %zu permission(s) of %s %s dropped", next->as_nperms - w,
+		 group ? "group" : "user", name);
+	next->as_nperms = w;
+	rc = store_save(h, next, e);
+	if (rc == 0) {
+		h->hd_authz = *next;
+		vim_changed(h);
+	}
+	free(next);
+	return rc;
+}
+
 /* Apply a changed copy: saved first, then made live. */
 static int commit(struct vim_call *c, struct authz_store *next)
 {
