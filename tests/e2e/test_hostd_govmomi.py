@@ -44,3 +44,24 @@ def test_govmomi_lists_finds_and_powers_on(hostd_bin, tmp_path, govc_smoke,
                 "state=poweredOff"), power
     finally:
         h.stop()
+
+
+def test_govmomi_users_roles_permissions_sessions(hostd, govc_smoke):
+    """Issue 5 through govmomi's types: HostAccountManager, UserDirectory
+    (PosixUserSearchResult), AuthorizationManager (roles, permissions,
+    HasUserPrivilegeOnEntities), sessionList and TerminateSession."""
+    url = f"http://root:{hostd.password}@{hostd.addr}:{hostd.port}/sdk"
+    r = subprocess.run([govc_smoke, "-accounts", url], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    for want in ('user gouser "from govmomi" id>=1000:true',
+                 "permission gouser ha-folder-root role=true",
+                 "has VirtualMachine.Interact.PowerOn true",
+                 "has VirtualMachine.Config.Settings false",
+                 "session gouser listed", "terminated true",
+                 "accounts done"):
+        assert want in lines, r.stdout
+    passwd = open(os.path.join(hostd.root, "etc", "basalt",
+                               "passwd")).read()
+    assert "gouser" not in passwd
