@@ -112,6 +112,23 @@ def test_idle_sessions_end(hostd):
     with pytest.raises(vim.fault.NotAuthenticated):
         idle.content.sessionManager.currentSession
     assert busy.content.sessionManager.currentSession is not None
+    # A session waiting for updates longer than the timeout is busy,
+    # not idle.
+    waiter = hostd.connect()
+    pc = waiter.content.propertyCollector
+    spec = vmodl.query.PropertyCollector.FilterSpec(
+        objectSet=[vmodl.query.PropertyCollector.ObjectSpec(
+            obj=waiter.content.rootFolder)],
+        propSet=[vmodl.query.PropertyCollector.PropertySpec(
+            type=vim.Folder, pathSet=["name"])])
+    pc.CreateFilter(spec, True)
+    first = pc.WaitForUpdatesEx("", vmodl.query.PropertyCollector
+                                .WaitOptions(maxWaitSeconds=0))
+    started = time.monotonic()
+    assert pc.WaitForUpdatesEx(first.version, vmodl.query.PropertyCollector
+                               .WaitOptions(maxWaitSeconds=4)) is None
+    assert time.monotonic() - started >= 3.5
+    assert waiter.content.sessionManager.currentSession is not None
     log = hostd.stop()
     assert re.search(r"session of root ended after \d+ s idle", log)
     hostd.start()

@@ -388,12 +388,16 @@ static int wait_updates(struct vim_call *c, int ex, int poll)
 		    (now.tv_sec == deadline.tv_sec &&
 		     now.tv_nsec >= deadline.tv_nsec))
 			return 0; /* timed out: no returnval */
+		/* A waiting session is busy, not idle: no timeout ends it. */
+		c->vc_session->vs_waiting++;
 		pthread_cond_timedwait(&h->hd_changed, &h->hd_lock, &deadline);
 		/* Others ran meanwhile: is the session still there? */
 		c->vc_session = vim_session_find_key(h, key);
 		if (c->vc_session == NULL)
 			return vim_fault(c, "NotAuthenticated", NULL,
 					 "the session ended during the wait");
+		c->vc_session->vs_waiting--;
+		c->vc_session->vs_active = time(NULL);
 		if (c->vc_session->vs_cancel_waits != cancels)
 			return vim_fault(c, "RequestCanceled", NULL,
 					 "the wait was canceled");

@@ -76,7 +76,7 @@ static int expired(struct hostd *h, struct vim_session *s, time_t now)
 {
 	long limit = setting(h, "UserVars.HostClientSessionTimeout");
 
-	if (limit <= 0 || now - s->vs_active <= limit)
+	if (limit <= 0 || now - s->vs_active <= limit || s->vs_waiting > 0)
 		return 0;
 	log_info("api: session of %s ended after %ld s idle", s->vs_user,
 		 (long)(now - s->vs_active));
@@ -102,19 +102,19 @@ struct vim_session *vim_session_find_key(struct hostd *h, const char *key)
 		return NULL;
 	for (int i = 0; i < VIM_SESSIONS_MAX; i++)
 		if (strcmp(h->hd_sessions[i].vs_key, key) == 0)
-			return expired(h, &h->hd_sessions[i], time(NULL))
-				       ? NULL
-				       : &h->hd_sessions[i];
+			return &h->hd_sessions[i];
 	return NULL;
 }
 
 struct vim_session *vim_session_find(struct hostd *h, const char *cookie)
 {
 	char id[VIM_SESSION_KEY_BYTES];
+	struct vim_session *s;
 
 	if (cookie == NULL || cookie_session_id(cookie, id, sizeof(id)) < 0)
 		return NULL;
-	return vim_session_find_key(h, id);
+	s = vim_session_find_key(h, id);
+	return s != NULL && expired(h, s, time(NULL)) ? NULL : s;
 }
 
 void vim_session_end(struct vim_session *s)

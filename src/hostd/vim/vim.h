@@ -50,6 +50,7 @@ struct vim_session {
 	/* Logged in on the host's console socket: the console's own
 	 * rights (session_manager.c). */
 	int vs_console;
+	unsigned vs_waiting; /* property waits now (never idle then) */
 };
 
 struct vim_call {
@@ -134,7 +135,8 @@ extern const struct vim_method vim_datastore_browser_methods[];
  * rc for (file_manager.c). */
 int vim_fault_ds_path(struct vim_call *c, const char *dspath, int rc);
 
-/* session_manager.c */
+/* session_manager.c: the session of a request's cookie, or NULL (also
+ * when it was idle too long: it ends then). */
 struct vim_session *vim_session_find(struct hostd *h, const char *cookie);
 /* The session whose key is key, or NULL. */
 struct vim_session *vim_session_find_key(struct hostd *h, const char *key);
