@@ -226,6 +226,10 @@ def test_what_a_user_may_not_read_is_left_out(hostd):
         vm.name
     assert ei.value.privilegeId == "System.Read"
     assert vim.VirtualMachine(one._moId, s._stub).name == "one"
+    # Permissions too: only those on what the user may read.
+    seen = {(p.entity._moId, p.principal) for p in
+            s.content.authorizationManager.RetrieveAllPermissions()}
+    assert seen == {(one._moId, "solo")}, seen
 
 
 def test_every_change_login_and_lockout_is_audited(hostd_bin, tmp_path):

@@ -769,6 +769,21 @@ static void perm_value(struct vval *a, const struct authz_perm *p)
 
 /* Answer with the permissions that match: on entity (NULL: any), with
  * role (INT_MIN: any). */
+/* May the caller read the entity "Type:id" a permission is on? */
+static int perm_visible(struct vim_call *c, const char *entity)
+{
+	char type[AUTHZ_ENTITY_MAX];
+	const char *colon = strchr(entity, ':');
+
+	if (colon == NULL || (size_t)(colon - entity) >= sizeof(type))
+		return 0;
+	memcpy(type, entity, (size_t)(colon - entity));
+	type[colon - entity] = '\0';
+	return vim_may_read(c, type, colon + 1);
+}
+
+/* The permissions on entity (NULL: any) with role (LONG_MIN: any), of
+ * the entities the caller may read. */
 static int list_perms(struct vim_call *c, const char *entity, long role)
 {
 	const struct authz_store *st = &c->vc_hostd->hd_authz;
@@ -777,7 +792,8 @@ static int list_perms(struct vim_call *c, const char *entity, long role)
 	for (size_t i = 0; i < st->as_nperms; i++)
 		if ((entity == NULL ||
 		     strcmp(st->as_perms[i].pm_entity, entity) == 0) &&
-		    (role == LONG_MIN || st->as_perms[i].pm_role == role))
+		    (role == LONG_MIN || st->as_perms[i].pm_role == role) &&
+		    perm_visible(c, st->as_perms[i].pm_entity))
 			perm_value(a, &st->as_perms[i]);
 	if (a == NULL)
 		return vim_fault(c, "SystemError", NULL, "out of memory");
