@@ -227,10 +227,13 @@ static enum mo_prop_result em_prop(struct vim_call *c, const char *id,
 	if (!em_exists(c, id))
 		return MO_PROP_UNKNOWN;
 	if (strcmp(name, "latestEvent") == 0) {
+		const struct vim_event *ev;
 		if (h->hd_event_next == 0)
 			return MO_PROP_UNSET;
-		*out = event_vval(
-			h, &h->hd_events[(h->hd_event_next - 1) % EVENTS_KEPT]);
+		ev = &h->hd_events[(h->hd_event_next - 1) % EVENTS_KEPT];
+		if (!visible(c, ev))
+			return MO_PROP_UNSET;
+		*out = event_vval(h, ev);
 	} else if (strcmp(name, "maxCollector") == 0) {
 		*out = vval_int(NULL, NULL, "xsd:int", 0);
 	} else {
