@@ -4,10 +4,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/err.h"
 #include "common/file.h"
+#include "common/syslog_send.h"
 #include "lib/tap.h"
 
 static void err_set_returns_code_and_formats(void)
@@ -63,10 +67,62 @@ static void file_read_all_bounds(void)
 	CHECK_CONTAINS(err_msg(&e), "not a regular file");
 }
 
+static void syslog_values_are_escaped(void)
+{
+	char out[32];
+
+	syslog_sd_escape(out, sizeof(out), "a\"b\\c]d\ne");
+	CHECK_STR(out, "a\\\"b\\\\c\\]d?e");
+	/* Cut at the end, never in the middle of an escape. */
+	syslog_sd_escape(out, 4, "\"\"\"");
+	CHECK_STR(out, "\\\"");
+}
+
+static void syslog_records_are_rfc5424_and_never_block(void)
+{
+	char dir[] = "/tmp/basalt-syslog-XXXXXX", path[64], buf[4096];
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct syslog_sink s;
+	struct err e = {0};
+	ssize_t n;
+	int fd, sent = 0;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/log", dir);
+	/* No daemon yet: dropped, counted, no error for the caller. */
+	CHECK_EQ(syslog_sink_open(&s, path, "hostd", &e), 0);
+	CHECK(syslog_send(&s, SYSLOG_FAC_AUTHPRIV, SYSLOG_SEV_NOTICE, "audit",
+			  NULL, "lost") < 0);
+	CHECK_EQ(s.ss_dropped, 1);
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	strcpy(sun.sun_path, path);
+	CHECK(bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0);
+	CHECK_EQ(syslog_send(&s, SYSLOG_FAC_AUTHPRIV, SYSLOG_SEV_WARNING,
+			     "audit", "[x@32473 a=\"1\"]", "hello"),
+		 0);
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	CHECK(n > 0);
+	buf[n] = '\0';
+	CHECK(strncmp(buf, "<84>1 ", 6) == 0); /* authpriv.warning */
+	CHECK_CONTAINS(buf, " hostd ");
+	CHECK_CONTAINS(buf, " audit [x@32473 a=\"1\"] hello");
+	/* A daemon that reads nothing: sends stop at once, dropped. */
+	for (int i = 0; i < 100000 && s.ss_dropped < 2; i++)
+		sent += syslog_send(&s, SYSLOG_FAC_AUTHPRIV, SYSLOG_SEV_INFO,
+				    "audit", NULL, "fill") == 0;
+	CHECK(s.ss_dropped >= 2 && sent > 0);
+	close(fd);
+	syslog_sink_close(&s);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	RUN(err_set_returns_code_and_formats);
 	RUN(long_messages_are_marked_cut);
 	RUN(file_read_all_bounds);
+	RUN(syslog_values_are_escaped);
+	RUN(syslog_records_are_rfc5424_and_never_block);
 	return tap_done();
 }
