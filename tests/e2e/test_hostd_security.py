@@ -220,6 +220,13 @@ def test_what_a_user_may_not_read_is_left_out(hostd):
         found = s.content.searchIndex.FindByInventoryPath(
             "ha-datacenter/vm/two")
         assert (found is not None) == (name == "root"), name
+    # The host's settings are the host's to show.
+    s = hostd.connect(user="none", password=GOOD)
+    om = vim.option.OptionManager("ha-adv-options", s._stub)
+    with pytest.raises(vim.fault.NoPermission):
+        om.QueryOptions("Security.")
+    with pytest.raises(vim.fault.NoPermission):
+        om.setting
     s = hostd.connect(user="solo", password=GOOD)
     vm = vim.VirtualMachine(two._moId, s._stub)
     with pytest.raises(vim.fault.NoPermission) as ei:

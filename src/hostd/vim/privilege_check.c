@@ -17,10 +17,11 @@
 #include "hostd/vim/authorization.h"
 #include "hostd/vim/mo.h"
 
-/* Where the check applies: the call's _this; the root folder (for
- * host-wide managers whose own objects are not in the inventory); or
- * the datastore named by the "[ds] path" in argument arg. */
-enum target { ON_THIS, ON_ROOT, ON_DSPATH };
+/* Where the check applies: the call's _this; the root folder (roles,
+ * permissions, sessions, tasks: the inventory's as a whole); the host
+ * (its settings and accounts); or the datastore named by the "[ds] path"
+ * in argument arg. */
+enum target { ON_THIS, ON_ROOT, ON_HOST, ON_DSPATH };
 
 static const struct {
 	const char *method, *privilege;
@@ -50,14 +51,14 @@ static const struct {
 	 0},
 	{"SearchDatastoreSubFolders_Task", "Datastore.Browse", ON_DSPATH,
 	 "datastorePath", 0},
-	{"UpdateOptions", "Host.Config.AdvancedConfig", ON_ROOT, NULL, 1},
-	{"CreateUser", "Host.Local.ManageUserGroups", ON_ROOT, NULL, 1},
-	{"UpdateUser", "Host.Local.ManageUserGroups", ON_ROOT, NULL, 1},
-	{"RemoveUser", "Host.Local.ManageUserGroups", ON_ROOT, NULL, 1},
-	{"CreateGroup", "Host.Local.ManageUserGroups", ON_ROOT, NULL, 1},
-	{"RemoveGroup", "Host.Local.ManageUserGroups", ON_ROOT, NULL, 1},
-	{"AssignUserToGroup", "Host.Local.ManageUserGroups", ON_ROOT, NULL, 1},
-	{"UnassignUserFromGroup", "Host.Local.ManageUserGroups", ON_ROOT, NULL,
+	{"UpdateOptions", "Host.Config.AdvancedConfig", ON_HOST, NULL, 1},
+	{"CreateUser", "Host.Local.ManageUserGroups", ON_HOST, NULL, 1},
+	{"UpdateUser", "Host.Local.ManageUserGroups", ON_HOST, NULL, 1},
+	{"RemoveUser", "Host.Local.ManageUserGroups", ON_HOST, NULL, 1},
+	{"CreateGroup", "Host.Local.ManageUserGroups", ON_HOST, NULL, 1},
+	{"RemoveGroup", "Host.Local.ManageUserGroups", ON_HOST, NULL, 1},
+	{"AssignUserToGroup", "Host.Local.ManageUserGroups", ON_HOST, NULL, 1},
+	{"UnassignUserFromGroup", "Host.Local.ManageUserGroups", ON_HOST, NULL,
 	 1},
 	{"AddAuthorizationRole", "Authorization.ModifyRoles", ON_ROOT, NULL, 1},
 	{"UpdateAuthorizationRole", "Authorization.ModifyRoles", ON_ROOT, NULL,
@@ -71,6 +72,9 @@ static const struct {
 	{"CancelTask", "Global.CancelTask", ON_ROOT, NULL, 1},
 	{"TerminateSession", "Sessions.TerminateSession", ON_ROOT, NULL, 1},
 	{"SessionIsActive", "Sessions.ValidateSession", ON_ROOT, NULL, 0},
+	/* Reads of the host's settings and accounts. */
+	{"QueryOptions", "System.Read", ON_HOST, NULL, 0},
+	{"RetrieveUserGroups", "System.View", ON_HOST, NULL, 0},
 };
 
 #define CHAIN_MAX 16
@@ -202,7 +206,10 @@ int vim_may(struct vim_call *c, const char *type, const char *id,
 int vim_may_read(struct vim_call *c, const char *type, const char *id)
 {
 	/* Managers, tasks and views are no inventory entities: every
-	 * session reads them (what they list is checked on its own). */
+	 * session reads them (what they list is checked on its own), but
+	 * for the host's settings, which are the host's to show. */
+	if (strcmp(type, "OptionManager") == 0) /* the host's settings */
+		return vim_may(c, "HostSystem", "ha-host", "System.Read") > 0;
 	if (!mo_is_a(type, "ManagedEntity"))
 		return 1;
 	return vim_may(c, type, id, "System.Read") > 0;
@@ -253,8 +260,11 @@ int vim_check_privilege(struct vim_call *c)
 					  sizeof(dsid)) == 0) {
 				type = "Datastore";
 				id = dsid;
+			} else if (needs[k].target == ON_HOST) {
+				type = "HostSystem";
+				id = "ha-host";
 			} else if (needs[k].target != ON_THIS) {
-				/* An unknown datastore: as for the host, so
+				/* An unknown datastore: as for the root, so
 				 * no one learns what exists without it. */
 				type = "Folder";
 				id = "ha-folder-root";
