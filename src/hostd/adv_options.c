@@ -34,6 +34,8 @@ static int valid_password_policy(const char *text, struct err *e)
 const struct adv_def adv_defs[] = {
 	{"Annotations.WelcomeMessage", ADV_STRING, "", 0, 0,
 	 "Welcome message shown on the console (DCUI)", NULL},
+	{"Config.HostAgent.vmacore.soap.sessionTimeout", ADV_LONG, "30", 0,
+	 1440, "Minutes an idle API session lives (0: for ever)", NULL},
 	{"Config.HostAgent.log.level", ADV_STRING, "info", 0, 0,
 	 "hostd's log level: error, warning, info or verbose", NULL},
 	{"Security.AccountLockFailures", ADV_LONG, "5", 0, 100,

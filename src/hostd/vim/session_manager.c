@@ -70,11 +70,24 @@ static long setting(struct hostd *h, const char *key)
 	return adv_find(key, &i) != NULL ? strtol(adv_get(h, i), NULL, 10) : 0;
 }
 
-/* Has s been idle longer than UserVars.HostClientSessionTimeout allows?
- * Then it ends here (and says so). */
+/* The idle limit, in seconds (0: none): the shorter of the reference
+ * host's two settings, the agent's (minutes) and the Host Client's. */
+static long idle_limit(struct hostd *h)
+{
+	long agent = 60 * setting(h, "Config.HostAgent.vmacore.soap."
+				     "sessionTimeout");
+	long client = setting(h, "UserVars.HostClientSessionTimeout");
+
+	if (agent <= 0 || (client > 0 && client < agent))
+		return client;
+	return agent;
+}
+
+/* Has s been idle longer than allowed? Then it ends here (and says
+ * so). */
 static int expired(struct hostd *h, struct vim_session *s, time_t now)
 {
-	long limit = setting(h, "UserVars.HostClientSessionTimeout");
+	long limit = idle_limit(h);
 
 	if (limit <= 0 || now - s->vs_active <= limit || s->vs_waiting > 0)
 		return 0;
