@@ -19,7 +19,7 @@
 #include <microhttpd.h>
 
 #include "common/log.h"
-#include "hostd/cert.h"
+#include "common/host_cert.h"
 #include "hostd/http.h"
 #include "hostd/hostd.h"
 #include "hostd/soap/soap.h"
@@ -53,9 +53,6 @@ static const char versions_xml[] =
 #endif
 
 /* TLS 1.2 and 1.3 only, GnuTLS's secure defaults otherwise. */
-static char tls_priorities[] =
-	"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-AES-256-CBC:"
-	"-AES-128-CBC:-CAMELLIA-256-CBC:-CAMELLIA-128-CBC:-RSA";
 
 struct upload {
 	char *ul_buf;
@@ -225,8 +222,9 @@ static struct MHD_Daemon *start(const struct http_listener *l, int listen_fd,
 						    cert->hc_key};
 		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT,
 						    0, cert->hc_crt};
-		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES,
-						    0, tls_priorities};
+		opts[n++] = (struct MHD_OptionItem){
+			MHD_OPTION_HTTPS_PRIORITIES, 0,
+			(void *)(uintptr_t)host_tls_priorities};
 	}
 	opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 	return MHD_start_daemon(flags, sin != NULL ? ntohs(sin->sin_port) : 0,

@@ -16,7 +16,7 @@
 #include "common/file.h"
 #include "common/log.h"
 #include "hostd/auth.h"
-#include "hostd/cert.h"
+#include "common/host_cert.h"
 #include "hostd/datastore.h"
 #include "hostd/hostd.h"
 #include "hostd/http.h"

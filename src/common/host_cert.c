@@ -1,10 +1,9 @@
 /*
- * cert.c: the host's TLS key and certificate, <confdir>/ssl/rui.key and
- * rui.crt as on the reference host. Made on first start (ECDSA P-256,
- * self-signed, ten years, the host's names and addresses as subject
- * alternative names); an administrator's replacement is used as it is.
- * Until the proxy (issue 6) owns TLS, hosted mode serves HTTPS from
- * hostd with them; the proxy will take this file over.
+ * host_cert.c: the host's TLS key and certificate, <confdir>/ssl/rui.key
+ * and rui.crt as on the reference host. Made on first start (ECDSA
+ * P-256, self-signed, ten years, the host's names and addresses as
+ * subject alternative names); an administrator's replacement is used as
+ * it is.
  */
 #include <errno.h>
 #include <ifaddrs.h>
@@ -24,7 +23,7 @@
 
 #include "common/file.h"
 #include "common/log.h"
-#include "hostd/cert.h"
+#include "common/host_cert.h"
 
 #define PEM_MAX_BYTES (64u << 10)
 
@@ -281,3 +280,7 @@ void host_cert_free(struct host_cert *hc)
 	hc->hc_key = NULL;
 	hc->hc_crt = NULL;
 }
+
+const char host_tls_priorities[] =
+	"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-AES-256-CBC:"
+	"-AES-128-CBC:-CAMELLIA-256-CBC:-CAMELLIA-128-CBC:-RSA";

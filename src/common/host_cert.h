@@ -1,9 +1,11 @@
 /*
- * cert.h: the host's TLS key and certificate (<confdir>/ssl/rui.key,
- * rui.crt), made on first start.
+ * host_cert.h: the host's TLS key and certificate (<confdir>/ssl/rui.key,
+ * rui.crt), made on first start; shared by the proxy (which serves them)
+ * and hostd (hosted mode's own HTTPS). GnuTLS, the one TLS library of
+ * the product (docs/dependencies.md).
  */
-#ifndef BASALT_HOSTD_CERT_H
-#define BASALT_HOSTD_CERT_H
+#ifndef BASALT_COMMON_HOST_CERT_H
+#define BASALT_COMMON_HOST_CERT_H
 
 #include "common/compiler.h"
 #include "common/err.h"
@@ -20,5 +22,9 @@ struct host_cert {
 BASALT_MUST_CHECK int host_cert_load(const char *confdir, const char *hostname,
 				     struct host_cert *hc, struct err *e);
 void host_cert_free(struct host_cert *hc);
+
+/* GnuTLS priorities for every TLS listener: TLS 1.2 and 1.3, AEAD
+ * ciphers with forward secrecy only. */
+extern const char host_tls_priorities[];
 
 #endif
