@@ -88,8 +88,20 @@ static const char *peer_name(struct MHD_Connection *conn, char *buf,
 	const struct sockaddr_in *sin;
 
 	if (ci == NULL || ci->client_addr == NULL ||
-	    ci->client_addr->sa_family != AF_INET)
+	    ci->client_addr->sa_family != AF_INET) {
+		/* The proxy's socket: the client's address as the proxy
+		 * saw it (it drops whatever a client sent of that name). */
+		const char *xff = MHD_lookup_connection_value(
+			conn, MHD_HEADER_KIND, "X-Forwarded-For");
+		unsigned char a[16];
+		if (xff != NULL && strlen(xff) < size &&
+		    (inet_pton(AF_INET, xff, a) == 1 ||
+		     inet_pton(AF_INET6, xff, a) == 1)) {
+			memcpy(buf, xff, strlen(xff) + 1);
+			return buf;
+		}
 		return "unix";
+	}
 	sin = (const struct sockaddr_in *)(const void *)ci->client_addr;
 	return inet_ntop(AF_INET, &sin->sin_addr, buf, (socklen_t)size) != NULL
 		       ? buf
@@ -119,7 +131,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	struct hostd *h = l->hl_hostd;
 	struct upload *ul = *ctx;
 	struct vim_answer a;
-	char peer[INET_ADDRSTRLEN];
+	char peer[INET6_ADDRSTRLEN];
 
 	(void)version;
 	if (strcmp(method, "GET") == 0 &&

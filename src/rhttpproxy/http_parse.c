@@ -243,7 +243,10 @@ long http_parse_request(const char *buf, size_t len, struct http_head *h)
 			return -400;
 	h->hd_minor = version(sp + 1, line_end);
 	if (h->hd_minor < 0)
-		return memcmp(sp + 1, "HTTP/", 5) == 0 ? -505 : -400;
+		return line_end - (sp + 1) >= 5 &&
+				       memcmp(sp + 1, "HTTP/", 5) == 0
+			       ? -505
+			       : -400;
 	h->hd_close = h->hd_minor == 0; /* 1.0: unless keep-alive */
 	rc = parse_fields(eol + 1, buf + end, h, 400);
 	if (rc < 0)
@@ -401,16 +404,23 @@ long http_chunked_feed(struct http_chunked *c, const char *in, size_t len,
 				c->hc_state = CH_END_LF;
 			} else if (is_tchar((unsigned char)ch)) {
 				c->hc_state = CH_TRAILER_LINE;
+				c->hc_digits = 0; /* no colon yet */
 			} else {
 				return -400;
 			}
 			i++;
 			break;
 		case CH_TRAILER_LINE:
-			if (ch == '\r')
+			/* name ":" value, as a header field */
+			if (++c->hc_ext > HTTP_CHUNK_EXT_MAX_BYTES)
+				return -400;
+			if (ch == '\r' && c->hc_digits)
 				c->hc_state = CH_TRAILER_LF;
-			else if (!is_field_char((unsigned char)ch) ||
-				 ++c->hc_ext > HTTP_CHUNK_EXT_MAX_BYTES)
+			else if (!c->hc_digits && ch == ':')
+				c->hc_digits = 1;
+			else if (c->hc_digits
+					 ? !is_field_char((unsigned char)ch)
+					 : !is_tchar((unsigned char)ch))
 				return -400;
 			i++;
 			break;
