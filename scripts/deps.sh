@@ -6,7 +6,7 @@ set -eu
 
 pkgs_build="gcc make meson ninja-build pkg-config libseccomp-dev libmicrohttpd-dev libexpat1-dev libcrypt-dev libgnutls28-dev"
 # test: the tiers' runners and the nested test bed (docs/testing.md)
-pkgs_test="python3 python3-pytest python3-pyvmomi ansible golang-go golang-github-vmware-govmomi-dev clang-format qemu-system-x86 qemu-system-data linux-image-cloud-amd64 busybox-static e2fsprogs"
+pkgs_test="python3 python3-pytest python3-pyvmomi python3-requests curl openssl ansible golang-go golang-github-vmware-govmomi-dev clang-format qemu-system-x86 qemu-system-data linux-image-cloud-amd64 busybox-static e2fsprogs"
 pkgs_fuzz="clang libclang-rt-14-dev"
 
 want=""

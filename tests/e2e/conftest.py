@@ -115,6 +115,24 @@ def hostd(hostd_bin, tmp_path):
     h.stop()
 
 
+@pytest.fixture(scope="session")
+def rhttpproxy_bin():
+    """rhttpproxy, the sanitizer build when there is one (as hostd)."""
+    asan = os.path.join(ASAN_BUILD, "src/rhttpproxy/rhttpproxy")
+    return asan if os.path.exists(asan) else built(
+        "src/rhttpproxy/rhttpproxy")
+
+
+@pytest.fixture
+def proxy(hostd, rhttpproxy_bin):
+    """rhttpproxy in front of the test's hostd (tests/e2e/rhttpproxy.py);
+    the test fails unless it then exits cleanly."""
+    from rhttpproxy import Proxy
+    p = Proxy(rhttpproxy_bin, hostd)
+    yield p
+    p.stop()
+
+
 GOPATH = "/usr/share/gocode"
 SOURCE = os.path.join(ROOT, "tests", "tools", "govc_smoke")
 
