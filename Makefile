@@ -10,11 +10,12 @@
 #   make bench-lifecycle  a VM's lifecycle through hostd and through
 #                   libvirt + QEMU, in the nested bed (about 15 minutes)
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
-#   make hosted     the host stack in hosted mode, in the foreground: hostd
-#                   rooted at ROOT (default ./run), the VI API on
-#                   https://HOSTD_ADDRESS:HTTPS_PORT/sdk (127.0.0.2:8443)
-#                   and http://HOSTD_ADDRESS:HOSTD_PORT/sdk (:8307);
-#                   Ctrl-C powers the VMs off and stops it
+#   make hosted     hostd and rhttpproxy in hosted mode, in the foreground,
+#                   rooted at ROOT (default ./run): the VI API on
+#                   https://HOSTD_ADDRESS:HTTPS_PORT/sdk (127.0.0.2:8443),
+#                   port 80's stand-in on HTTP_PORT (:8080), hostd alone
+#                   on http://HOSTD_ADDRESS:HOSTD_PORT/sdk (:8307);
+#                   Ctrl-C powers the VMs off and stops both
 #   make image      the bootable image (not built yet: issue 7)
 #   make format     rewrite C files with clang-format
 #   make deps       install missing Debian packages (every target calls it)
@@ -92,17 +93,19 @@ fuzz: deps-fuzz $(FUZZ_DIR)/build.ninja
 ROOT          ?= run
 HOSTD_ADDRESS ?= 127.0.0.2
 HOSTD_PORT    ?= 8307
+HTTP_PORT     ?= 8080
 HTTPS_PORT    ?= 8443
 
-# Until the proxy (issue 6) owns TLS, hostd serves HTTPS itself here, with
-# the host's self-signed certificate (ROOT/etc/basalt/ssl, made on first
-# start; its thumbprints are logged).
+# hostd and the proxy on one root: the proxy owns TLS (the host's
+# self-signed certificate in ROOT/etc/basalt/ssl, made on first start,
+# its thumbprints logged) and port 80's stand-in; hostd keeps plain HTTP
+# on loopback for tools.
 hosted: build
-	@echo "==> hostd in hosted mode, rooted at $(ROOT); the VI API at https://$(HOSTD_ADDRESS):$(HTTPS_PORT)/sdk and http://$(HOSTD_ADDRESS):$(HOSTD_PORT)/sdk"
+	@echo "==> hostd and rhttpproxy in hosted mode, rooted at $(ROOT): https://$(HOSTD_ADDRESS):$(HTTPS_PORT)/sdk (and /folder, /ui), http://$(HOSTD_ADDRESS):$(HTTP_PORT)/ (redirects to https); hostd alone at http://$(HOSTD_ADDRESS):$(HOSTD_PORT)/sdk"
 	@echo "    pyVmomi: SmartConnect(host='$(HOSTD_ADDRESS)', port=$(HTTPS_PORT), user='root', pwd=..., sslContext=ssl._create_unverified_context())"
 	@echo "    root's password: BASALT_ROOT_PASSWORD=... on the first start, else blank until set on $(ROOT)/var/run/basalt/console.sock"
-	@echo "    Ctrl-C powers every VM off and stops it"
-	@exec $(RELEASE_DIR)/src/hostd/hostd --root "$(ROOT)" --address $(HOSTD_ADDRESS) --port $(HOSTD_PORT) --https-port $(HTTPS_PORT)
+	@echo "    Ctrl-C powers every VM off and stops both"
+	@exec scripts/hosted.sh $(RELEASE_DIR) "$(ROOT)" $(HOSTD_ADDRESS) $(HOSTD_PORT) $(HTTP_PORT) $(HTTPS_PORT)
 
 image:
 	@echo "make $@: not built yet (the image arrives with issue 7)" >&2
