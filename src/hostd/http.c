@@ -20,6 +20,7 @@
 
 #include "common/log.h"
 #include "common/host_cert.h"
+#include "hostd/files_http.h"
 #include "hostd/http.h"
 #include "hostd/hostd.h"
 #include "hostd/soap/soap.h"
@@ -54,7 +55,10 @@ static const char versions_xml[] =
 
 /* TLS 1.2 and 1.3 only, GnuTLS's secure defaults otherwise. */
 
+#define SOAP_UPLOAD_KIND 1
+
 struct upload {
+	int ul_kind; /* SOAP_UPLOAD_KIND (files_http.c has its own) */
 	char *ul_buf;
 	size_t ul_len;
 	int ul_too_big;
@@ -134,6 +138,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	char peer[INET6_ADDRSTRLEN];
 
 	(void)version;
+	/* Datastore and config files (the console's socket has none). */
+	if (files_http_wants(url) && !l->hl_console)
+		return files_http_request(h, conn, url, method, data, data_size,
+					  ctx,
+					  peer_name(conn, peer, sizeof(peer)));
 	if (strcmp(method, "GET") == 0 &&
 	    strcmp(url, "/sdk/vimServiceVersions.xml") == 0)
 		return send_text(conn, 200, "text/xml", strdup(versions_xml),
@@ -145,6 +154,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		ul = calloc(1, sizeof(*ul));
 		if (ul == NULL)
 			return MHD_NO;
+		ul->ul_kind = SOAP_UPLOAD_KIND;
 		*ctx = ul;
 		return MHD_YES;
 	}
@@ -194,7 +204,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 
 	(void)cls;
 	(void)conn;
-	(void)code;
+	if (ul != NULL && ul->ul_kind == FILES_HTTP_KIND) {
+		files_http_completed(
+			ul, code == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+		*ctx = NULL;
+		return;
+	}
 	if (ul != NULL) {
 		free(ul->ul_buf);
 		free(ul);

@@ -84,6 +84,7 @@ struct conn {
 	int cn_resp_until_close; /* ends when hostd closes */
 	struct http_chunked cn_resp_ch;
 	int cn_resp_done;
+	int cn_up_eof; /* hostd closed its side */
 };
 
 struct worker {
@@ -461,7 +462,7 @@ static void start_relay(struct conn *c, const struct http_head *h,
 						     : 0;
 	memset(&c->cn_req_ch, 0, sizeof(c->cn_req_ch));
 	c->cn_body_done = !h->hd_chunked && c->cn_body_left == 0;
-	c->cn_resp_head = c->cn_resp_done = 0;
+	c->cn_resp_head = c->cn_resp_done = c->cn_up_eof = 0;
 	c->cn_resp_left = -1;
 	c->cn_resp_chunked = c->cn_resp_until_close = 0;
 	memset(&c->cn_resp_ch, 0, sizeof(c->cn_resp_ch));
@@ -787,7 +788,7 @@ static void run(struct conn *c)
 					progress = 1;
 				}
 			}
-			if (!c->cn_resp_done &&
+			if (!c->cn_resp_done && !c->cn_up_eof &&
 			    c->cn_up_in_len < PROXY_BUF_BYTES) {
 				r = recv(c->cn_up_fd,
 					 c->cn_up_in + c->cn_up_in_len,
@@ -797,21 +798,9 @@ static void run(struct conn *c)
 					progress = 1;
 				} else if (r == 0 || (errno != EAGAIN &&
 						      errno != EINTR)) {
-					/* hostd closed: the end of a body
-					 * framed by it, else a failure. */
-					if (c->cn_resp_head &&
-					    c->cn_resp_until_close) {
-						c->cn_resp_done = 1;
-					} else if (!c->cn_resp_head) {
-						up_close(c);
-						c->cn_out_len = c->cn_out_off =
-							0;
-						respond_error(c, 502, 1);
-						continue;
-					} else {
-						c->cn_dead = 1;
-						continue;
-					}
+					/* What hostd sent before it closed is
+					 * still passed on (below). */
+					c->cn_up_eof = 1;
 					progress = 1;
 				}
 			}
@@ -833,6 +822,27 @@ static void run(struct conn *c)
 				}
 				if (c->cn_up_in_len != b)
 					progress = 1;
+			}
+			/* hostd closed and all it sent is passed on: the
+			 * end of a body framed by its close, else a
+			 * failure. */
+			if (c->cn_up_eof && c->cn_up_in_len == 0 &&
+			    !c->cn_resp_done) {
+				if (!c->cn_resp_head) {
+					up_close(c);
+					c->cn_out_len = c->cn_out_off = 0;
+					respond_error(c, 502, 1);
+					continue;
+				}
+				if (!c->cn_resp_until_close) {
+					log_info("%s: hostd's answer ended "
+						 "early",
+						 c->cn_peer);
+					c->cn_dead = 1;
+					continue;
+				}
+				c->cn_resp_done = 1;
+				progress = 1;
 			}
 			if (progress)
 				c->cn_deadline =
@@ -893,7 +903,8 @@ static void update_interest(struct conn *c)
 			ev |= EPOLLIN;
 		if (c->cn_up_out_off < c->cn_up_out_len)
 			up |= EPOLLOUT;
-		if (!c->cn_resp_done && c->cn_up_in_len < PROXY_BUF_BYTES)
+		if (!c->cn_resp_done && !c->cn_up_eof &&
+		    c->cn_up_in_len < PROXY_BUF_BYTES)
 			up |= EPOLLIN;
 		break;
 	}

@@ -253,28 +253,31 @@ static int refuse(struct vim_call *c, const char *user, const char *result,
 static const char bad_login[] =
 	"Cannot complete login due to an incorrect user name or password.";
 
+static const char root_unset[] =
+	"The host's root password is not set yet. Set it on the host's "
+	"console (DCUI) first; until then no login over the network is "
+	"allowed.";
+
 /* Check user's password over the network, with the lockout. The
  * password check runs without the hostd lock; checks in flight count as
  * failures-to-be, so parallel guesses never get past the limit: the one
- * that could reach it waits for the others to end. 1: good; 0: refused
- * (answered). */
-static int network_login(struct vim_call *c, const char *user, const char *pw)
+ * that could reach it waits for the others to end. 1: good; 0: refused,
+ * audited, *why the audit's result. */
+int vim_password_check(struct hostd *h, const char *user, const char *pw,
+		       const char *peer, const char *op, const char **why)
 {
-	struct hostd *h = c->vc_hostd;
 	char hash[CRYPT_HASH_MAX];
 	struct lockout *lo = NULL;
 	long limit;
 	int ok, known;
 
+	*why = "InvalidLogin";
 	if (auth_root_is_blank(h)) {
 		log_info("api: login of '%s' from %s refused: root's password "
 			 "is not set",
-			 user, c->vc_peer);
-		refuse(c, user, "RootPasswordNotSet",
-		       "The host's root password is not set yet. Set it on "
-		       "the host's console (DCUI) first; until then no login "
-		       "over the network is allowed.");
-		return 0;
+			 user, peer);
+		*why = "RootPasswordNotSet";
+		goto refused;
 	}
 	known = auth_lookup_hash(h, user, hash, sizeof(hash)) == 0;
 	for (;;) {
@@ -285,18 +288,18 @@ static int network_login(struct vim_call *c, const char *user, const char *pw)
 		if (lo == NULL) {
 			log_warnx("api: login of '%s' from %s refused: every "
 				  "lockout slot is busy",
-				  user, c->vc_peer);
-			refuse(c, user, "Busy", bad_login);
-			return 0;
+				  user, peer);
+			*why = "Busy";
+			goto refused;
 		}
 		lo->lo_last = now;
 		if (lo->lo_until > now) {
 			/* Locked: the password is not even looked at. */
 			log_info("api: login of '%s' from %s refused: the "
 				 "account is locked for %ld s more",
-				 user, c->vc_peer, (long)(lo->lo_until - now));
-			refuse(c, user, "AccountLocked", bad_login);
-			return 0;
+				 user, peer, (long)(lo->lo_until - now));
+			*why = "AccountLocked";
+			goto refused;
 		}
 		limit = setting(h, "Security.AccountLockFailures");
 		if (limit <= 0 ||
@@ -311,9 +314,8 @@ static int network_login(struct vim_call *c, const char *user, const char *pw)
 	explicit_bzero(hash, sizeof(hash));
 	if (lo == NULL) {
 		log_info("api: login of '%s' from %s refused (no such account)",
-			 user, c->vc_peer);
-		refuse(c, user, "InvalidLogin", bad_login);
-		return 0;
+			 user, peer);
+		goto refused;
 	}
 	/* lo stayed put: a slot with a check in flight is never reused. */
 	lo->lo_inflight--;
@@ -324,18 +326,34 @@ static int network_login(struct vim_call *c, const char *user, const char *pw)
 	}
 	limit = setting(h, "Security.AccountLockFailures");
 	lo->lo_failures++;
-	log_info("api: login of '%s' from %s refused", user, c->vc_peer);
-	refuse(c, user, "InvalidLogin", bad_login);
+	log_info("api: login of '%s' from %s refused", user, peer);
+	audit(h, user, peer, op, "SessionManager", "ha-sessionmgr",
+	      "InvalidLogin");
 	if (limit > 0 && lo->lo_failures >= limit) {
 		lo->lo_until =
 			time(NULL) + setting(h, "Security.AccountUnlockTime");
 		lo->lo_failures = 0;
 		log_warnx("api: account '%s' locked after %ld failed logins "
 			  "(the last from %s)",
-			  user, limit, c->vc_peer);
-		audit(h, user, c->vc_peer, "AccountLock", "User", user,
-		      "locked");
+			  user, limit, peer);
+		audit(h, user, peer, "AccountLock", "User", user, "locked");
 	}
+	return 0;
+refused:
+	audit(h, user, peer, op, "SessionManager", "ha-sessionmgr", *why);
+	return 0;
+}
+
+static int network_login(struct vim_call *c, const char *user, const char *pw)
+{
+	const char *why;
+
+	if (vim_password_check(c->vc_hostd, user, pw, c->vc_peer, "Login",
+			       &why))
+		return 1;
+	vim_fault(c, "InvalidLogin", NULL, "%s",
+		  strcmp(why, "RootPasswordNotSet") == 0 ? root_unset
+							 : bad_login);
 	return 0;
 }
 

@@ -140,6 +140,12 @@ int vim_fault_ds_path(struct vim_call *c, const char *dspath, int rc);
 struct vim_session *vim_session_find(struct hostd *h, const char *cookie);
 /* The session whose key is key, or NULL. */
 struct vim_session *vim_session_find_key(struct hostd *h, const char *key);
+/* A password login's check (Login, HTTP Basic): the lockout, the
+ * password (checked without the hostd lock, which the caller holds),
+ * audited as op when refused. 1: good; 0: refused, *why the reason
+ * ("InvalidLogin", "AccountLocked", "RootPasswordNotSet", "Busy"). */
+int vim_password_check(struct hostd *h, const char *user, const char *pw,
+		       const char *peer, const char *op, const char **why);
 /* Forget a session and what it holds. */
 void vim_session_end(struct vim_session *s);
 /* property_collector.c */
