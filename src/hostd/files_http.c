@@ -237,7 +237,7 @@ static void url_put(char *out, size_t size, size_t *n, const char *text)
 	for (; *text != '\0' && *n + 4 < size; text++) {
 		unsigned char ch = (unsigned char)*text;
 		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || strchr("-_.~", ch) != NULL) {
+		    (ch >= '0' && ch <= '9') || strchr("-_.~/", ch) != NULL) {
 			out[(*n)++] = (char)ch;
 		} else {
 			out[(*n)++] = '%';
@@ -248,10 +248,20 @@ static void url_put(char *out, size_t size, size_t *n, const char *text)
 	out[*n] = '\0';
 }
 
-/* An HTML listing of directory dir (entries as links, folders with a
- * trailing '/'); query: what each link carries. */
+/* How a listing links its entries. */
+enum listing_kind {
+	LIST_FOLDER,	 /* base + name [+ '/'] + "?" + query */
+	LIST_DATASTORES, /* base + "?" + query + name */
+	LIST_HOST,	 /* base + name; files only, those host_file_ok */
+};
+
+static int host_file_ok(const char *name);
+
+/* An HTML listing of directory dir, each entry a link (absolute: base
+ * is the folder's URL path, ending in '/'). */
 static enum MHD_Result listing(struct MHD_Connection *conn, const char *dir,
-			       const char *title, const char *query)
+			       const char *title, enum listing_kind kind,
+			       const char *base, const char *query)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -274,15 +284,27 @@ static enum MHD_Result listing(struct MHD_Connection *conn, const char *dir,
 			      "</title></head><body>\n<h1>");
 	html_put(out, LISTING_MAX_BYTES, &n, title);
 	n += (size_t)snprintf(out + n, LISTING_MAX_BYTES - n, "</h1>\n<ul>\n");
-	while ((de = readdir(d)) != NULL && n + 1024 < LISTING_MAX_BYTES) {
+	while ((de = readdir(d)) != NULL && n + 2048 < LISTING_MAX_BYTES) {
 		int folder = de->d_type == DT_DIR;
 		if (de->d_name[0] == '.')
 			continue; /* ".", "..", and uploads under way */
+		if (kind == LIST_HOST && (folder || !host_file_ok(de->d_name)))
+			continue;
 		n += (size_t)snprintf(out + n, LISTING_MAX_BYTES - n,
 				      "<li><a href=\"");
-		url_put(out, LISTING_MAX_BYTES, &n, de->d_name);
-		n += (size_t)snprintf(out + n, LISTING_MAX_BYTES - n,
-				      "%s?%s\">", folder ? "/" : "", query);
+		url_put(out, LISTING_MAX_BYTES, &n, base);
+		if (kind == LIST_DATASTORES) {
+			n += (size_t)snprintf(out + n, LISTING_MAX_BYTES - n,
+					      "?%s", query);
+			url_put(out, LISTING_MAX_BYTES, &n, de->d_name);
+		} else {
+			url_put(out, LISTING_MAX_BYTES, &n, de->d_name);
+			if (kind == LIST_FOLDER)
+				n += (size_t)snprintf(
+					out + n, LISTING_MAX_BYTES - n, "%s?%s",
+					folder ? "/" : "", query);
+		}
+		n += (size_t)snprintf(out + n, LISTING_MAX_BYTES - n, "\">");
 		html_put(out, LISTING_MAX_BYTES, &n, de->d_name);
 		n += (size_t)snprintf(out + n, LISTING_MAX_BYTES - n,
 				      "%s</a></li>\n", folder ? "/" : "");
@@ -581,6 +603,7 @@ static enum MHD_Result folder(struct hostd *h, struct MHD_Connection *conn,
 			snprintf(path, sizeof(path), "%.*s/vmfs/volumes",
 				 (int)(sizeof(path) - 16), h->hd_root);
 			return listing(conn, path, "Datastores",
+				       LIST_DATASTORES, "/folder",
 				       "dcPath=ha-datacenter&dsName=");
 		}
 		if (put) {
@@ -620,10 +643,20 @@ static enum MHD_Result folder(struct hostd *h, struct MHD_Connection *conn,
 		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 			const char *ds = MHD_lookup_connection_value(
 				conn, MHD_GET_ARGUMENT_KIND, "dsName");
+			char base[PATH_MAX + 2];
+			size_t bl = strlen(url);
 			snprintf(title, sizeof(title), "[%s] %s", ds, url + 7);
-			snprintf(query, sizeof(query),
-				 "dcPath=ha-datacenter&dsName=%.100s", ds);
-			return listing(conn, path, title, query);
+			{
+				/* The name encoded: it goes into an href. */
+				size_t qn = (size_t)snprintf(
+					query, sizeof(query),
+					"dcPath=ha-datacenter&dsName=");
+				url_put(query, sizeof(query), &qn, ds);
+			}
+			snprintf(base, sizeof(base), "%s%s", url,
+				 bl > 0 && url[bl - 1] == '/' ? "" : "/");
+			return listing(conn, path, title, LIST_FOLDER, base,
+				       query);
 		}
 		return send_file(conn, path,
 				 MHD_lookup_connection_value(
@@ -699,7 +732,8 @@ static enum MHD_Result host(struct hostd *h, struct MHD_Connection *conn,
 	if (!admin)
 		return status_reply(conn, 403, "Forbidden");
 	if (rel[0] == '\0')
-		return listing(conn, confdir, "Host configuration files", "");
+		return listing(conn, confdir, "Host configuration files",
+			       LIST_HOST, "/host/", "");
 	if (!host_file_ok(rel))
 		return status_reply(conn, 404, "Not Found");
 	snprintf(path, sizeof(path), "%s/%s", confdir, rel);
