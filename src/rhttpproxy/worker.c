@@ -615,6 +615,80 @@ static int pump_response_body(struct conn *c)
 	return 0;
 }
 
+/*
+ * Read from hostd. Once the response head is passed on and nothing is
+ * left over, the body is read straight into the client's buffer and
+ * checked where it lies (one copy less on a large download). 1: moved
+ * something (or hostd closed: cn_up_eof), 0: nothing now, -1: a body
+ * that does not frame.
+ */
+static size_t direct_room(const struct conn *c)
+{
+	if (c->cn_out_off == c->cn_out_len)
+		return PROXY_BUF_BYTES;
+	if (c->cn_out_off > PROXY_BUF_BYTES / 2) /* up_read moves it */
+		return PROXY_BUF_BYTES - (c->cn_out_len - c->cn_out_off);
+	return PROXY_BUF_BYTES - c->cn_out_len;
+}
+
+static int up_read(struct conn *c)
+{
+	ssize_t r;
+
+	if (c->cn_resp_head && c->cn_up_in_len == 0) {
+		size_t room, take;
+		int done = 0;
+		if (ensure(&c->cn_out) < 0)
+			return -1;
+		if (c->cn_out_off == c->cn_out_len)
+			c->cn_out_off = c->cn_out_len = 0;
+		else if (c->cn_out_off > PROXY_BUF_BYTES / 2) {
+			memmove(c->cn_out, c->cn_out + c->cn_out_off,
+				c->cn_out_len - c->cn_out_off);
+			c->cn_out_len -= c->cn_out_off;
+			c->cn_out_off = 0;
+		}
+		room = PROXY_BUF_BYTES - c->cn_out_len;
+		if (room == 0)
+			return 0;
+		r = recv(c->cn_up_fd, c->cn_out + c->cn_out_len, room, 0);
+		if (r <= 0)
+			goto none;
+		take = (size_t)r;
+		if (c->cn_resp_chunked) {
+			long k = http_chunked_feed(&c->cn_resp_ch,
+						   c->cn_out + c->cn_out_len,
+						   take, &done);
+			if (k < 0)
+				return -1;
+			take = (size_t)k; /* past the end: dropped */
+		} else if (!c->cn_resp_until_close) {
+			if ((long long)take > c->cn_resp_left)
+				take = (size_t)c->cn_resp_left;
+			c->cn_resp_left -= (long long)take;
+			done = c->cn_resp_left == 0;
+		}
+		c->cn_out_len += take;
+		c->cn_resp_done = done;
+		return 1;
+	}
+	if (c->cn_up_in_len == PROXY_BUF_BYTES)
+		return 0;
+	r = recv(c->cn_up_fd, c->cn_up_in + c->cn_up_in_len,
+		 PROXY_BUF_BYTES - c->cn_up_in_len, 0);
+	if (r > 0) {
+		c->cn_up_in_len += (size_t)r;
+		return 1;
+	}
+none:
+	if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+		/* What hostd sent before it closed is still passed on. */
+		c->cn_up_eof = 1;
+		return 1;
+	}
+	return 0;
+}
+
 /* ---- the state machine ------------------------------------------------ */
 
 /* Begin (or go back to) waiting for a request. */
@@ -788,21 +862,14 @@ static void run(struct conn *c)
 					progress = 1;
 				}
 			}
-			if (!c->cn_resp_done && !c->cn_up_eof &&
-			    c->cn_up_in_len < PROXY_BUF_BYTES) {
-				r = recv(c->cn_up_fd,
-					 c->cn_up_in + c->cn_up_in_len,
-					 PROXY_BUF_BYTES - c->cn_up_in_len, 0);
-				if (r > 0) {
-					c->cn_up_in_len += (size_t)r;
-					progress = 1;
-				} else if (r == 0 || (errno != EAGAIN &&
-						      errno != EINTR)) {
-					/* What hostd sent before it closed is
-					 * still passed on (below). */
-					c->cn_up_eof = 1;
-					progress = 1;
+			if (!c->cn_resp_done && !c->cn_up_eof) {
+				r = up_read(c);
+				if (r < 0) {
+					c->cn_dead = 1;
+					continue;
 				}
+				if (r > 0)
+					progress = 1;
 			}
 			if (!c->cn_resp_head && c->cn_up_in_len > 0) {
 				if (pass_response_head(c) < 0) {
@@ -904,7 +971,9 @@ static void update_interest(struct conn *c)
 		if (c->cn_up_out_off < c->cn_up_out_len)
 			up |= EPOLLOUT;
 		if (!c->cn_resp_done && !c->cn_up_eof &&
-		    c->cn_up_in_len < PROXY_BUF_BYTES)
+		    (c->cn_resp_head && c->cn_up_in_len == 0
+			     ? direct_room(c) > 0
+			     : c->cn_up_in_len < PROXY_BUF_BYTES))
 			up |= EPOLLIN;
 		break;
 	}
