@@ -133,9 +133,13 @@ def main():
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
         conns = []
-        for _ in range(1000):
-            conns.append(ctx.wrap_socket(socket.create_connection(
-                (ADDR, px_port), timeout=30)))
+        # From four addresses: one client may hold 256 (proxy.h).
+        for i in range(1000):
+            raw = socket.socket()
+            raw.bind((f"127.0.1.{1 + i // 250}", 0))
+            raw.settimeout(30)
+            raw.connect((ADDR, px_port))
+            conns.append(ctx.wrap_socket(raw))
         time.sleep(1)
         held = rss_kib(px.pid)
         for c in conns:

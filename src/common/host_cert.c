@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <ifaddrs.h>
+#include <stdint.h>
 #include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -16,6 +17,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <arpa/inet.h>
 #include <gnutls/gnutls.h>
@@ -284,3 +286,211 @@ void host_cert_free(struct host_cert *hc)
 const char host_tls_priorities[] =
 	"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-AES-256-CBC:"
 	"-AES-128-CBC:-CAMELLIA-256-CBC:-CAMELLIA-128-CBC:-RSA";
+
+/* ---- replacing them through the API (HostCertificateManager) ------- */
+
+static void ssl_paths(const char *confdir, char *key, char *crt, char *pending,
+		      size_t size)
+{
+	snprintf(key, size, "%.*s/ssl/rui.key", (int)(size - 16), confdir);
+	snprintf(crt, size, "%.*s/ssl/rui.crt", (int)(size - 16), confdir);
+	snprintf(pending, size, "%.*s/ssl/rui.key.pending", (int)(size - 24),
+		 confdir);
+}
+
+int host_cert_csr(const char *confdir, const char *hostname, const char *cn,
+		  const char *dn, char **csr_pem, struct err *e)
+{
+	char key_path[PATH_MAX], crt_path[PATH_MAX], pending[PATH_MAX];
+	gnutls_x509_privkey_t key = NULL;
+	gnutls_x509_crq_t crq = NULL;
+	gnutls_datum_t kd = {NULL, 0}, cd = {NULL, 0};
+	const char *bad = NULL;
+	int rc;
+
+	*csr_pem = NULL;
+	ssl_paths(confdir, key_path, crt_path, pending, sizeof(key_path));
+	if (gnutls_x509_privkey_init(&key) < 0 ||
+	    gnutls_x509_crq_init(&crq) < 0) {
+		rc = err_set(e, -ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = gnutls_x509_privkey_generate(
+		key, GNUTLS_PK_ECDSA,
+		GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
+	if (rc == 0)
+		rc = gnutls_x509_crq_set_version(crq, 1);
+	if (rc == 0 && dn != NULL) {
+		rc = gnutls_x509_crq_set_dn(crq, dn, &bad);
+		if (rc < 0) {
+			rc = err_set(e, -EINVAL,
+				     "'%s' is no distinguished name (at "
+				     "'%.32s')",
+				     dn, bad != NULL ? bad : "");
+			goto out;
+		}
+	} else if (rc == 0) {
+		rc = gnutls_x509_crq_set_dn_by_oid(crq,
+						   GNUTLS_OID_X520_COMMON_NAME,
+						   0, cn, (unsigned)strlen(cn));
+		if (rc == 0)
+			rc = gnutls_x509_crq_set_dn_by_oid(
+				crq, GNUTLS_OID_X520_ORGANIZATION_NAME, 0,
+				"Basalt", 6);
+	}
+	if (rc == 0)
+		rc = gnutls_x509_crq_set_subject_alt_name(
+			crq, GNUTLS_SAN_DNSNAME, hostname,
+			(unsigned)strlen(hostname), GNUTLS_FSAN_APPEND);
+	if (rc == 0)
+		rc = gnutls_x509_crq_set_key(crq, key);
+	if (rc == 0)
+		rc = gnutls_x509_crq_sign2(crq, key, GNUTLS_DIG_SHA256, 0);
+	if (rc == 0)
+		rc = gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &kd);
+	if (rc == 0)
+		rc = gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_PEM, &cd);
+	if (rc < 0) {
+		rc = gt_err(e, "signing request", rc);
+		goto out;
+	}
+	/* The new key waits beside the one in use until its certificate
+	 * comes (a later request replaces it). */
+	rc = save_pem(pending, &kd, 0600, e);
+	if (rc < 0)
+		goto out;
+	*csr_pem = malloc(cd.size + 1);
+	if (*csr_pem == NULL) {
+		rc = err_set(e, -ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(*csr_pem, cd.data, cd.size);
+	(*csr_pem)[cd.size] = '\0';
+out:
+	if (kd.data != NULL) {
+		gnutls_memset(kd.data, 0, kd.size);
+		gnutls_free(kd.data);
+	}
+	gnutls_free(cd.data);
+	if (crq != NULL)
+		gnutls_x509_crq_deinit(crq);
+	if (key != NULL)
+		gnutls_x509_privkey_deinit(key);
+	return rc < 0 ? rc : 0;
+}
+
+/* Is the key in PEM text the certificate's? */
+static int key_matches(gnutls_x509_crt_t crt, const char *key_pem)
+{
+	gnutls_x509_privkey_t key;
+	gnutls_datum_t d = {(unsigned char *)(uintptr_t)key_pem,
+			    (unsigned)strlen(key_pem)};
+	unsigned char a[64], b[64];
+	size_t an = sizeof(a), bn = sizeof(b);
+	int ok = 0;
+
+	if (gnutls_x509_privkey_init(&key) < 0)
+		return 0;
+	if (gnutls_x509_privkey_import(key, &d, GNUTLS_X509_FMT_PEM) == 0 &&
+	    gnutls_x509_privkey_get_key_id(key, 0, a, &an) == 0 &&
+	    gnutls_x509_crt_get_key_id(crt, 0, b, &bn) == 0)
+		ok = an == bn && memcmp(a, b, an) == 0;
+	gnutls_x509_privkey_deinit(key);
+	return ok;
+}
+
+int host_cert_install(const char *confdir, const char *cert_pem, struct err *e)
+{
+	char key_path[PATH_MAX], crt_path[PATH_MAX], pending[PATH_MAX];
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t d = {(unsigned char *)(uintptr_t)cert_pem,
+			    (unsigned)strlen(cert_pem)};
+	char *key = NULL;
+	int rc, from_pending = 0;
+	time_t now = time(NULL);
+
+	ssl_paths(confdir, key_path, crt_path, pending, sizeof(key_path));
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return err_set(e, -ENOMEM, "out of memory");
+	rc = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM);
+	if (rc < 0) {
+		gnutls_x509_crt_deinit(crt);
+		return err_set(e, -EINVAL, "not a PEM certificate (%s)",
+			       gnutls_strerror(rc));
+	}
+	if (gnutls_x509_crt_get_expiration_time(crt) <= now ||
+	    gnutls_x509_crt_get_activation_time(crt) > now + 86400) {
+		gnutls_x509_crt_deinit(crt);
+		return err_set(e, -EINVAL,
+			       "the certificate is not valid now (expired, "
+			       "or not yet valid)");
+	}
+	/* The key it is for: the one a signing request made, or the one in
+	 * use (a new certificate for the same key). */
+	if (load_pem(pending, &key, NULL) == 0 && key_matches(crt, key)) {
+		from_pending = 1;
+	} else {
+		free(key);
+		key = NULL;
+		if (load_pem(key_path, &key, NULL) < 0 ||
+		    !key_matches(crt, key)) {
+			free(key);
+			gnutls_x509_crt_deinit(crt);
+			return err_set(e, -EINVAL,
+				       "the certificate is for none of the "
+				       "host's keys (make a signing request "
+				       "first)");
+		}
+	}
+	gnutls_x509_crt_deinit(crt);
+	/* Key first, then the certificate: the proxy reloads on the
+	 * certificate, and a key with the old certificate fails to load
+	 * (the old pair stays in use) rather than mixing. */
+	rc = 0;
+	if (from_pending)
+		rc = file_write_atomic(key_path, key, strlen(key), 0600, e);
+	if (rc == 0)
+		rc = file_write_atomic(crt_path, cert_pem, strlen(cert_pem),
+				       0644, e);
+	if (rc == 0 && from_pending)
+		unlink(pending);
+	explicit_bzero(key, strlen(key));
+	free(key);
+	return rc;
+}
+
+int host_cert_describe(const char *confdir, struct host_cert_info *out,
+		       struct err *e)
+{
+	char key_path[PATH_MAX], crt_path[PATH_MAX], pending[PATH_MAX];
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t d;
+	char *pem = NULL;
+	size_t n;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	ssl_paths(confdir, key_path, crt_path, pending, sizeof(key_path));
+	if (load_pem(crt_path, &pem, e) < 0)
+		return -ENOENT;
+	d = (gnutls_datum_t){(unsigned char *)pem, (unsigned)strlen(pem)};
+	if (gnutls_x509_crt_init(&crt) < 0) {
+		free(pem);
+		return err_set(e, -ENOMEM, "out of memory");
+	}
+	rc = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM);
+	free(pem);
+	if (rc == 0) {
+		n = sizeof(out->ci_subject);
+		if (gnutls_x509_crt_get_dn(crt, out->ci_subject, &n) < 0)
+			out->ci_subject[0] = '\0';
+		n = sizeof(out->ci_issuer);
+		if (gnutls_x509_crt_get_issuer_dn(crt, out->ci_issuer, &n) < 0)
+			out->ci_issuer[0] = '\0';
+		out->ci_not_before = gnutls_x509_crt_get_activation_time(crt);
+		out->ci_not_after = gnutls_x509_crt_get_expiration_time(crt);
+	}
+	gnutls_x509_crt_deinit(crt);
+	return rc < 0 ? err_set(e, -EINVAL, "rui.crt: %s", gnutls_strerror(rc))
+		      : 0;
+}

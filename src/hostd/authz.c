@@ -53,6 +53,7 @@ const char *const authz_privileges[] = {
 	"VirtualMachine.Config.AdvancedConfig",
 	"VirtualMachine.Config.Settings",
 	"VirtualMachine.GuestOperations.Query",
+	"Certificate.Manage",
 	NULL,
 };
 

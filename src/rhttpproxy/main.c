@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -99,6 +102,75 @@ static int listen_on(const char *addr, int port, struct err *e)
 			       strerror(-rc));
 	}
 	return fd;
+}
+
+static void reload(struct proxy *px, const char *why)
+{
+	struct err e = {0};
+
+	if (proxy_creds_load(px, &e) < 0)
+		log_warnx("%s: %s; the old key and certificate stay", why,
+			  err_msg(&e));
+	else
+		log_info("%s: key and certificate loaded again", why);
+}
+
+/*
+ * Until SIGINT or SIGTERM (returned): SIGHUP, or a new rui.key or
+ * rui.crt written into <confdir>/ssl (hostd's InstallServerCertificate,
+ * an administrator), loads the pair again. Writes come as a key, then a
+ * certificate: a short quiet time after the last one lets both land.
+ */
+static int wait_for_signal(struct proxy *px, const sigset_t *set)
+{
+	char dir[PATH_MAX + 8];
+	int sfd = signalfd(-1, set, SFD_CLOEXEC);
+	int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK), due = 0;
+
+	snprintf(dir, sizeof(dir), "%s/ssl", px->px_confdir);
+	if (ifd >= 0 &&
+	    inotify_add_watch(ifd, dir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+		log_warn("%s: changes are not watched (SIGHUP reloads)", dir);
+		close(ifd);
+		ifd = -1;
+	}
+	for (;;) {
+		struct pollfd p[2] = {{.fd = sfd, .events = POLLIN},
+				      {.fd = ifd, .events = POLLIN}};
+		int n = poll(p, ifd >= 0 ? 2 : 1, due ? 300 : -1);
+		if (n == 0 && due) {
+			due = 0;
+			reload(px, "the key or certificate changed");
+			continue;
+		}
+		if (n > 0 && ifd >= 0 && (p[1].revents & POLLIN)) {
+			char buf[4096] __attribute__((
+				aligned(__alignof__(struct inotify_event))));
+			ssize_t len;
+			while ((len = read(ifd, buf, sizeof(buf))) > 0)
+				for (char *q = buf; q < buf + len;) {
+					const struct inotify_event *ev =
+						(const void *)q;
+					if (ev->len > 0 &&
+					    (strcmp(ev->name, "rui.crt") == 0 ||
+					     strcmp(ev->name, "rui.key") == 0))
+						due = 1;
+					q += sizeof(*ev) + ev->len;
+				}
+		}
+		if (n > 0 && (p[0].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo != SIGHUP) {
+				if (ifd >= 0)
+					close(ifd);
+				close(sfd);
+				return (int)si.ssi_signo;
+			}
+			reload(px, "SIGHUP");
+		}
+	}
 }
 
 int main(int argc, char **argv)
@@ -235,17 +307,7 @@ int main(int argc, char **argv)
 			 px.px_https_port, px.px_workers, px.px_upstream);
 	printf("rhttpproxy: ready\n");
 	fflush(stdout);
-	for (;;) {
-		sigwait(&set, &sig);
-		if (sig != SIGHUP)
-			break;
-		if (proxy_creds_load(&px, &e) < 0)
-			log_warnx("SIGHUP: %s; the old key and certificate "
-				  "stay",
-				  err_msg(&e));
-		else
-			log_info("SIGHUP: key and certificate loaded again");
-	}
+	sig = wait_for_signal(&px, &set);
 	log_info("stopping on %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	px.px_stop = 1;
 	for (int i = 0; i < px.px_workers; i++)

@@ -268,3 +268,63 @@ def test_keep_alive_and_pipelining(proxy):
             data += chunk
     statuses = re.findall(rb"HTTP/1.1 (\d+) ", data)
     assert statuses == [b"200", b"200", b"404"]
+
+
+def test_the_certificate_is_replaced_through_the_api(proxy, tmp_path):
+    """HostCertificateManager: a signing request, a CA signs it, the
+    certificate installed; the proxy serves it to new connections at
+    once, the old connection keeps the old one."""
+    from pyVmomi import vim, vmodl
+    si = proxy.connect()
+    host = si.content.rootFolder.childEntity[0].hostFolder.childEntity[0] \
+        .host[0]
+    cm = host.configManager.certificateManager
+    info = cm.certificateInfo
+    assert info.status == "good" and info.subject == info.issuer
+    old = cert_digest(proxy)
+    kept = proxy.tls()
+    csr = cm.GenerateCertificateSigningRequestByDn("CN=esx-test,O=Example")
+    assert csr.startswith("-----BEGIN NEW CERTIFICATE REQUEST-----") or \
+        csr.startswith("-----BEGIN CERTIFICATE REQUEST-----")
+    (tmp_path / "req.pem").write_text(csr)
+
+    def openssl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True,
+                       cwd=tmp_path, timeout=60)
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt",
+            "ec_paramgen_curve:P-256", "-nodes", "-days", "30", "-subj",
+            "/CN=Test CA", "-keyout", "ca.key", "-out", "ca.crt")
+    openssl("x509", "-req", "-in", "req.pem", "-CA", "ca.crt", "-CAkey",
+            "ca.key", "-CAcreateserial", "-days", "20", "-out", "host.crt")
+    # Garbage, and a certificate for a key the host does not have.
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        cm.InstallServerCertificate("not a certificate")
+    with pytest.raises(vmodl.fault.InvalidArgument) as ei:
+        cm.InstallServerCertificate((tmp_path / "ca.crt").read_text())
+    assert "none of the host's keys" in ei.value.msg
+    assert cert_digest(proxy) == old
+    cm.InstallServerCertificate((tmp_path / "host.crt").read_text())
+    deadline = time.monotonic() + 10
+    while cert_digest(proxy) == old and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with proxy.tls() as s:
+        der = s.getpeercert(binary_form=True)
+    want = ssl.PEM_cert_to_DER_cert((tmp_path / "host.crt").read_text())
+    assert der == want
+    info = cm.certificateInfo
+    assert "CN=Test CA" in info.issuer and "CN=esx-test" in info.subject
+    assert info.status == "expiring"  # 20 days left
+    kept.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert response(kept)[0].startswith(b"HTTP/1.1 200 ")
+    kept.close()
+    # A user without Certificate.Manage may not.
+    am = si.content.accountManager
+    am.CreateUser(vim.host.LocalAccountManager.AccountSpecification(
+        id="ro", password="Green-fIeld-7q"))
+    si.content.authorizationManager.SetEntityPermissions(
+        si.content.rootFolder, [vim.AuthorizationManager.Permission(
+            principal="ro", group=False, roleId=-2, propagate=True)])
+    ro = proxy.connect(user="ro", password="Green-fIeld-7q")
+    with pytest.raises(vim.fault.NoPermission):
+        vim.host.CertificateManager("ha-certificate-manager", ro._stub) \
+            .GenerateCertificateSigningRequest(False)

@@ -158,6 +158,11 @@ static struct vval *config_manager(void)
 	struct vval *m = vval_obj(NULL, NULL, "HostConfigManager");
 
 	vval_moref(m, "advancedOption", "OptionManager", "ha-adv-options");
+	vval_moref(m, "userDirectory", "UserDirectory", "ha-user-directory");
+	vval_moref(m, "accountManager", "HostLocalAccountManager",
+		   "ha-localacctmgr");
+	vval_moref(m, "certificateManager", "HostCertificateManager",
+		   "ha-certificate-manager");
 	return m;
 }
 

@@ -29,6 +29,7 @@ static const struct mo_type *const types[] = {
 	&mo_virtual_disk_manager,
 	&mo_datastore_browser,
 	&mo_account_manager,
+	&mo_certificate_manager,
 	&mo_user_directory,
 	&mo_authorization_manager,
 };

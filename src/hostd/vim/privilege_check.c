@@ -72,6 +72,13 @@ static const struct {
 	{"CancelTask", "Global.CancelTask", ON_ROOT, NULL, 1},
 	{"TerminateSession", "Sessions.TerminateSession", ON_ROOT, NULL, 1},
 	{"SessionIsActive", "Sessions.ValidateSession", ON_ROOT, NULL, 0},
+	{"GenerateCertificateSigningRequest", "Certificate.Manage", ON_HOST,
+	 NULL, 1},
+	{"GenerateCertificateSigningRequestByDn", "Certificate.Manage", ON_HOST,
+	 NULL, 1},
+	{"InstallServerCertificate", "Certificate.Manage", ON_HOST, NULL, 1},
+	{"ReplaceCACertificatesAndCRLs", "Certificate.Manage", ON_HOST, NULL,
+	 1},
 	/* Reads of the host's settings and accounts. */
 	{"QueryOptions", "System.Read", ON_HOST, NULL, 0},
 	{"RetrieveUserGroups", "System.View", ON_HOST, NULL, 0},
