@@ -74,15 +74,20 @@ def rss_kib(pid):
 def wrk(url, seconds):
     out = subprocess.run(["wrk", "-t2", "-c64", f"-d{seconds}s", url],
                          capture_output=True, text=True, check=True).stdout
+    # Every answer a 200: an error page would count as fast as a page.
+    assert "Non-2xx" not in out, out
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
 def download(url, auth=None):
-    cmd = ["curl", "-sk", "-o", "/dev/null", "-w", "%{speed_download}"]
+    cmd = ["curl", "-sk", "-o", "/dev/null", "-w",
+           "%{http_code} %{size_download} %{speed_download}"]
     if auth:
         cmd += ["-u", auth]
-    return float(subprocess.run(cmd + [url], capture_output=True,
-                                text=True, check=True).stdout)
+    code, size, speed = subprocess.run(cmd + [url], capture_output=True,
+                                       text=True, check=True).stdout.split()
+    assert code == "200" and int(size) == 1 << 30, (url, code, size)
+    return float(speed)
 
 
 def main():
@@ -91,6 +96,7 @@ def main():
     need("nginx", "wrk")
     resource.setrlimit(resource.RLIMIT_NOFILE, (8192, 8192))
     work = tempfile.mkdtemp(prefix="basalt-bench-proxy-")
+    os.chmod(work, 0o755)  # nginx's workers run as www-data
     h = Hostd(os.path.join(BUILD, "src/hostd/hostd"),
               os.path.join(work, "root"), password=PASSWORD, addr=ADDR)
     px_port, ng_port = free_port(ADDR), free_port(ADDR)

@@ -255,9 +255,9 @@ int host_cert_load(const char *confdir, const char *hostname,
 	snprintf(dir, sizeof(dir), "%s/ssl", confdir);
 	snprintf(keyfile, sizeof(keyfile), "%s/rui.key", dir);
 	snprintf(crtfile, sizeof(crtfile), "%s/rui.crt", dir);
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+	if (hostname != NULL && mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return err_set(e, -errno, "%s: %s", dir, strerror(errno));
-	if (stat(crtfile, &st) < 0 && errno == ENOENT)
+	if (hostname != NULL && stat(crtfile, &st) < 0 && errno == ENOENT)
 		rc = generate(hostname, keyfile, crtfile, hc, e);
 	else if ((rc = load_pem(keyfile, &hc->hc_key, e)) == 0)
 		rc = load_pem(crtfile, &hc->hc_crt, e);
@@ -444,11 +444,14 @@ int host_cert_install(const char *confdir, const char *cert_pem, struct err *e)
 	}
 	gnutls_x509_crt_deinit(crt);
 	/* Key first, then the certificate: the proxy reloads on the
-	 * certificate, and a key with the old certificate fails to load
+	 * certificate. The key is 0640: its folder (0700, or in the
+	 * appliance 02750 with the proxy's group, set by the proxy) decides
+	 * who reaches it, and the proxy, no longer root, must read it; a
+	 * key with the old certificate fails to load
 	 * (the old pair stays in use) rather than mixing. */
 	rc = 0;
 	if (from_pending)
-		rc = file_write_atomic(key_path, key, strlen(key), 0600, e);
+		rc = file_write_atomic(key_path, key, strlen(key), 0640, e);
 	if (rc == 0)
 		rc = file_write_atomic(crt_path, cert_pem, strlen(cert_pem),
 				       0644, e);

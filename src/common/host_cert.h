@@ -20,7 +20,8 @@ struct host_cert {
 };
 
 /* Load key and certificate, or make both when there is no certificate
- * yet; the thumbprints are logged. */
+ * yet (hostname NULL: only load, touching nothing); the thumbprints are
+ * logged. */
 BASALT_MUST_CHECK int host_cert_load(const char *confdir, const char *hostname,
 				     struct host_cert *hc, struct err *e);
 void host_cert_free(struct host_cert *hc);

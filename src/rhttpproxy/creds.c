@@ -45,7 +45,10 @@ int proxy_creds_load(struct proxy *px, struct err *e)
 	gnutls_datum_t crt, key;
 	int rc;
 
-	if (host_cert_load(px->px_confdir, px->px_hostname, &hc, e) < 0)
+	/* Made on the first load only: later ones, in the sandbox, read. */
+	if (host_cert_load(px->px_confdir,
+			   px->px_creds == NULL ? px->px_hostname : NULL, &hc,
+			   e) < 0)
 		return -EIO;
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {

@@ -14,10 +14,12 @@
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/sandbox.h"
 #include "common/host_cert.h"
 #include "rhttpproxy/proxy.h"
 
@@ -25,8 +27,8 @@
 
 static const char usage[] =
 	"usage: rhttpproxy [--root DIR] [--address A] [--http-port N]\n"
-	"                  [--https-port N] [--upstream PATH] [--workers N] "
-	"[-v]\n"
+	"                  [--https-port N] [--upstream PATH] [--workers N]\n"
+	"                  [--user NAME|UID[:GID]] [-v]\n"
 	"\n"
 	"The host's public listener: port 80 (a welcome page; everything\n"
 	"else redirected to https) and 443 (TLS 1.2/1.3 with the host's key\n"
@@ -39,9 +41,13 @@ static const char usage[] =
 	"  --upstream PATH  hostd's socket (default\n"
 	"                   DIR/var/run/basalt/hostd.sock)\n"
 	"  --workers N      event loops (default: one per CPU, at most 16)\n"
+	"  --user U         the identity to run as once listening (from root;\n"
+	"                   the key's folder gets its group)\n"
 	"  -v               log more\n"
-	"SIGHUP loads the key and certificate again (established connections\n"
-	"keep theirs). Exit status 0 after SIGINT/SIGTERM, 1 on an error,\n"
+	"Once listening it keeps only read access to DIR/etc/basalt/ssl\n"
+	"(Landlock) and an event loop's syscalls (seccomp). A new key and\n"
+	"certificate written there, or SIGHUP, load again (established\n"
+	"connections keep theirs). Exit status 0 after SIGINT/SIGTERM, 1 on an error,\n"
 	"2 on a bad command line.\n";
 
 static int port_arg(const char *opt, const char *v, int *out)
@@ -121,19 +127,10 @@ static void reload(struct proxy *px, const char *why)
  * an administrator), loads the pair again. Writes come as a key, then a
  * certificate: a short quiet time after the last one lets both land.
  */
-static int wait_for_signal(struct proxy *px, const sigset_t *set)
+static int wait_for_signal(struct proxy *px, int sfd, int ifd)
 {
-	char dir[PATH_MAX + 8];
-	int sfd = signalfd(-1, set, SFD_CLOEXEC);
-	int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK), due = 0;
+	int due = 0;
 
-	snprintf(dir, sizeof(dir), "%s/ssl", px->px_confdir);
-	if (ifd >= 0 &&
-	    inotify_add_watch(ifd, dir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
-		log_warn("%s: changes are not watched (SIGHUP reloads)", dir);
-		close(ifd);
-		ifd = -1;
-	}
 	for (;;) {
 		struct pollfd p[2] = {{.fd = sfd, .events = POLLIN},
 				      {.fd = ifd, .events = POLLIN}};
@@ -173,6 +170,49 @@ static int wait_for_signal(struct proxy *px, const sigset_t *set)
 	}
 }
 
+/*
+ * Give up what a listener no longer needs: root (to --user, which must
+ * still read the key: the key's folder gets that user's group), every
+ * capability, files but the key's folder (Landlock), and syscalls but
+ * an event loop's (seccomp; not under AddressSanitizer, whose own
+ * machinery needs more).
+ */
+static int enter_sandbox(const char *user, const char *ssl_dir, struct err *e)
+{
+	struct sandbox_id id = {SANDBOX_DEFAULT_UID, SANDBOX_DEFAULT_GID};
+	char key[PATH_MAX + 16];
+	int rc;
+
+	if (user != NULL && sandbox_parse_user(user, &id, e) < 0)
+		return -EINVAL;
+	if (user != NULL && geteuid() == 0) {
+		snprintf(key, sizeof(key), "%s/rui.key", ssl_dir);
+		if (chown(ssl_dir, 0, id.sb_gid) < 0 ||
+		    chmod(ssl_dir, 02750) < 0 || chown(key, 0, id.sb_gid) < 0 ||
+		    chmod(key, 0640) < 0)
+			return err_set(e, -errno, "%s: %s", ssl_dir,
+				       strerror(errno));
+	}
+	if (sandbox_no_new_privs(e) < 0)
+		return -EPERM;
+	if (user != NULL && sandbox_drop_identity(&id, e) < 0)
+		return -EPERM;
+	if (geteuid() == 0)
+		log_warnx("running as root: give --user to run without it");
+	rc = proxy_landlock(ssl_dir, e);
+	if (rc < 0)
+		return rc;
+	if (rc == 1)
+		log_info("no Landlock in this kernel: files are limited by "
+			 "the seccomp list only");
+#if defined(__SANITIZE_ADDRESS__)
+	log_info("built with AddressSanitizer: no seccomp list");
+	return 0;
+#else
+	return proxy_seccomp(e);
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	static struct proxy px;
@@ -182,7 +222,9 @@ int main(int argc, char **argv)
 	struct err e = {0};
 	sigset_t set;
 	long ncpu;
-	int rc, sig;
+	const char *user = NULL;
+	char ssl_dir[PATH_MAX + 8];
+	int rc, sig, sfd, ifd;
 
 	log_procinit("rhttpproxy");
 	sigemptyset(&set);
@@ -209,6 +251,9 @@ int main(int argc, char **argv)
 			i++;
 		} else if (v != NULL && strcmp(a, "--address") == 0) {
 			addr = v;
+			i++;
+		} else if (v != NULL && strcmp(a, "--user") == 0) {
+			user = v;
 			i++;
 		} else if (v != NULL && strcmp(a, "--upstream") == 0) {
 			upstream = v;
@@ -274,6 +319,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rhttpproxy: GnuTLS does not start\n");
 		return 1;
 	}
+	snprintf(ssl_dir, sizeof(ssl_dir), "%.*s/ssl", PATH_MAX - 8,
+		 px.px_confdir);
 	if (proxy_creds_load(&px, &e) < 0) {
 		fprintf(stderr, "rhttpproxy: %s\n", err_msg(&e));
 		return 1;
@@ -284,6 +331,24 @@ int main(int argc, char **argv)
 				 ? listen_on(addr, px.px_https_port, &e)
 				 : -1;
 	if ((px.px_http_port > 0 && px.px_http_fd < 0) || px.px_https_fd < 0) {
+		fprintf(stderr, "rhttpproxy: %s\n", err_msg(&e));
+		return 1;
+	} /* What the sandbox would forbid later: the signal and watch
+	   * descriptors. */
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (sfd < 0) {
+		fprintf(stderr, "rhttpproxy: signalfd: %s\n", strerror(errno));
+		return 1;
+	}
+	if (ifd >= 0 &&
+	    inotify_add_watch(ifd, ssl_dir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+		log_warn("%s: changes are not watched (SIGHUP reloads)",
+			 ssl_dir);
+		close(ifd);
+		ifd = -1;
+	}
+	if (enter_sandbox(user, ssl_dir, &e) < 0) {
 		fprintf(stderr, "rhttpproxy: %s\n", err_msg(&e));
 		return 1;
 	}
@@ -307,7 +372,7 @@ int main(int argc, char **argv)
 			 px.px_https_port, px.px_workers, px.px_upstream);
 	printf("rhttpproxy: ready\n");
 	fflush(stdout);
-	sig = wait_for_signal(&px, &set);
+	sig = wait_for_signal(&px, sfd, ifd);
 	log_info("stopping on %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	px.px_stop = 1;
 	for (int i = 0; i < px.px_workers; i++)

@@ -64,6 +64,11 @@ BASALT_MUST_CHECK int proxy_creds_load(struct proxy *px, struct err *e);
 int proxy_conn_admit(struct proxy *px, const unsigned char *addr);
 void proxy_conn_release(struct proxy *px, const unsigned char *addr);
 
+/* sandbox.c: Landlock (files: ssl_dir, to read; 1 when the kernel has
+ * no Landlock) and the seccomp allow-list, for every thread. */
+int proxy_landlock(const char *ssl_dir, struct err *e);
+int proxy_seccomp(struct err *e);
+
 /* Run worker w until px_stop. */
 void *proxy_worker(void *arg);
 struct proxy_worker_arg {

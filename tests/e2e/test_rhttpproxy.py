@@ -328,3 +328,73 @@ def test_the_certificate_is_replaced_through_the_api(proxy, tmp_path):
     with pytest.raises(vim.fault.NoPermission):
         vim.host.CertificateManager("ha-certificate-manager", ro._stub) \
             .GenerateCertificateSigningRequest(False)
+
+
+def test_the_proxy_runs_confined(hostd_bin, tmp_path):
+    """The release build, as the appliance runs it: from root it becomes
+    --user nobody (its group on the key's folder and, set up here as the
+    image will, on hostd's socket folder), with no_new_privs, seccomp and
+    Landlock; it still serves TLS, relays the API and files, and loads a
+    new certificate."""
+    from hostd import Hostd
+    from rhttpproxy import Proxy
+    from conftest import built
+    binary = built("src/rhttpproxy/rhttpproxy")
+    root = tmp_path / "root"
+    run = root / "var" / "run" / "basalt"
+    run.mkdir(parents=True)
+    as_root = os.geteuid() == 0
+    if as_root:
+        # The image's set-up: hostd's sockets in a folder of the proxy's
+        # group, so the socket is the proxy's to connect to; and folders
+        # above the config the proxy can pass through, as /etc is.
+        os.chown(run, 0, 65534)
+        os.chmod(run, 0o2750)
+        d = str(root)
+        while d != "/":
+            os.chmod(d, os.stat(d).st_mode | 0o111)
+            d = os.path.dirname(d)
+    h = Hostd(hostd_bin, root)
+    p = Proxy(binary, h, args=["--user", "nobody"] if as_root else [])
+    try:
+        with open(f"/proc/{p.proc.pid}/status") as f:
+            status = f.read()
+        assert re.search(r"Seccomp:\s+2", status), status
+        assert re.search(r"NoNewPrivs:\s+1", status), status
+        if as_root:
+            assert re.search(r"Uid:\s+65534\s", status), status
+            assert re.search(r"CapEff:\s+0+\n", status), status
+        si = p.connect()
+        assert si.content.about.apiType == "HostAgent"
+        r = requests.put(f"https://{p.addr}:{p.https_port}/folder/x.txt",
+                         params={"dcPath": "ha-datacenter",
+                                 "dsName": "datastore1"}, data=b"ok",
+                         auth=("root", h.password), verify=False,
+                         timeout=60)
+        assert r.status_code == 201
+        old = cert_digest(p)
+        ssl_dir = root / "etc" / "basalt" / "ssl"
+        host = si.content.rootFolder.childEntity[0].hostFolder \
+            .childEntity[0].host[0]
+        cm = host.configManager.certificateManager
+        (tmp_path / "req.pem").write_text(
+            cm.GenerateCertificateSigningRequest(False))
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+                        "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-days", "30", "-subj", "/CN=CA", "-keyout",
+                        "ca.key", "-out", "ca.crt"], cwd=tmp_path,
+                       check=True, capture_output=True)
+        subprocess.run(["openssl", "x509", "-req", "-in", "req.pem", "-CA",
+                        "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                        "-days", "30", "-out", "host.crt"], cwd=tmp_path,
+                       check=True, capture_output=True)
+        cm.InstallServerCertificate((tmp_path / "host.crt").read_text())
+        deadline = time.monotonic() + 10
+        while cert_digest(p) == old and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert cert_digest(p) != old
+        assert oct(os.stat(ssl_dir / "rui.key").st_mode & 0o777) == "0o640"
+    finally:
+        log = p.stop()
+        h.stop()
+    assert "loaded again" in log
