@@ -25,6 +25,10 @@
 /* hostd may answer late: WaitForUpdates waits up to 1800 s. */
 #define PROXY_UPSTREAM_TIMEOUT_S 1900
 #define PROXY_BUF_BYTES		 (64u << 10) /* each direction's buffer */
+/* Request bodies by route: /sdk's SOAP (hostd refuses past 4 MiB with a
+ * fault of its own), /folder's files (HTTP_BODY_MAX_BYTES), none
+ * elsewhere. */
+#define PROXY_SDK_BODY_MAX_BYTES (8LL << 20)
 #define PROXY_WORKERS_MAX	 16
 
 /* TLS credentials, shared by the sessions made with them: a new key and

@@ -69,6 +69,7 @@ struct conn {
 	enum http_method cn_method;
 	int cn_req_close;
 	long long cn_body_left; /* Content-Length left, or -1 */
+	long long cn_body_max;	/* the route's limit */
 	int cn_body_chunked;
 	struct http_chunked cn_req_ch;
 	int cn_body_done;
@@ -344,6 +345,18 @@ static void route(struct conn *c, const struct http_head *h)
 	}
 	if (has_prefix(path, "/sdk") || has_prefix(path, "/folder") ||
 	    has_prefix(path, "/host")) {
+		long long max =
+			has_prefix(path, "/sdk")      ? PROXY_SDK_BODY_MAX_BYTES
+			: has_prefix(path, "/folder") ? HTTP_BODY_MAX_BYTES
+						      : 0;
+		if (h->hd_content_length > max) {
+			log_info("%s: %s %s: a body of %lld bytes refused",
+				 c->cn_peer, http_method_name(h->hd_method),
+				 path, h->hd_content_length);
+			respond_error(c, 413, 1);
+			return;
+		}
+		c->cn_body_max = max;
 		start_relay(c, h, path);
 		return;
 	}
@@ -496,7 +509,7 @@ static void start_relay(struct conn *c, const struct http_head *h,
 }
 
 /* Move request body bytes from cn_in to hostd's buffer. -1: the body is
- * malformed (answered). */
+ * malformed, -2: past the route's limit (the caller answers). */
 static int pump_request_body(struct conn *c)
 {
 	size_t room = PROXY_BUF_BYTES - c->cn_up_out_len, take = c->cn_in_len;
@@ -514,9 +527,10 @@ static int pump_request_body(struct conn *c)
 		done = c->cn_body_left == 0;
 	} else {
 		r = http_chunked_feed(&c->cn_req_ch, c->cn_in, take, &done);
-		if (r < 0) {
-			log_info("%s: bad chunked body", c->cn_peer);
-			return -1;
+		if (r < 0 || c->cn_req_ch.hc_total > c->cn_body_max) {
+			log_info("%s: %s chunked body", c->cn_peer,
+				 r < 0 ? "bad" : "too long a");
+			return r == -400 ? -1 : -2;
 		}
 		take = (size_t)r;
 	}
@@ -829,10 +843,12 @@ static void run(struct conn *c)
 		}
 		if (c->cn_state == CS_RELAY) {
 			size_t before = c->cn_in_len;
-			if (pump_request_body(c) < 0) {
+			int rb;
+			rb = pump_request_body(c);
+			if (rb < 0) {
 				up_close(c);
 				c->cn_out_len = c->cn_out_off = 0;
-				respond_error(c, 400, 1);
+				respond_error(c, rb == -1 ? 400 : 413, 1);
 				continue;
 			}
 			if (c->cn_in_len != before)
