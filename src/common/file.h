@@ -56,4 +56,8 @@ BASALT_MUST_CHECK int file_write_atomic(const char *path, const void *data,
  * newline; "" if it cannot be read. */
 void file_read_line(const char *path, char *buf, size_t size);
 
+/* Make folder path and the missing ones above it (mode 0755): 0 or
+ * -errno. */
+BASALT_MUST_CHECK int file_mkdirs(const char *path);
+
 #endif

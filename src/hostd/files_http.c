@@ -21,6 +21,7 @@
 
 #include <microhttpd.h>
 
+#include "common/file.h"
 #include "common/log.h"
 #include "hostd/audit.h"
 #include "hostd/authz.h"
@@ -421,17 +422,7 @@ static int make_parents(const char *path)
 	if (slash == NULL)
 		return 0;
 	*slash = '\0';
-	for (char *p = buf + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
+	return file_mkdirs(buf);
 }
 
 /* Open the upload's temporary file beside path. */

@@ -55,25 +55,6 @@ static const char usage[] =
 	"hostd takes them over). Exit status 0 after SIGINT/SIGTERM,\n"
 	"1 on an error (one line on stderr), 2 on a bad command line.\n";
 
-static int mkdirs(const char *path)
-{
-	char buf[PATH_MAX];
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /* The host's instance UUID, made once and kept in the config root. */
 static int instance_uuid(struct hostd *h, struct err *e)
 {
@@ -193,7 +174,7 @@ int main(int argc, char **argv)
 	}
 
 	if (realpath(root, h.hd_root) == NULL &&
-	    (mkdirs(root) < 0 || realpath(root, h.hd_root) == NULL)) {
+	    (file_mkdirs(root) < 0 || realpath(root, h.hd_root) == NULL)) {
 		fprintf(stderr, "hostd: %s: %s\n", root, strerror(errno));
 		return 1;
 	}
@@ -203,8 +184,8 @@ int main(int argc, char **argv)
 		 PATH_MAX - 32, h.hd_root);
 	snprintf(rundir, sizeof(rundir), "%s", h.hd_rundir);
 	snprintf(volumes, sizeof(volumes), "%s/vmfs/volumes", h.hd_root);
-	if (mkdirs(h.hd_confdir) < 0 || mkdirs(rundir) < 0 ||
-	    mkdirs(volumes) < 0) {
+	if (file_mkdirs(h.hd_confdir) < 0 || file_mkdirs(rundir) < 0 ||
+	    file_mkdirs(volumes) < 0) {
 		fprintf(stderr, "hostd: %s: cannot create its directories\n",
 			h.hd_root);
 		return 1;

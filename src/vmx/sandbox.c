@@ -5,6 +5,8 @@
  */
 #include "vmx/sandbox.h"
 
+#include "common/seccomp_base.h"
+
 #include <errno.h>
 #include <grp.h>
 #include <linux/capability.h>
@@ -94,25 +96,8 @@ int sandbox_seccomp(struct err *e)
 	     i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 				      SCMP_A1(SCMP_CMP_EQ, ioctls[i], 0));
-	/* Memory, but never executable: no new code after start. */
 	if (rc == 0)
-		rc = seccomp_rule_add(
-			ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-			SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	if (rc == 0)
-		rc = seccomp_rule_add(
-			ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-			SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	/* Threads only, never processes: clone must carry CLONE_THREAD;
-	 * clone3 (whose flags seccomp cannot see) says ENOSYS, and glibc
-	 * falls back to clone. */
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-				      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD,
-					      CLONE_THREAD));
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
-				      SCMP_SYS(clone3), 0);
+		rc = sandbox_seccomp_base(ctx);
 	/* Threads name themselves. */
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,

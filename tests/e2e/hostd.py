@@ -13,6 +13,21 @@ def free_port(addr):
         return s.getsockname()[1]
 
 
+def stop_cleanly(proc, log, log_path, name):
+    """SIGTERM proc; it must end with status 0 (under the sanitizers,
+    also no leak or error report). Returns the log of this start and
+    removes it, so each start reads only its own."""
+    if proc.poll() is None:
+        proc.terminate()
+    status = proc.wait(timeout=30)
+    log.close()
+    with open(log_path) as f:
+        out = f.read()
+    os.unlink(log_path)
+    assert status == 0, f"{name} ended with status {status}:\n{out}"
+    return out
+
+
 class Hostd:
     """hostd in the foreground on a 127.0.0.x address of its own:
     pyVmomi 6.7.1 forces a TLS context on 127.0.0.1 and localhost, which
@@ -61,16 +76,8 @@ class Hostd:
         sanitizers, also no leak or error report)."""
         if self.proc is None:
             return ""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        status = self.proc.wait(timeout=30)
-        self.log.close()
-        with open(self.log_path) as f:
-            out = f.read()
-        os.unlink(self.log_path)  # each start reads only its own
-        self.proc = None
-        assert status == 0, f"hostd ended with status {status}:\n{out}"
-        return out
+        proc, self.proc = self.proc, None
+        return stop_cleanly(proc, self.log, self.log_path, "hostd")
 
     def connect(self, user="root", password=None, tls=False):
         """pyVmomi's SmartConnect, over plain HTTP or (tls) HTTPS with

@@ -6,7 +6,7 @@ import ssl
 import subprocess
 import time
 
-from hostd import free_port
+from hostd import free_port, stop_cleanly
 
 
 class Proxy:
@@ -43,16 +43,8 @@ class Proxy:
         also no leak or error report). Returns its log."""
         if self.proc is None:
             return ""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        status = self.proc.wait(timeout=30)
-        self.log.close()
-        with open(self.log_path) as f:
-            out = f.read()
-        os.unlink(self.log_path)
-        self.proc = None
-        assert status == 0, f"rhttpproxy ended with status {status}:\n{out}"
-        return out
+        proc, self.proc = self.proc, None
+        return stop_cleanly(proc, self.log, self.log_path, "rhttpproxy")
 
     def tls(self, **kw):
         """A TLS socket to the proxy (certificate not checked)."""
