@@ -505,7 +505,8 @@ static void start_relay(struct conn *c, const struct http_head *h,
 	if (h->hd_expect_continue && !c->cn_body_done)
 		(void)out_put(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	c->cn_state = CS_RELAY;
-	c->cn_deadline = now_s() + PROXY_UPSTREAM_TIMEOUT_S;
+	c->cn_deadline = now_s() + (c->cn_body_done ? PROXY_UPSTREAM_TIMEOUT_S
+						    : PROXY_BODY_TIMEOUT_S);
 }
 
 /* Move request body bytes from cn_in to hostd's buffer. -1: the body is
@@ -927,10 +928,13 @@ static void run(struct conn *c)
 				c->cn_resp_done = 1;
 				progress = 1;
 			}
+			/* A body moving either way has 60 s for its next
+			 * byte; only hostd thinking (a long property wait)
+			 * gets the long deadline. */
 			if (progress)
 				c->cn_deadline =
 					now_s() +
-					(c->cn_resp_head
+					(c->cn_resp_head || !c->cn_body_done
 						 ? PROXY_BODY_TIMEOUT_S
 						 : PROXY_UPSTREAM_TIMEOUT_S);
 		}

@@ -210,3 +210,28 @@ def test_nothing_outside_the_datastore(proxy):
                   headers={"Authorization": "Basic " + cred.decode()})
         assert c.getresponse().status in (400, 403, 404), path
         c.close()
+
+
+def test_a_stalled_upload_is_cut_off(proxy):
+    """A body that stops coming has 60 s for its next byte, however long
+    hostd would wait: the connection ends and nothing is kept."""
+    import base64
+    cred = base64.b64encode(f"root:{proxy.hostd.password}".encode())
+    s = proxy.tls()
+    s.sendall(b"PUT /folder/slow.bin?dcPath=ha-datacenter&dsName=datastore1"
+              b" HTTP/1.1\r\nHost: x\r\nAuthorization: Basic " + cred +
+              b"\r\nContent-Length: 1000\r\n\r\n" + b"x" * 10)
+    started = time.monotonic()
+    s.settimeout(120)
+    try:
+        while s.recv(1000):
+            pass
+    except (ConnectionResetError, OSError):
+        pass
+    waited = time.monotonic() - started
+    s.close()
+    assert 55 < waited < 90, waited
+    deadline = time.monotonic() + 20
+    while os.listdir(ds_dir(proxy)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert os.listdir(ds_dir(proxy)) == []
