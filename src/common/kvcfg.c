@@ -13,22 +13,12 @@
 #include <strings.h>
 
 #include "common/file.h"
+#include "common/hex.h"
 
 static int key_char(char c)
 {
 	return isalnum((unsigned char)c) || c == '.' || c == '_' || c == ':' ||
 	       c == '-';
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 void kvcfg_free(struct kvcfg *cfg)
@@ -101,8 +91,8 @@ static int parse_line(struct kvcfg *cfg, const char *s, size_t n, int lineno,
 		if (*s == '"')
 			break;
 		if (*s == '|') {
-			int hi = s + 2 < end ? hexval(s[1]) : -1;
-			int lo = s + 2 < end ? hexval(s[2]) : -1;
+			int hi = s + 2 < end ? hex_value(s[1]) : -1;
+			int lo = s + 2 < end ? hex_value(s[2]) : -1;
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 				free(value);
 				return err_set(e, -EINVAL,

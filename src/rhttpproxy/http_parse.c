@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/hex.h"
 #include "rhttpproxy/http_parse.h"
 
 static const char *const method_names[] = {
@@ -310,17 +311,6 @@ enum {
 	CH_DONE,
 };
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 long http_chunked_feed(struct http_chunked *c, const char *in, size_t len,
 		       int *done)
 {
@@ -331,12 +321,12 @@ long http_chunked_feed(struct http_chunked *c, const char *in, size_t len,
 		char ch = in[i];
 		switch (c->hc_state) {
 		case CH_SIZE:
-			if (hexval(ch) >= 0) {
+			if (hex_value(ch) >= 0) {
 				/* 15 hex digits: past any body we take. */
 				if (++c->hc_digits > 15)
 					return -413;
 				c->hc_left = c->hc_left * 16 +
-					     (unsigned long long)hexval(ch);
+					     (unsigned long long)hex_value(ch);
 				i++;
 				break;
 			}
@@ -452,8 +442,8 @@ int http_path_decode(const char *target, size_t len, char *out, size_t size)
 			int hi, lo;
 			if (i + 2 >= len)
 				return -1;
-			hi = hexval(target[i + 1]);
-			lo = hexval(target[i + 2]);
+			hi = hex_value(target[i + 1]);
+			lo = hex_value(target[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			ch = (char)(hi * 16 + lo);
