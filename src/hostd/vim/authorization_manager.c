@@ -861,21 +861,30 @@ static int subject(struct vim_call *c, int by_user, char *user, size_t size,
 	    (by_user && strcmp(user, c->vc_session->vs_user) == 0 &&
 	     !c->vc_session->vs_console))
 		return 0;
+	/* About another user's privileges. */
 	ok = vim_may(c, "Folder", "ha-folder-root", "Sessions.ValidateSession");
 	if (ok > 0)
 		return 0;
-	{
-		struct xmlout f;
-		xmlout_init(&f);
-		xmlout_moref(&f, "object", "Folder", "ha-folder-root");
-		xmlout_elem(&f, "privilegeId", "Sessions.ValidateSession");
-		vim_fault(c, "NoPermission", f.xo_oom ? NULL : f.xo_data,
-			  "Permission to perform this operation was denied: "
-			  "Sessions.ValidateSession (asking about another "
-			  "user's privileges)");
-		xmlout_free(&f);
-	}
+	vim_fault_no_permission(c, "Folder", "ha-folder-root",
+				"Sessions.ValidateSession");
 	return -1;
+}
+
+/* Is every argument arg an existing inventory entity? -1 after the
+ * fault saying which is not. */
+static int entities_ok(struct vim_call *c, const char *arg)
+{
+	for (struct soap_node *n = soap_arg(c->vc_req, arg); n != NULL;
+	     n = soap_next(n, arg)) {
+		char id[SOAP_ID_MAX];
+		const char *type = soap_attr(n, "type");
+		if (type == NULL || soap_text(n, id, sizeof(id)) < 0 ||
+		    !mo_is_a(type, "ManagedEntity"))
+			return vim_fault_invalid_argument(c, arg), -1;
+		if (!mo_exists(c, type, id))
+			return vim_fault_gone(c, type, id), -1;
+	}
+	return 0;
 }
 
 /* HasPrivilegeOnEntities, HasUserPrivilegeOnEntities (EntityPrivilege
@@ -897,16 +906,8 @@ static int has_privilege(struct vim_call *c, int by_user, int one)
 		if (soap_text(p, priv, sizeof(priv)) < 0 ||
 		    authz_priv_index(priv) < 0)
 			return vim_fault_invalid_argument(c, "privId");
-	for (n = soap_arg(c->vc_req, entities); n != NULL;
-	     n = soap_next(n, entities)) {
-		char id[SOAP_ID_MAX];
-		const char *type = soap_attr(n, "type");
-		if (type == NULL || soap_text(n, id, sizeof(id)) < 0 ||
-		    !mo_is_a(type, "ManagedEntity"))
-			return vim_fault_invalid_argument(c, entities);
-		if (!mo_exists(c, type, id))
-			return vim_fault_gone(c, type, id);
-	}
+	if (entities_ok(c, entities) < 0)
+		return 0;
 	for (n = soap_arg(c->vc_req, entities); n != NULL;
 	     n = soap_next(n, entities)) {
 		char id[SOAP_ID_MAX];
@@ -966,16 +967,8 @@ static int fetch_user_privilege(struct vim_call *c)
 		return vim_fault_not_found(c);
 	if (subject(c, 1, user, sizeof(user), &all) < 0)
 		return 0;
-	for (n = soap_arg(c->vc_req, "entities"); n != NULL;
-	     n = soap_next(n, "entities")) {
-		char id[SOAP_ID_MAX];
-		const char *type = soap_attr(n, "type");
-		if (type == NULL || soap_text(n, id, sizeof(id)) < 0 ||
-		    !mo_is_a(type, "ManagedEntity"))
-			return vim_fault_invalid_argument(c, "entities");
-		if (!mo_exists(c, type, id))
-			return vim_fault_gone(c, type, id);
-	}
+	if (entities_ok(c, "entities") < 0)
+		return 0;
 	for (n = soap_arg(c->vc_req, "entities"); n != NULL;
 	     n = soap_next(n, "entities")) {
 		char id[SOAP_ID_MAX];

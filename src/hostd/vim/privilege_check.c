@@ -256,7 +256,6 @@ int vim_check_privilege(struct vim_call *c)
 	const struct soap_req *r = c->vc_req;
 	const char *priv = NULL, *type = r->sr_this_type, *id = r->sr_this;
 	char dsid[32];
-	struct xmlout f;
 	int ok;
 
 	for (size_t k = 0; k < sizeof(needs) / sizeof(*needs); k++)
@@ -293,6 +292,15 @@ int vim_check_privilege(struct vim_call *c)
 		return 0;
 	log_info("api: %s may not %s on %s:%s (%s)", c->vc_session->vs_user,
 		 r->sr_name, type, id, priv);
+	vim_fault_no_permission(c, type, id, priv);
+	return -1;
+}
+
+int vim_fault_no_permission(struct vim_call *c, const char *type,
+			    const char *id, const char *priv)
+{
+	struct xmlout f;
+
 	xmlout_init(&f);
 	xmlout_moref(&f, "object", type, id);
 	xmlout_elem(&f, "privilegeId", priv);
@@ -301,5 +309,5 @@ int vim_check_privilege(struct vim_call *c)
 		  "%s:%s",
 		  priv, type, id);
 	xmlout_free(&f);
-	return -1;
+	return 0;
 }

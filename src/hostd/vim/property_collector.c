@@ -388,17 +388,8 @@ int pc_collect_spec(struct vim_call *c, struct soap_node *f,
 		 * runs when it is skipped). */
 		if (!text_is(soap_child(os, "skip"), "true") &&
 		    !vim_may_read(c, type, id)) {
-			struct xmlout fx;
 			w.pw_failed = 1;
-			xmlout_init(&fx);
-			xmlout_moref(&fx, "object", type, id);
-			xmlout_elem(&fx, "privilegeId", "System.Read");
-			vim_fault(c, "NoPermission",
-				  fx.xo_oom ? NULL : fx.xo_data,
-				  "Permission to perform this operation was "
-				  "denied: System.Read on %s:%s",
-				  type, id);
-			xmlout_free(&fx);
+			vim_fault_no_permission(c, type, id, "System.Read");
 			break;
 		}
 		k = add_obj(&w, type, id,

@@ -172,6 +172,9 @@ int vim_user_privs(struct vim_call *c, const char *user, const char *type,
 		   const char *id, struct authz_privs *out);
 /* May the session's user see type:id (System.Read; any non-entity)? */
 int vim_may_read(struct vim_call *c, const char *type, const char *id);
+/* Answer NoPermission: priv lacking on type:id. Returns 0. */
+int vim_fault_no_permission(struct vim_call *c, const char *type,
+			    const char *id, const char *priv);
 /* Does method change something (so it is audited)? */
 int vim_method_changes(const char *method);
 /* Drop what the call's checks kept. */
