@@ -34,6 +34,47 @@ enum conn_state {
 
 struct conn;
 
+/* Where a body ends: after a length, at chunked framing's end (checked
+ * as the bytes pass, which go on unchanged), or when its sender closes. */
+struct body_frame {
+	long long bf_left; /* of a length */
+	int bf_chunked;
+	int bf_until_close;
+	struct http_chunked bf_ch;
+};
+
+/* length < 0: none given, the body ends with the connection. */
+static void frame_of(struct body_frame *b, int chunked, long long length)
+{
+	memset(b, 0, sizeof(*b));
+	b->bf_chunked = chunked;
+	b->bf_until_close = !chunked && length < 0;
+	b->bf_left = length < 0 ? 0 : length;
+}
+
+/* Has the body ended before any byte (a length of 0)? */
+static int frame_empty(const struct body_frame *b)
+{
+	return !b->bf_chunked && !b->bf_until_close && b->bf_left == 0;
+}
+
+/* How many of data[n] are body: n, or fewer where it ends (*done); -400
+ * or -413 for chunked framing that does not hold. */
+static long frame_take(struct body_frame *b, const char *data, size_t n,
+		       int *done)
+{
+	*done = 0;
+	if (b->bf_chunked)
+		return http_chunked_feed(&b->bf_ch, data, n, done);
+	if (!b->bf_until_close) {
+		if ((long long)n > b->bf_left)
+			n = (size_t)b->bf_left;
+		b->bf_left -= (long long)n;
+		*done = b->bf_left == 0;
+	}
+	return (long)n;
+}
+
 /* What an epoll event points at: a connection's client or upstream
  * side, or (conn NULL) a listening socket. */
 struct endpoint {
@@ -68,10 +109,8 @@ struct conn {
 	/* The request being relayed. */
 	enum http_method cn_method;
 	int cn_req_close;
-	long long cn_body_left; /* Content-Length left, or -1 */
-	long long cn_body_max;	/* the route's limit */
-	int cn_body_chunked;
-	struct http_chunked cn_req_ch;
+	struct body_frame cn_req;
+	long long cn_body_max; /* the route's limit */
 	int cn_body_done;
 	/* hostd's side. */
 	int cn_up_fd;
@@ -79,11 +118,8 @@ struct conn {
 	size_t cn_up_out_len, cn_up_out_off;
 	char *cn_up_in;
 	size_t cn_up_in_len;
-	int cn_resp_head;	 /* the response head was passed on */
-	long long cn_resp_left;	 /* Content-Length left, -1: none */
-	int cn_resp_chunked;	 /* passed through, checked */
-	int cn_resp_until_close; /* ends when hostd closes */
-	struct http_chunked cn_resp_ch;
+	int cn_resp_head; /* the response head was passed on */
+	struct body_frame cn_resp;
 	int cn_resp_done;
 	int cn_up_eof; /* hostd closed its side */
 };
@@ -469,16 +505,11 @@ static void start_relay(struct conn *c, const struct http_head *h,
 		respond_error(c, 431, 1);
 		return;
 	}
-	c->cn_body_chunked = h->hd_chunked;
-	c->cn_body_left = h->hd_chunked		     ? -1
-			  : h->hd_content_length > 0 ? h->hd_content_length
-						     : 0;
-	memset(&c->cn_req_ch, 0, sizeof(c->cn_req_ch));
-	c->cn_body_done = !h->hd_chunked && c->cn_body_left == 0;
+	/* A request without a length has no body. */
+	frame_of(&c->cn_req, h->hd_chunked,
+		 h->hd_content_length > 0 ? h->hd_content_length : 0);
+	c->cn_body_done = frame_empty(&c->cn_req);
 	c->cn_resp_head = c->cn_resp_done = c->cn_up_eof = 0;
-	c->cn_resp_left = -1;
-	c->cn_resp_chunked = c->cn_resp_until_close = 0;
-	memset(&c->cn_resp_ch, 0, sizeof(c->cn_resp_ch));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	/* main checked that the path fits. */
 	memcpy(sun.sun_path, px->px_upstream,
@@ -521,20 +552,13 @@ static int pump_request_body(struct conn *c)
 		return 0;
 	if (take > room)
 		take = room;
-	if (!c->cn_body_chunked) {
-		if ((long long)take > c->cn_body_left)
-			take = (size_t)c->cn_body_left;
-		c->cn_body_left -= (long long)take;
-		done = c->cn_body_left == 0;
-	} else {
-		r = http_chunked_feed(&c->cn_req_ch, c->cn_in, take, &done);
-		if (r < 0 || c->cn_req_ch.hc_total > c->cn_body_max) {
-			log_info("%s: %s chunked body", c->cn_peer,
-				 r < 0 ? "bad" : "too long a");
-			return r == -400 ? -1 : -2;
-		}
-		take = (size_t)r;
+	r = frame_take(&c->cn_req, c->cn_in, take, &done);
+	if (r < 0 || c->cn_req.bf_ch.hc_total > c->cn_body_max) {
+		log_info("%s: %s chunked body", c->cn_peer,
+			 r < 0 ? "bad" : "too long a");
+		return r == -400 ? -1 : -2;
 	}
+	take = (size_t)r;
 	memcpy(c->cn_up_out + c->cn_up_out_len, c->cn_in, take);
 	c->cn_up_out_len += take;
 	memmove(c->cn_in, c->cn_in + take, c->cn_in_len - take);
@@ -559,12 +583,13 @@ static int pass_response_head(struct conn *c)
 	}
 	no_body = c->cn_method == HTTP_HEAD || h.hd_status == 204 ||
 		  h.hd_status == 304;
-	if (!no_body && !h.hd_chunked && h.hd_content_length < 0) {
-		/* Ends when hostd closes: the client learns the end the
-		 * same way. */
-		c->cn_resp_until_close = 1;
+	if (no_body)
+		frame_of(&c->cn_resp, 0, 0);
+	else
+		frame_of(&c->cn_resp, h.hd_chunked, h.hd_content_length);
+	/* Ending when hostd closes, it ends for the client the same way. */
+	if (c->cn_resp.bf_until_close)
 		c->cn_req_close = 1;
-	}
 	{
 		/* The status code and reason as hostd wrote them. */
 		const char *cr = memchr(c->cn_up_in, '\r', (size_t)end);
@@ -592,9 +617,7 @@ static int pass_response_head(struct conn *c)
 	if (out_put(c, line, (size_t)n) < 0)
 		return -1;
 	c->cn_resp_head = 1;
-	c->cn_resp_chunked = h.hd_chunked && !no_body;
-	c->cn_resp_left = no_body ? 0 : h.hd_chunked ? -1 : h.hd_content_length;
-	c->cn_resp_done = no_body || c->cn_resp_left == 0;
+	c->cn_resp_done = frame_empty(&c->cn_resp);
 	memmove(c->cn_up_in, c->cn_up_in + end, c->cn_up_in_len - (size_t)end);
 	c->cn_up_in_len -= (size_t)end;
 	return 0;
@@ -611,17 +634,10 @@ static int pump_response_body(struct conn *c)
 		return 0;
 	if (take > room)
 		take = room;
-	if (c->cn_resp_chunked) {
-		r = http_chunked_feed(&c->cn_resp_ch, c->cn_up_in, take, &done);
-		if (r < 0)
-			return -1;
-		take = (size_t)r;
-	} else if (!c->cn_resp_until_close) {
-		if ((long long)take > c->cn_resp_left)
-			take = (size_t)c->cn_resp_left;
-		c->cn_resp_left -= (long long)take;
-		done = c->cn_resp_left == 0;
-	}
+	r = frame_take(&c->cn_resp, c->cn_up_in, take, &done);
+	if (r < 0)
+		return -1;
+	take = (size_t)r;
 	if (out_put(c, c->cn_up_in, take) < 0)
 		return -1;
 	memmove(c->cn_up_in, c->cn_up_in + take, c->cn_up_in_len - take);
@@ -651,8 +667,9 @@ static int up_read(struct conn *c)
 	ssize_t r;
 
 	if (c->cn_resp_head && c->cn_up_in_len == 0) {
-		size_t room, take;
+		size_t room;
 		int done = 0;
+		long k;
 		if (ensure(&c->cn_out) < 0)
 			return -1;
 		if (c->cn_out_off == c->cn_out_len)
@@ -669,21 +686,11 @@ static int up_read(struct conn *c)
 		r = recv(c->cn_up_fd, c->cn_out + c->cn_out_len, room, 0);
 		if (r <= 0)
 			goto none;
-		take = (size_t)r;
-		if (c->cn_resp_chunked) {
-			long k = http_chunked_feed(&c->cn_resp_ch,
-						   c->cn_out + c->cn_out_len,
-						   take, &done);
-			if (k < 0)
-				return -1;
-			take = (size_t)k; /* past the end: dropped */
-		} else if (!c->cn_resp_until_close) {
-			if ((long long)take > c->cn_resp_left)
-				take = (size_t)c->cn_resp_left;
-			c->cn_resp_left -= (long long)take;
-			done = c->cn_resp_left == 0;
-		}
-		c->cn_out_len += take;
+		k = frame_take(&c->cn_resp, c->cn_out + c->cn_out_len,
+			       (size_t)r, &done);
+		if (k < 0)
+			return -1;
+		c->cn_out_len += (size_t)k; /* past the end: dropped */
 		c->cn_resp_done = done;
 		return 1;
 	}
@@ -918,7 +925,7 @@ static void run(struct conn *c)
 					respond_error(c, 502, 1);
 					continue;
 				}
-				if (!c->cn_resp_until_close) {
+				if (!c->cn_resp.bf_until_close) {
 					log_info("%s: hostd's answer ended "
 						 "early",
 						 c->cn_peer);
