@@ -221,6 +221,27 @@ def response(s):
     return head, body
 
 
+def self_signed(key, crt, cn):
+    """A P-256 key and a certificate for it, signed by itself."""
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+         "ec_paramgen_curve:P-256", "-nodes", "-days", "30", "-subj",
+         f"/CN={cn}", "-keyout", str(key), "-out", str(crt)],
+        check=True, capture_output=True, timeout=60)
+
+
+def signed_by_test_ca(tmp_path, csr, days):
+    """csr signed by a CA made for the test (tmp_path/ca.crt): the
+    certificate, PEM."""
+    (tmp_path / "req.pem").write_text(csr)
+    self_signed(tmp_path / "ca.key", tmp_path / "ca.crt", "Test CA")
+    subprocess.run(["openssl", "x509", "-req", "-in", "req.pem", "-CA",
+                    "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                    "-days", str(days), "-out", "host.crt"], cwd=tmp_path,
+                   check=True, capture_output=True, timeout=60)
+    return (tmp_path / "host.crt").read_text()
+
+
 def cert_digest(proxy):
     with proxy.tls() as s:
         return hashlib.sha256(s.getpeercert(binary_form=True)).hexdigest()
@@ -232,12 +253,8 @@ def test_sighup_loads_a_new_certificate_without_dropping_connections(proxy):
     kept.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     assert response(kept)[0].startswith(b"HTTP/1.1 200 ")
     ssl_dir = os.path.join(proxy.hostd.root, "etc", "basalt", "ssl")
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-         "ec_paramgen_curve:P-256", "-nodes", "-days", "30", "-subj",
-         "/CN=replaced", "-keyout", os.path.join(ssl_dir, "rui.key"),
-         "-out", os.path.join(ssl_dir, "rui.crt")],
-        check=True, capture_output=True, timeout=60)
+    self_signed(os.path.join(ssl_dir, "rui.key"),
+                os.path.join(ssl_dir, "rui.crt"), "replaced")
     proxy.proc.send_signal(signal.SIGHUP)
     deadline = time.monotonic() + 10
     while cert_digest(proxy) == old and time.monotonic() < deadline:
@@ -258,12 +275,8 @@ def test_sighup_loads_a_new_certificate_without_dropping_connections(proxy):
     assert cert_digest(proxy) == now
     log = proxy.stop()
     assert "the old key and certificate stay" in log
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-         "ec_paramgen_curve:P-256", "-nodes", "-days", "30", "-subj",
-         "/CN=again", "-keyout", os.path.join(ssl_dir, "rui.key"),
-         "-out", os.path.join(ssl_dir, "rui.crt")],
-        check=True, capture_output=True, timeout=60)
+    self_signed(os.path.join(ssl_dir, "rui.key"),
+                os.path.join(ssl_dir, "rui.crt"), "again")
     proxy.start()
 
 
@@ -297,16 +310,7 @@ def test_the_certificate_is_replaced_through_the_api(proxy, tmp_path):
     csr = cm.GenerateCertificateSigningRequestByDn("CN=esx-test,O=Example")
     assert csr.startswith("-----BEGIN NEW CERTIFICATE REQUEST-----") or \
         csr.startswith("-----BEGIN CERTIFICATE REQUEST-----")
-    (tmp_path / "req.pem").write_text(csr)
-
-    def openssl(*args):
-        subprocess.run(["openssl", *args], check=True, capture_output=True,
-                       cwd=tmp_path, timeout=60)
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt",
-            "ec_paramgen_curve:P-256", "-nodes", "-days", "30", "-subj",
-            "/CN=Test CA", "-keyout", "ca.key", "-out", "ca.crt")
-    openssl("x509", "-req", "-in", "req.pem", "-CA", "ca.crt", "-CAkey",
-            "ca.key", "-CAcreateserial", "-days", "20", "-out", "host.crt")
+    host_crt = signed_by_test_ca(tmp_path, csr, 20)
     # Garbage, and a certificate for a key the host does not have.
     with pytest.raises(vmodl.fault.InvalidArgument):
         cm.InstallServerCertificate("not a certificate")
@@ -314,13 +318,13 @@ def test_the_certificate_is_replaced_through_the_api(proxy, tmp_path):
         cm.InstallServerCertificate((tmp_path / "ca.crt").read_text())
     assert "none of the host's keys" in ei.value.msg
     assert cert_digest(proxy) == old
-    cm.InstallServerCertificate((tmp_path / "host.crt").read_text())
+    cm.InstallServerCertificate(host_crt)
     deadline = time.monotonic() + 10
     while cert_digest(proxy) == old and time.monotonic() < deadline:
         time.sleep(0.1)
     with proxy.tls() as s:
         der = s.getpeercert(binary_form=True)
-    want = ssl.PEM_cert_to_DER_cert((tmp_path / "host.crt").read_text())
+    want = ssl.PEM_cert_to_DER_cert(host_crt)
     assert der == want
     info = cm.certificateInfo
     assert "CN=Test CA" in info.issuer and "CN=esx-test" in info.subject
@@ -388,18 +392,8 @@ def test_the_proxy_runs_confined(hostd_bin, tmp_path):
         host = si.content.rootFolder.childEntity[0].hostFolder \
             .childEntity[0].host[0]
         cm = host.configManager.certificateManager
-        (tmp_path / "req.pem").write_text(
-            cm.GenerateCertificateSigningRequest(False))
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
-                        "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                        "-days", "30", "-subj", "/CN=CA", "-keyout",
-                        "ca.key", "-out", "ca.crt"], cwd=tmp_path,
-                       check=True, capture_output=True)
-        subprocess.run(["openssl", "x509", "-req", "-in", "req.pem", "-CA",
-                        "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-                        "-days", "30", "-out", "host.crt"], cwd=tmp_path,
-                       check=True, capture_output=True)
-        cm.InstallServerCertificate((tmp_path / "host.crt").read_text())
+        cm.InstallServerCertificate(signed_by_test_ca(
+            tmp_path, cm.GenerateCertificateSigningRequest(False), 30))
         deadline = time.monotonic() + 10
         while cert_digest(p) == old and time.monotonic() < deadline:
             time.sleep(0.1)
