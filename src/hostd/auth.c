@@ -60,14 +60,17 @@ int auth_hash(const char *password, char *out, size_t size, struct err *e)
 	return rc;
 }
 
-int auth_lookup_hash(struct hostd *h, const char *user, char *hash, size_t size)
+int auth_lookup_hash(struct hostd *h, const char *user, char *hash, size_t size,
+		     int *root_blank)
 {
 	struct acct_db db;
 	const struct acct_user *u;
 	int rc = -ENOENT;
 
+	*root_blank = 0;
 	if (acct_load(h->hd_confdir, &db, NULL) < 0)
 		return -EIO;
+	*root_blank = auth_root_is_blank_in(&db);
 	u = acct_user_find(&db, user);
 	/* "*", "!" and "" lock the account (a blank root is the console's
 	 * business). */
@@ -221,18 +224,6 @@ int auth_root_is_blank_in(const struct acct_db *db)
 	const struct acct_user *root = acct_user_find(db, "root");
 
 	return root != NULL && root->au_hash[0] == '\0';
-}
-
-int auth_root_is_blank(struct hostd *h)
-{
-	struct acct_db db;
-	int blank;
-
-	if (acct_load(h->hd_confdir, &db, NULL) < 0)
-		return 0;
-	blank = auth_root_is_blank_in(&db);
-	acct_free(&db);
-	return blank;
 }
 
 int auth_may_use_console(struct hostd *h, const char *user)

@@ -22,8 +22,8 @@ struct acct_db;
  */
 BASALT_MUST_CHECK int auth_init(struct hostd *h, struct err *e);
 
-/* Is root's password blank (a fresh host: only the console logs in)? */
-int auth_root_is_blank(struct hostd *h);
+/* Is root's password blank in db (a fresh host: only the console logs
+ * in)? */
 int auth_root_is_blank_in(const struct acct_db *db);
 
 /* May user log in on the host's console: root, or a member of
@@ -31,9 +31,10 @@ int auth_root_is_blank_in(const struct acct_db *db);
 int auth_may_use_console(struct hostd *h, const char *user);
 
 /* user's password hash into hash[size]: 0, or -ENOENT when there is no
- * such user or it has no password to log in with ("!", "*", blank). */
-int auth_lookup_hash(struct hostd *h, const char *user, char *hash,
-		     size_t size);
+ * such user or it has no password to log in with ("!", "*", blank);
+ * from the same read, *root_blank: is root's password blank? */
+int auth_lookup_hash(struct hostd *h, const char *user, char *hash, size_t size,
+		     int *root_blank);
 
 /* 1 when password matches hash (crypt(3)), else 0. Slow by design
  * (yescrypt): callers run it without the hostd lock. */

@@ -269,17 +269,17 @@ int vim_password_check(struct hostd *h, const char *user, const char *pw,
 	char hash[CRYPT_HASH_MAX];
 	struct lockout *lo = NULL;
 	long limit;
-	int ok, known;
+	int ok, known, blank;
 
 	*why = "InvalidLogin";
-	if (auth_root_is_blank(h)) {
+	known = auth_lookup_hash(h, user, hash, sizeof(hash), &blank) == 0;
+	if (blank) {
 		log_info("api: login of '%s' from %s refused: root's password "
 			 "is not set",
 			 user, peer);
 		*why = "RootPasswordNotSet";
 		goto refused;
 	}
-	known = auth_lookup_hash(h, user, hash, sizeof(hash)) == 0;
 	for (;;) {
 		time_t now = time(NULL);
 		if (!known)
@@ -340,6 +340,7 @@ int vim_password_check(struct hostd *h, const char *user, const char *pw,
 	}
 	return 0;
 refused:
+	explicit_bzero(hash, sizeof(hash));
 	audit(h, user, peer, op, "SessionManager", "ha-sessionmgr", *why);
 	return 0;
 }
@@ -364,7 +365,7 @@ static int console_login(struct vim_call *c, const char *user, const char *pw)
 {
 	struct hostd *h = c->vc_hostd;
 	char hash[CRYPT_HASH_MAX];
-	int ok;
+	int ok, known, blank;
 
 	if (!auth_may_use_console(h, user)) {
 		refuse(c, user, "NotConsoleUser",
@@ -372,14 +373,13 @@ static int console_login(struct vim_call *c, const char *user, const char *pw)
 		       "on the host's console.");
 		return 0;
 	}
-	if (strcmp(user, "root") == 0 && auth_root_is_blank(h)) {
+	known = auth_lookup_hash(h, user, hash, sizeof(hash), &blank) == 0;
+	if (strcmp(user, "root") == 0 && blank)
 		ok = pw[0] == '\0';
-	} else {
-		int known = auth_lookup_hash(h, user, hash, sizeof(hash)) == 0;
+	else
 		ok = verify_unlocked(h, pw, known ? hash : h->hd_dummy_hash) &&
 		     known;
-		explicit_bzero(hash, sizeof(hash));
-	}
+	explicit_bzero(hash, sizeof(hash));
 	if (!ok)
 		refuse(c, user, "InvalidLogin", bad_login);
 	return ok;
