@@ -1,7 +1,8 @@
 # Basalt's public build interface. The build itself is declared once in
 # meson.build; these targets drive it. See README.md and docs/testing.md.
 #
-#   make run        build, then run the current demonstration
+#   make run        build the image and boot it in QEMU (the console here;
+#                   https://localhost:8443, http://localhost:8080)
 #   make test       every test tier (format, unit, vmm, e2e)
 #   make test-unit | test-vmm | test-e2e    one tier
 #   make bench      measurements for docs/performance.md, local /dev/kvm
@@ -18,7 +19,7 @@
 #                   port 80's stand-in on HTTP_PORT (:8080), hostd alone
 #                   on http://HOSTD_ADDRESS:HOSTD_PORT/sdk (:8307);
 #                   Ctrl-C powers the VMs off and stops both
-#   make image      the bootable image (not built yet: issue 7)
+#   make image      the bootable image build/basalt.img (sizes printed)
 #   make format     rewrite C files with clang-format
 #   make deps       install missing Debian packages (every target calls it)
 
@@ -33,7 +34,7 @@ TIERS        := $(PYTHON) tests/tiers.py
 export BASALT_ASAN_DIR    := $(abspath $(ASAN_DIR))
 export BASALT_RELEASE_DIR := $(abspath $(RELEASE_DIR))
 
-.PHONY: all build build-asan run test test-unit test-vmm test-e2e bench \
+.PHONY: all build build-asan run deps-image test test-unit test-vmm test-e2e bench \
 	bench-nested bench-lifecycle bench-proxy fuzz hosted image format deps deps-test deps-fuzz clean
 
 all: build
@@ -44,6 +45,8 @@ deps-test:
 	@scripts/deps.sh test
 deps-fuzz:
 	@scripts/deps.sh fuzz
+deps-image:
+	@scripts/deps.sh image
 
 # meson setup runs once per build directory; ninja rebuilds what changed.
 $(RELEASE_DIR)/build.ninja: | deps
@@ -62,21 +65,22 @@ build: deps $(RELEASE_DIR)/build.ninja
 build-asan: deps $(ASAN_DIR)/build.ninja
 	@ninja --quiet -C $(ASAN_DIR)
 
-run: build
-	@echo "==> vmx boots the demonstration guest (tests/guest/hello.c) on /dev/kvm"
-	@echo "    $(BUILD)/vmx --kernel $(RELEASE_DIR)/tests/guest/hello.guest -v"
-	@$(BUILD)/vmx --kernel $(RELEASE_DIR)/tests/guest/hello.guest -v; \
-	status=$$?; echo "==> vmx exited with status $$status (0: the guest powered off)"; \
-	exit $$status
+# Boot the image in QEMU as a server would (scripts/run-image.sh): KVM
+# when this machine has working hardware virtualization, else emulation
+# with -cpu max (VMs still run inside); an extra disk for datastore1;
+# 443 and 80 forwarded to localhost HTTPS_PORT and HTTP_PORT; the console
+# here. ROOT_PASSWORD=... answers root's password on first boot.
+run: image
+	@exec scripts/run-image.sh $(BUILD) $(HTTPS_PORT) $(HTTP_PORT)
 
-test: deps-test build build-asan
+test: deps-test build build-asan image
 	@$(TIERS) format unit vmm e2e
 
 test-unit: deps-test build-asan
 	@$(TIERS) unit
 test-vmm: deps-test build-asan
 	@$(TIERS) vmm
-test-e2e: deps-test build
+test-e2e: deps-test build image
 	@$(TIERS) e2e
 
 bench: build
@@ -112,9 +116,11 @@ hosted: build
 	@echo "    Ctrl-C powers every VM off and stops both"
 	@exec scripts/hosted.sh $(RELEASE_DIR) "$(ROOT)" $(HOSTD_ADDRESS) $(HOSTD_PORT) $(HTTP_PORT) $(HTTPS_PORT)
 
-image:
-	@echo "make $@: not built yet (the image arrives with issue 7)" >&2
-	@exit 1
+# The bootable disk image (image/build.py; docs/formats/image.md): GRUB,
+# two boot banks of Debian's kernel and Basalt's initramfs, store and
+# core-dump partitions. Built without root; prints each part's size.
+image: deps-image build
+	@$(PYTHON) image/build.py --build $(RELEASE_DIR) --out $(BUILD)/basalt.img
 
 format: deps-test
 	@git ls-files --cached --others --exclude-standard '*.c' '*.h' | \

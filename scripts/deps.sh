@@ -1,22 +1,25 @@
 #!/bin/sh
 # Install the Debian packages a make target needs, only when some are missing.
 # Silent when everything is there; idempotent; uses sudo when not root.
-# Usage: scripts/deps.sh GROUP...   (groups: build test fuzz)
+# Usage: scripts/deps.sh GROUP...   (groups: build test fuzz image)
 set -eu
 
 pkgs_build="gcc make meson ninja-build pkg-config libseccomp-dev libmicrohttpd-dev libexpat1-dev libcrypt-dev libgnutls28-dev"
 # test: the tiers' runners and the nested test bed (docs/testing.md)
 pkgs_test="python3 python3-pytest python3-pyvmomi python3-requests curl openssl ansible golang-go golang-github-vmware-govmomi-dev clang-format qemu-system-x86 qemu-system-data linux-image-cloud-amd64 busybox-static e2fsprogs"
 pkgs_fuzz="clang libclang-rt-14-dev"
+# image: make image and make run (image/build.py, scripts/run-image.sh)
+pkgs_image="python3 grub-pc-bin grub-common mtools dosfstools fdisk e2fsprogs zstd busybox-static qemu-system-x86 qemu-system-data"
 
 want=""
 for group in "$@"; do
 	case "$group" in
 	build) want="$want $pkgs_build" ;;
-	test) want="$want $pkgs_build $pkgs_test" ;;
+	test) want="$want $pkgs_build $pkgs_test $pkgs_image" ;;
+	image) want="$want $pkgs_build $pkgs_image" ;;
 	fuzz) want="$want $pkgs_build $pkgs_fuzz" ;;
-	all) want="$want $pkgs_build $pkgs_test $pkgs_fuzz" ;;
-	*) echo "deps.sh: unknown group '$group' (expected build, test, fuzz or all)" >&2; exit 2 ;;
+	all) want="$want $pkgs_build $pkgs_test $pkgs_fuzz $pkgs_image" ;;
+	*) echo "deps.sh: unknown group '$group' (expected build, test, fuzz, image or all)" >&2; exit 2 ;;
 	esac
 done
 

@@ -26,6 +26,7 @@ const char *const authz_privileges[] = {
 	"Host.Config.Network",
 	"Host.Config.Storage",
 	"Host.Config.Settings",
+	"Host.Config.Maintenance",
 	"Datastore.Browse",
 	"Datastore.FileManagement",
 	"Datastore.AllocateSpace",

@@ -36,6 +36,7 @@ struct hostd {
 	pthread_cond_t hd_child_cond; /* a vmx was started (reaper) */
 	int hd_children;	      /* vmx processes not yet reaped */
 	char hd_hostname[256];
+	int hd_appliance; /* under Basalt's init (hostd --appliance) */
 	char hd_instance_uuid[40];
 	/* Every API call runs under this lock (one at a time). */
 	pthread_mutex_t hd_lock;

@@ -22,13 +22,14 @@
 #include "hostd/http.h"
 #include "hostd/vm_power.h"
 
-#define DEFAULT_ROOT "run"
-#define DEFAULT_PORT 8307
+#define DEFAULT_ROOT	      "run"
+#define DEFAULT_PORT	      8307
+#define GUEST_SHUTDOWN_WAIT_S 60
 
 static const char usage[] =
 	"usage: hostd [--root DIR] [--address A] [--port N] [--https-port N]\n"
 	"             [--socket PATH] [--console-socket PATH] [--syslog PATH]\n"
-	"             [--vmx PATH] [-v]\n"
+	"             [--vmx PATH] [--appliance] [-v]\n"
 	"\n"
 	"The Basalt host agent: the VI API (vim25 SOAP) at /sdk.\n"
 	"  --root DIR     hosted mode's root (default ./" DEFAULT_ROOT
@@ -47,6 +48,11 @@ static const char usage[] =
 	"  --syslog PATH  the syslog daemon's socket for audit records (default\n"
 	"                 DIR/dev/log)\n"
 	"  --vmx PATH     the vmx binary VMs run in (default: beside hostd)\n"
+	"  --appliance    run as the appliance's agent under Basalt's init:\n"
+	"                 ShutdownHost/RebootHost ask init (PID 1) to power off\n"
+	"                 or reboot; SIGUSR1 ends hostd leaving the VMs running\n"
+	"                 (restart management agents); SIGTERM gives guests\n"
+	"                 60 s to shut down (the ACPI button) before power-off\n"
 	"  -v             log each call\n"
 	"Root's password is blank on a fresh host, and until it is set only\n"
 	"the console socket logs in; BASALT_ROOT_PASSWORD sets it on first\n"
@@ -114,6 +120,7 @@ int main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	for (int i = 1; i < argc; i++) {
@@ -126,6 +133,8 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (strcmp(a, "-v") == 0) {
 			log_setlevel(LOG_LEVEL_DEBUG);
+		} else if (strcmp(a, "--appliance") == 0) {
+			h.hd_appliance = 1;
 		} else if ((strcmp(a, "--root") == 0 ||
 			    strcmp(a, "--port") == 0 ||
 			    strcmp(a, "--https-port") == 0 ||
@@ -241,9 +250,17 @@ int main(int argc, char **argv)
 	printf("hostd: ready\n");
 	fflush(stdout);
 	sigwait(&set, &sig);
-	log_info("stopping on %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	log_info("stopping on %s%s",
+		 sig == SIGINT	  ? "SIGINT"
+		 : sig == SIGTERM ? "SIGTERM"
+				  : "SIGUSR1",
+		 sig == SIGUSR1 ? " (VMs keep running)" : "");
 	http_stop(&srv);
-	vm_power_shutdown(&h);
+	/* The appliance going down gives guests time to shut down (init
+	 * waits for hostd longer than this); hosted, Ctrl-C powers off. */
+	if (sig != SIGUSR1)
+		vm_power_shutdown(&h,
+				  h.hd_appliance ? GUEST_SHUTDOWN_WAIT_S : 0);
 	host_cert_free(&cert);
 	syslog_sink_close(&h.hd_syslog);
 	return 0;

@@ -263,14 +263,67 @@ int vm_power_init(struct hostd *h, const char *vmx_path, struct err *e)
 	return 0;
 }
 
-void vm_power_shutdown(struct hostd *h)
+static int vms_running(struct hostd *h)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < h->hd_inventory.iv_n; i++)
+		n += h->hd_inventory.iv_vms[i].ve_pid > 0;
+	return n;
+}
+
+/* Under the lock: until no vmx runs or the deadline. The reaper (or,
+ * for a vmx an earlier hostd started, its pidfd watcher) clears ve_pid
+ * as each one ends, so no pid is signalled after it has gone (and
+ * perhaps been reused). */
+static void wait_vms_gone(struct hostd *h, int seconds)
 {
 	struct timespec deadline;
-	int left;
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += SHUTDOWN_WAIT_S;
+	deadline.tv_sec += seconds;
+	while (vms_running(h) > 0 &&
+	       pthread_cond_timedwait(&h->hd_changed, &h->hd_lock, &deadline) ==
+		       0)
+		;
+}
+
+/* The ACPI power button of every running VM: guests shut themselves
+ * down. Under the lock, which it lets go while it talks to each vmx. */
+static void press_power_buttons(struct hostd *h)
+{
+	int ids[INVENTORY_VMS_MAX], n = 0;
+
+	for (size_t i = 0; i < h->hd_inventory.iv_n && n < INVENTORY_VMS_MAX;
+	     i++)
+		if (h->hd_inventory.iv_vms[i].ve_pid > 0)
+			ids[n++] = h->hd_inventory.iv_vms[i].ve_id;
+	pthread_mutex_unlock(&h->hd_lock);
+	for (int i = 0; i < n; i++) {
+		char sock[PATH_MAX];
+		struct err e = {0};
+		vm_socket_path(h, ids[i], sock, sizeof(sock));
+		if (vmx_request(sock, IPC_VMX_SHUTDOWN, NULL, &e) < 0)
+			log_warnx("VM %d: the power button: %s", ids[i],
+				  err_msg(&e));
+		else
+			log_info("VM %d: the guest is asked to shut down",
+				 ids[i]);
+	}
 	pthread_mutex_lock(&h->hd_lock);
+}
+
+void vm_power_shutdown(struct hostd *h, int guest_wait_s)
+{
+	pthread_mutex_lock(&h->hd_lock);
+	if (guest_wait_s > 0 && vms_running(h) > 0) {
+		press_power_buttons(h);
+		wait_vms_gone(h, guest_wait_s);
+		if (vms_running(h) > 0)
+			log_warnx("%d VM(s) still running after %d s: powering "
+				  "them off",
+				  vms_running(h), guest_wait_s);
+	}
 	for (size_t i = 0; i < h->hd_inventory.iv_n; i++) {
 		struct vm_entry *v = &h->hd_inventory.iv_vms[i];
 		if (v->ve_pid > 0) {
@@ -278,16 +331,7 @@ void vm_power_shutdown(struct hostd *h)
 			kill(v->ve_pid, SIGTERM); /* vmx powers off cleanly */
 		}
 	}
-	/* The reaper (or, for a vmx an earlier hostd started, its pidfd
-	 * watcher) clears ve_pid as each one ends: only those still there
-	 * at the deadline are killed, so no pid is signalled after it has
-	 * gone (and perhaps been reused). */
-	do {
-		left = 0;
-		for (size_t i = 0; i < h->hd_inventory.iv_n; i++)
-			left += h->hd_inventory.iv_vms[i].ve_pid > 0;
-	} while (left > 0 && pthread_cond_timedwait(&h->hd_changed, &h->hd_lock,
-						    &deadline) == 0);
+	wait_vms_gone(h, SHUTDOWN_WAIT_S);
 	for (size_t i = 0; i < h->hd_inventory.iv_n; i++)
 		if (h->hd_inventory.iv_vms[i].ve_pid > 0)
 			kill(h->hd_inventory.iv_vms[i].ve_pid, SIGKILL);

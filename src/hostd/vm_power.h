@@ -19,9 +19,10 @@ struct vm_entry;
  * and take over VMs whose vmx still runs from an earlier hostd. */
 BASALT_MUST_CHECK int vm_power_init(struct hostd *h, const char *vmx_path,
 				    struct err *e);
-/* At a clean stop: power every running VM off (hosted mode leaves
- * nothing running). Takes the hostd lock. */
-void vm_power_shutdown(struct hostd *h);
+/* At a clean stop: with guest_wait_s, press every running VM's power
+ * button and wait that long for the guests to shut down; then power
+ * off what still runs (nothing is left running). Takes the hostd lock. */
+void vm_power_shutdown(struct hostd *h, int guest_wait_s);
 
 void vm_socket_path(struct hostd *h, int id, char *buf, size_t size);
 

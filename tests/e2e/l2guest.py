@@ -10,7 +10,7 @@ initramfs and of an ext4 root file system (root=/dev/vda).
 import io
 import os
 
-from testbed import cpio
+from testbed.testbed import cpio  # image/cpio.py
 from testbed.testbed import _module_paths, _read_module, find_kernel
 
 MARKER = "L2-BASALT-READY"

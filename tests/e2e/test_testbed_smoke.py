@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from testbed import cpio
+from testbed.testbed import cpio  # image/cpio.py
 
 L2_MARKER = "L2-BASALT-OK"
 

@@ -25,10 +25,13 @@ import socket
 import subprocess
 import time
 
-from . import cpio
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "image"))
+import cpio  # noqa: E402  (image/cpio.py, shared with the image builder)
+
 CACHE = os.path.join(ROOT, "build", "testbed")
 
 # Modules loaded in L1, dependencies first (resolved from modules.dep).
@@ -255,8 +258,10 @@ class Testbed:
         h.update(f"{self.kernel}:{st.st_size}:{st.st_mtime_ns}".encode())
         st = os.stat("/bin/busybox")
         h.update(f"busybox:{st.st_size}:{st.st_mtime_ns}".encode())
-        for name in ("cpio.py", "testbed.py", "l1_init.sh", "l1_agent.sh"):
-            with open(os.path.join(HERE, name), "rb") as f:
+        for path in (cpio.__file__, __file__,
+                     os.path.join(HERE, "l1_init.sh"),
+                     os.path.join(HERE, "l1_agent.sh")):
+            with open(path, "rb") as f:
                 h.update(f.read())
         h.update(",".join(L1_MODULES).encode())
         return h.hexdigest()[:16]

@@ -32,6 +32,7 @@ static const struct vim_method *const method_tables[] = {
 	vim_authorization_manager_methods,
 	vim_file_manager_methods,
 	vim_datastore_browser_methods,
+	vim_host_system_methods,
 };
 
 #define ENVELOPE_START                                                         \

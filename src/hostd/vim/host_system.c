@@ -2,8 +2,11 @@
  * host_system.c: HostSystem ha-host: the machine (hardware, summary,
  * runtime) from host_info.c, its datastores, in ha-compute-res.
  */
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hostd/datastore.h"
 #include "hostd/host_info.h"
@@ -11,6 +14,9 @@
 #include "hostd/vim/entity.h"
 #include "hostd/vim/mo.h"
 #include "hostd/vim/network.h"
+#include "hostd/vim/task.h"
+#include "common/log.h"
+#include "common/thread.h"
 
 static int host_exists(struct vim_call *c, const char *id)
 {
@@ -215,4 +221,79 @@ const struct mo_type mo_host_system = {
 	.mt_exists = host_exists,
 	.mt_prop = host_prop,
 	.mt_props = host_props,
+};
+
+/* Time for the task's answer to reach the client before init stops
+ * hostd. */
+#define HOST_POWER_DELAY_S 2
+
+static void *signal_init(void *arg)
+{
+	int sig = (int)(intptr_t)arg;
+
+	sleep(HOST_POWER_DELAY_S);
+	if (kill(1, sig) < 0)
+		log_warn("asking init to %s",
+			 sig == SIGUSR2 ? "power off" : "reboot");
+	return NULL;
+}
+
+/*
+ * ShutdownHost_Task and RebootHost_Task: the host has no maintenance
+ * mode yet, so, as the reference does outside it, only force=true goes
+ * ahead. hostd asks init (SIGUSR2: power off, SIGTERM: reboot), which
+ * stops the VMs (through hostd's own stop) and the agents, unmounts and
+ * powers off.
+ */
+static int host_power(struct vim_call *c, int reboot)
+{
+	const char *method = reboot ? "RebootHost_Task" : "ShutdownHost_Task";
+	struct vim_task *t;
+	pthread_t th;
+
+	if (!host_exists(c, c->vc_req->sr_this))
+		return vim_fault_not_found(c);
+	if (!soap_bool(soap_arg(c->vc_req, "force"), 0))
+		return vim_fault(c, "InvalidState", NULL,
+				 "the host is not in maintenance mode: "
+				 "%s needs force=true",
+				 method);
+	if (!c->vc_hostd->hd_appliance)
+		return vim_fault(c, "NotSupported", NULL,
+				 "this hostd runs hosted, not as the "
+				 "appliance's agent: it cannot %s the machine",
+				 reboot ? "reboot" : "shut down");
+	t = vim_task_start(c, method,
+			   reboot ? "HostSystem.reboot" : "HostSystem.shutdown",
+			   "HostSystem", "ha-host", c->vc_hostd->hd_hostname);
+	if (t == NULL)
+		return vim_fault(c, "SystemError", NULL, "out of memory");
+	if (thread_start(&th, THREAD_STACK_BYTES, signal_init,
+			 (void *)(intptr_t)(reboot ? SIGTERM : SIGUSR2)) != 0) {
+		vim_task_fail(c->vc_hostd, t, "SystemError",
+			      "<reason>thread</reason>",
+			      "cannot start the task");
+		return vim_task_return(c, t);
+	}
+	pthread_detach(th);
+	log_info("%s: the host %s in %d s", method,
+		 reboot ? "reboots" : "powers off", HOST_POWER_DELAY_S);
+	vim_task_succeed(c->vc_hostd, t, NULL);
+	return vim_task_return(c, t);
+}
+
+static int shutdown_host(struct vim_call *c)
+{
+	return host_power(c, 0);
+}
+
+static int reboot_host(struct vim_call *c)
+{
+	return host_power(c, 1);
+}
+
+const struct vim_method vim_host_system_methods[] = {
+	{"ShutdownHost_Task", "HostSystem", 0, shutdown_host},
+	{"RebootHost_Task", "HostSystem", 0, reboot_host},
+	{NULL, NULL, 0, NULL},
 };

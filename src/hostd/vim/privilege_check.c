@@ -52,6 +52,8 @@ static const struct {
 	{"SearchDatastoreSubFolders_Task", "Datastore.Browse", ON_DSPATH,
 	 "datastorePath", 0},
 	{"UpdateOptions", "Host.Config.AdvancedConfig", ON_HOST, NULL, 1},
+	{"ShutdownHost_Task", "Host.Config.Maintenance", ON_HOST, NULL, 1},
+	{"RebootHost_Task", "Host.Config.Maintenance", ON_HOST, NULL, 1},
 	{"CreateUser", "Host.Local.ManageUserGroups", ON_HOST, NULL, 1},
 	{"UpdateUser", "Host.Local.ManageUserGroups", ON_HOST, NULL, 1},
 	{"RemoveUser", "Host.Local.ManageUserGroups", ON_HOST, NULL, 1},

@@ -132,6 +132,7 @@ extern const struct vim_method vim_account_manager_methods[];
 extern const struct vim_method vim_authorization_manager_methods[];
 extern const struct vim_method vim_file_manager_methods[];
 extern const struct vim_method vim_datastore_browser_methods[];
+extern const struct vim_method vim_host_system_methods[];
 /* InvalidDatastorePath (or SystemError) for dspath that resolving gave
  * rc for (file_manager.c). */
 int vim_fault_ds_path(struct vim_call *c, const char *dspath, int rc);

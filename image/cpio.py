@@ -12,10 +12,10 @@ class CpioWriter:
         self.ino = 1
         self.dirs = set()
 
-    def _entry(self, name, mode, data=b"", nlink=1):
+    def _entry(self, name, mode, data=b"", nlink=1, rdev=(0, 0)):
         name_b = name.encode() + b"\0"
-        fields = [self.ino, mode, 0, 0, nlink, 0, len(data), 0, 0, 0, 0,
-                  len(name_b), 0]
+        fields = [self.ino, mode, 0, 0, nlink, 0, len(data), 0, 0,
+                  rdev[0], rdev[1], len(name_b), 0]
         self.ino += 1
         hdr = b"070701" + b"".join(b"%08X" % v for v in fields)
         self.f.write(hdr + name_b)
@@ -44,6 +44,14 @@ class CpioWriter:
         if "/" in path:
             self.mkdir(path.rsplit("/", 1)[0])
         self._entry(path, stat.S_IFLNK | 0o777, target.encode())
+
+    def chardev(self, path, major, minor, mode=0o600):
+        """A character device node: /dev/console must exist before init
+        mounts devtmpfs, or init starts without a console."""
+        path = path.strip("/")
+        if "/" in path:
+            self.mkdir(path.rsplit("/", 1)[0])
+        self._entry(path, stat.S_IFCHR | mode, rdev=(major, minor))
 
     def close(self):
         self._entry(TRAILER, 0)

@@ -1,0 +1,563 @@
+/*
+ * main.c: Basalt's init, PID 1 of the appliance (src/init/README.md).
+ *
+ * Boot: mount the kernel's file systems on the in-memory root, load the
+ * drivers of the devices found (and KVM's), mount the boot disk's
+ * partitions and the datastores (first boot: empty disks become
+ * datastores), bring up the management network, start the agents in
+ * order. Then supervise: restart an agent that ends (with backoff),
+ * load drivers for hot-plugged devices, reap orphans (a vmx whose hostd
+ * went). Signals: SIGHUP restarts the management agents (VMs keep
+ * running), SIGUSR2 powers off, SIGTERM and Ctrl-Alt-Del (SIGINT)
+ * reboot; each stops VMs and agents, unmounts and syncs first.
+ *
+ * The same binary is the kernel's modprobe (/sbin/modprobe), the DHCP
+ * client's event handler (/sbin/dhcp-event) and the support shell's
+ * login ("shell-login TTY"), chosen by argv[0] or argv[1].
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/file.h"
+#include "common/log.h"
+#include "init/agents.h"
+#include "init/disks.h"
+#include "init/modules.h"
+#include "init/net.h"
+#include "init/shell.h"
+
+#define CMDLINE_MAX_BYTES 4096
+#define SETTLE_MAX_MS	  10000
+#define SETTLE_QUIET_MS	  1000
+#define ADDRESS_WAIT_MS	  20000
+#define HOSTD_READY_MS	  60000
+/* hostd shuts VMs down before it exits: 60 s for the guests, 10 s for
+ * their vmx (hostd/main.c, vm_power.c), and a margin. */
+#define AGENTS_STOP_MS	  90000
+#define PROCESSES_STOP_MS 5000
+#define ANSWER_FILE	  "/bootpart/basalt.cfg"
+#define FIRSTBOOT_MARK	  "/store/.basalt/first-boot-done"
+#define RUN_DIR		  "/var/run/basalt"
+/* rhttpproxy's identity once listening; the run folder carries its
+ * group so that it may reach hostd's socket (0660). */
+#define PROXY_ID    "81:81"
+#define PROXY_GID   81
+#define TMPFS_MAGIC 0x01021994
+
+static struct agent agents[] = {
+	{.ag_name = "dhcp",
+	 .ag_argv = {"/bin/busybox", "udhcpc", "-f", "-i", NET_SWITCH, "-s",
+		     "/sbin/dhcp-event", NULL}},
+	{.ag_name = "hostd",
+	 .ag_argv = {"/bin/hostd", "--root", "/", "--port", "0", "--vmx",
+		     "/bin/vmx", "--appliance", NULL},
+	 .ag_ready = RUN_DIR "/hostd.sock",
+	 .ag_keep_sig = SIGUSR1},
+	{.ag_name = "rhttpproxy",
+	 .ag_argv = {"/bin/rhttpproxy", "--root", "/", "--user", PROXY_ID,
+		     NULL}},
+	/* An interactive shell ignores SIGTERM; a hangup ends it. */
+	{.ag_name = "shell",
+	 .ag_argv = {"/init", "shell-login", NULL, NULL},
+	 .ag_stop_sig = SIGHUP},
+};
+#define N_AGENTS ((int)(sizeof(agents) / sizeof(agents[0])))
+#define A_DHCP	 0
+#define A_HOSTD	 1
+#define A_PROXY	 2
+#define A_SHELL	 3
+/* What "restart management agents" restarts: hostd and the proxy, next
+ * to each other in the table. */
+#define A_MGMT A_HOSTD
+#define N_MGMT 2
+
+static char cmdline[CMDLINE_MAX_BYTES];
+static char root_password_env[600];
+
+/* A "name=value" of the kernel command line, or NULL. */
+static const char *boot_option(const char *name, char *buf, size_t size)
+{
+	size_t len = strlen(name);
+
+	for (const char *p = cmdline; *p != '\0';) {
+		size_t n = strcspn(p, " \n");
+		if (n > len && strncmp(p, name, len) == 0 && p[len] == '=') {
+			snprintf(buf, size, "%.*s", (int)(n - len - 1),
+				 p + len + 1);
+			return buf;
+		}
+		p += n;
+		p += strspn(p, " \n");
+	}
+	return NULL;
+}
+
+static void mount_fs(const char *src, const char *dir, const char *type,
+		     unsigned long flags, const char *opts)
+{
+	if (file_mkdirs(dir) < 0 || mount(src, dir, type, flags, opts) < 0)
+		log_warn("mount %s on %s", type, dir);
+}
+
+static void early_mounts(void)
+{
+	struct statfs sf;
+
+	mount_fs("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		 NULL);
+	mount_fs("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		 NULL);
+	mount_fs("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+	mount_fs("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		 "gid=5,mode=0620,ptmxmode=0666");
+	mount_fs("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, NULL);
+	mount_fs("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+	mount_fs("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+	/* The initramfs is the root: tmpfs when no root= is given. */
+	if (statfs("/", &sf) == 0 && sf.f_type != TMPFS_MAGIC)
+		log_warnx("the root is not tmpfs (type %lx)",
+			  (unsigned long)sf.f_type);
+	for (const char *d = "/etc/basalt\0/var/log\0/vmfs/volumes\0"; *d;
+	     d += strlen(d) + 1)
+		if (file_mkdirs(d) < 0)
+			log_warn("%s", d);
+	if (symlink("/run", "/var/run") < 0 && errno != EEXIST)
+		log_warn("/var/run");
+	/* hostd's socket is 0660: the proxy reaches it by this group. */
+	if (mkdir(RUN_DIR, 02750) == 0 || errno == EEXIST) {
+		if (chown(RUN_DIR, 0, PROXY_GID) < 0 ||
+		    chmod(RUN_DIR, 02750) < 0)
+			log_warn("%s", RUN_DIR);
+	}
+}
+
+static void read_cmdline(void)
+{
+	int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, cmdline, sizeof(cmdline) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	cmdline[n > 0 ? n : 0] = '\0';
+}
+
+static size_t count_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	size_t n = 0;
+
+	if (d == NULL)
+		return 0;
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * Load drivers until the devices stop changing: a driver's devices (a
+ * controller's disks, virtio's functions) appear after it loads,
+ * sometimes a while after (SCSI and USB scan in the background).
+ */
+static void load_drivers(struct mod_index *mi)
+{
+	uint64_t start = agent_now_ms(), quiet_since = start;
+	size_t last = 0;
+	unsigned loaded = 0;
+
+	for (;;) {
+		unsigned now_loaded = mod_coldplug(mi);
+		size_t devs = count_dir("/sys/class/block") +
+			      count_dir("/sys/class/net");
+		uint64_t now = agent_now_ms();
+		loaded += now_loaded;
+		if (now_loaded > 0 || devs != last) {
+			quiet_since = now;
+			last = devs;
+		}
+		if (now - quiet_since >= SETTLE_QUIET_MS ||
+		    now - start >= SETTLE_MAX_MS)
+			break;
+		nanosleep(&(struct timespec){0, 200000000}, NULL);
+	}
+	log_info("drivers: %u modules loaded in %llu ms", loaded,
+		 (unsigned long long)(agent_now_ms() - start));
+}
+
+static void load_kvm(struct mod_index *mi)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[4096];
+	const char *mod = NULL;
+	struct err e;
+
+	while (f != NULL && mod == NULL && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "flags", 5) != 0)
+			continue;
+		if (strstr(line, " vmx") != NULL)
+			mod = "kvm_intel";
+		else if (strstr(line, " svm") != NULL)
+			mod = "kvm_amd";
+		break;
+	}
+	if (f != NULL)
+		fclose(f);
+	if (mod == NULL) {
+		log_warnx("the CPU offers no hardware virtualization (no vmx "
+			  "or svm flag): VMs cannot run");
+		return;
+	}
+	if (mod_probe(mi, mod, &e) <= 0)
+		log_warnx("%s: %s", mod, e.e_code ? err_msg(&e) : "not found");
+	else if (access("/dev/kvm", F_OK) == 0)
+		log_info("KVM ready (%s)", mod);
+	else
+		log_warnx("%s loaded but /dev/kvm is missing", mod);
+}
+
+/* First boot's answers (an installer's answer file on the boot
+ * partition): rootpw= sets root's password on hostd's first start. The
+ * file is removed once read: a password must not stay there. */
+static void read_answer_file(void)
+{
+	FILE *f = fopen(ANSWER_FILE, "r");
+	char line[512];
+
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (strncmp(line, "rootpw=", 7) == 0) {
+			snprintf(root_password_env, sizeof(root_password_env),
+				 "BASALT_ROOT_PASSWORD=%s", line + 7);
+			agents[A_HOSTD].ag_env = root_password_env;
+		} else if (line[0] != '#' && line[0] != '\0') {
+			log_warnx("%s: unknown line '%.40s' left alone",
+				  ANSWER_FILE, line);
+		}
+	}
+	fclose(f);
+	log_info("first boot: answers read from %s", ANSWER_FILE);
+}
+
+static int first_boot(void)
+{
+	return access(FIRSTBOOT_MARK, F_OK) != 0;
+}
+
+static void first_boot_done(void)
+{
+	int fd;
+
+	if (unlink(ANSWER_FILE) == 0)
+		log_info("%s removed", ANSWER_FILE);
+	explicit_bzero(root_password_env, sizeof(root_password_env));
+	agents[A_HOSTD].ag_env = NULL;
+	if (file_mkdirs("/store/.basalt") < 0)
+		return;
+	fd = open(FIRSTBOOT_MARK, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+static int root_password_blank(void)
+{
+	FILE *f = fopen("/etc/basalt/shadow", "r");
+	char line[512];
+	int blank = 0;
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "root::", 6) == 0)
+			blank = 1;
+	if (f != NULL)
+		fclose(f);
+	return blank;
+}
+
+static void ready_banner(const struct boot_disk *bd, int datastores)
+{
+	char addr[64];
+
+	double up = 0;
+	FILE *f = fopen("/proc/uptime", "r");
+
+	if (f != NULL) {
+		if (fscanf(f, "%lf", &up) != 1)
+			up = 0;
+		fclose(f);
+	}
+	net_address(NET_SWITCH, addr, sizeof(addr));
+	log_info("Basalt %s is ready, %.1f s after the kernel started "
+		 "(boot bank %d, %d datastore%s)",
+		 BASALT_VERSION, up, bd->bd_bank_no, datastores,
+		 datastores == 1 ? "" : "s");
+	if (addr[0] != '\0')
+		log_info("manage this host at https://%s/ (the VI API: "
+			 "https://%s/sdk)",
+			 addr, addr);
+	else
+		log_warnx("the management network has no address yet");
+	if (root_password_blank())
+		log_warnx("root's password is not set: set it on the "
+			  "console before logging in over the network");
+	printf("basalt: ready\n");
+	fflush(stdout);
+}
+
+static int uevent_socket(void)
+{
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = 1};
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			NETLINK_KOBJECT_UEVENT);
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* A hot-plugged device: load its driver ("add" with a MODALIAS). */
+static void uevent(struct mod_index *mi, int fd)
+{
+	char buf[8192];
+	ssize_t n;
+
+	while ((n = recv(fd, buf, sizeof(buf) - 1, 0)) > 0) {
+		int add = 0;
+		const char *alias = NULL;
+		buf[n] = '\0';
+		for (char *p = buf; p < buf + n; p += strlen(p) + 1) {
+			if (strcmp(p, "ACTION=add") == 0)
+				add = 1;
+			else if (strncmp(p, "MODALIAS=", 9) == 0)
+				alias = p + 9;
+		}
+		if (add && alias != NULL) {
+			struct err e;
+			if (mod_probe(mi, alias, &e) < 0)
+				log_warnx("driver for %s: %s", alias,
+					  err_msg(&e));
+		}
+	}
+}
+
+static void reap(int stopping)
+{
+	int st;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		int i;
+		for (i = 0; i < N_AGENTS; i++)
+			if (agents[i].ag_pid == pid) {
+				agent_exited(&agents[i], st, stopping);
+				break;
+			}
+		if (i == N_AGENTS)
+			log_debug("reaped pid %d", (int)pid);
+	}
+}
+
+static void restart_management(void)
+{
+	log_info("restarting the management agents (VMs keep running)");
+	/* hostd leaves its VMs running on SIGUSR1 (its ag_keep_sig). */
+	agents_stop(&agents[A_MGMT], N_MGMT, AGENTS_STOP_MS, 1);
+	for (int i = A_MGMT; i < A_MGMT + N_MGMT; i++) {
+		agents[i].ag_backoff_ms = 0;
+		(void)agent_start(&agents[i]);
+		if (i == A_HOSTD)
+			(void)agent_wait_ready(&agents[i], HOSTD_READY_MS);
+	}
+}
+
+static void stop_everything(void)
+{
+	uint64_t end;
+
+	log_info("stopping the agents (hostd powers its VMs off first)");
+	agents_stop(agents, N_AGENTS, AGENTS_STOP_MS, 0);
+	/* What is left: VMs no hostd owned, anything started by hand. */
+	kill(-1, SIGTERM);
+	end = agent_now_ms() + PROCESSES_STOP_MS;
+	while (agent_now_ms() < end) {
+		reap(1);
+		if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
+			break;
+		nanosleep(&(struct timespec){0, 100000000}, NULL);
+	}
+	kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	/* Issue 8: the host's state is saved here. */
+	sync();
+	disks_unmount_all();
+	sync();
+}
+
+static int init_main(void)
+{
+	struct boot_disk bd;
+	struct mod_index mi;
+	struct err e;
+	sigset_t set;
+	char bank_uuid[64], shell_tty[32], uplink[32];
+	int sfd, ufd, datastores, first;
+
+	log_procinit("init");
+	setsid();
+	early_mounts();
+	read_cmdline();
+	log_info("Basalt %s init starting", BASALT_VERSION);
+	(void)reboot(RB_DISABLE_CAD);
+	sigemptyset(&set);
+	for (const int *s = (const int[]){SIGCHLD, SIGHUP, SIGTERM, SIGINT,
+					  SIGUSR1, SIGUSR2, 0};
+	     *s; s++)
+		sigaddset(&set, *s);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	ufd = uevent_socket();
+
+	if (mod_index_open(&mi, NULL, &e) < 0)
+		log_warnx("no module index: %s", err_msg(&e));
+	else
+		load_drivers(&mi);
+	load_kvm(&mi);
+	/* What the mounts below need (the kernel would ask modprobe too). */
+	for (const char *m = "ext4\0vfat\0nls_cp437\0nls_utf8\0"; *m;
+	     m += strlen(m) + 1)
+		if (mod_probe(&mi, m, &e) <= 0)
+			log_warnx("%s: %s", m,
+				  e.e_code ? err_msg(&e) : "not in the image");
+
+	if (disks_find_boot(boot_option("basalt.bootbank", bank_uuid,
+					sizeof(bank_uuid)),
+			    &bd, &e) < 0) {
+		log_warnx("%s: the host runs without its boot disk "
+			  "(nothing persists)",
+			  err_msg(&e));
+	} else {
+		log_info("boot disk %s, boot bank %d (%s)", bd.bd_disk,
+			 bd.bd_bank_no, bd.bd_bank);
+		disks_mount_boot(&bd);
+	}
+	first = first_boot();
+	if (first) {
+		log_info("first boot");
+		read_answer_file();
+	}
+	/* Issue 8: the saved state is restored here. */
+	datastores = disks_datastores(&bd, first);
+
+	if (sethostname("localhost", 9) < 0)
+		log_warn("sethostname");
+	if (net_setup(uplink, sizeof(uplink), &e) < 0)
+		log_warnx("management network: %s", err_msg(&e));
+	else
+		log_info("management network: %s on uplink %s, DHCP",
+			 NET_SWITCH, uplink[0] ? uplink : "(none)");
+	(void)agent_start(&agents[A_DHCP]);
+	/* The address goes into the certificate hostd makes on its first
+	 * start: wait a while for the lease. */
+	for (uint64_t end = agent_now_ms() + ADDRESS_WAIT_MS;
+	     agent_now_ms() < end;) {
+		char addr[64];
+		net_address(NET_SWITCH, addr, sizeof(addr));
+		if (addr[0] != '\0')
+			break;
+		nanosleep(&(struct timespec){0, 100000000}, NULL);
+	}
+	(void)agent_start(&agents[A_HOSTD]);
+	if (!agent_wait_ready(&agents[A_HOSTD], HOSTD_READY_MS))
+		log_warnx("hostd is not serving yet; starting the rest");
+	(void)agent_start(&agents[A_PROXY]);
+	if (boot_option("basalt.shell", shell_tty, sizeof(shell_tty))) {
+		static char tty[40];
+		snprintf(tty, sizeof(tty), "/dev/%s", shell_tty);
+		agents[A_SHELL].ag_argv[2] = tty;
+		agents[A_SHELL].ag_tty = tty;
+		log_warnx("the support shell is enabled on %s (boot option "
+			  "basalt.shell)",
+			  tty);
+		(void)agent_start(&agents[A_SHELL]);
+	}
+	if (first)
+		first_boot_done();
+	ready_banner(&bd, datastores);
+
+	for (;;) {
+		struct pollfd pfd[2] = {{sfd, POLLIN, 0}, {ufd, POLLIN, 0}};
+		struct signalfd_siginfo si;
+		int timeout = agent_run_due(agents, N_AGENTS);
+
+		if (poll(pfd, ufd >= 0 ? 2 : 1, timeout) < 0 && errno != EINTR)
+			log_warn("poll");
+		if (ufd >= 0 && (pfd[1].revents & POLLIN))
+			uevent(&mi, ufd);
+		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			switch (si.ssi_signo) {
+			case SIGCHLD:
+				reap(0);
+				break;
+			case SIGHUP:
+				restart_management();
+				break;
+			case SIGUSR2:
+			case SIGTERM:
+			case SIGINT:
+				log_info("%s requested", si.ssi_signo == SIGUSR2
+								 ? "power off"
+								 : "reboot");
+				stop_everything();
+				log_info("%s", si.ssi_signo == SIGUSR2
+						       ? "powering off"
+						       : "rebooting");
+				reboot(si.ssi_signo == SIGUSR2 ? RB_POWER_OFF
+							       : RB_AUTOBOOT);
+				fatal("reboot");
+			default:
+				break;
+			}
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *base = strrchr(argv[0], '/');
+
+	base = base == NULL ? argv[0] : base + 1;
+	if (strcmp(base, "modprobe") == 0)
+		return mod_modprobe_main(argc, argv);
+	if (strcmp(base, "dhcp-event") == 0)
+		return net_dhcp_event_main(argc, argv);
+	if (argc == 3 && strcmp(argv[1], "shell-login") == 0)
+		return shell_login_main(argv[2]);
+	if (getpid() != 1) {
+		fprintf(stderr,
+			"init: Basalt's PID 1; it runs only as the first "
+			"process of the appliance (src/init/README.md)\n");
+		return 2;
+	}
+	return init_main();
+}

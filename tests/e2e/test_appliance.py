@@ -1,0 +1,236 @@
+"""The appliance (issue 7): build/basalt.img boots in QEMU under emulation
+(-cpu max, so that KVM works inside), init makes the empty second disk
+datastore1 and starts the agents; pyVmomi connects through the forwarded
+443, uploads a Debian kernel and initramfs to the datastore over /folder,
+creates and powers on a VM whose console shows its init ran; an agent
+killed is restarted by init; "restart management agents" keeps the VM
+running; ShutdownHost_Task powers QEMU off cleanly."""
+import os
+import re
+import socket
+import ssl
+import subprocess
+import time
+
+import pytest
+import requests
+import urllib3
+
+import l2guest
+from appliance import PASSWORD, Appliance
+
+pytest.importorskip("pyVmomi")
+from pyVim.connect import Disconnect, SmartConnect  # noqa: E402
+from pyVmomi import vim  # noqa: E402
+
+urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+IMAGE = os.environ.get("BASALT_IMAGE", os.path.join(ROOT, "build",
+                                                    "basalt.img"))
+DS = "/vmfs/volumes/datastore1"
+BOOT_TIMEOUT_S = 300  # a bound, not a measure (docs/performance.md)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    a = Appliance(tmp_path_factory.mktemp("appliance"), IMAGE)
+    try:
+        a.boot(BOOT_TIMEOUT_S)
+        print(f"appliance ready {a.ready_seconds:.1f} s after QEMU started")
+        yield a
+    finally:
+        print("--- appliance console (last lines)\n" +
+              "\n".join(a.console().splitlines()[-40:]))
+        a.close()
+
+
+def connect(app):
+    ctx = ssl._create_unverified_context()
+    for attempt in range(3):
+        try:
+            return SmartConnect(host="127.0.0.1", port=app.https_port,
+                                user="root", pwd=PASSWORD, sslContext=ctx)
+        except (ConnectionError, OSError) as e:
+            if attempt == 2:
+                raise
+            print(f"connect attempt {attempt + 1}: {e!r}")
+            time.sleep(5)
+
+
+def wait_task(task, timeout=180):
+    deadline = time.monotonic() + timeout
+    while task.info.state not in ("success", "error"):
+        assert time.monotonic() < deadline, f"task still {task.info.state}"
+        time.sleep(1)
+    if task.info.state == "error":
+        raise task.info.error
+    return task.info.result
+
+
+def upload(app, path, data):
+    r = requests.put(f"https://127.0.0.1:{app.https_port}/folder/{path}",
+                     params={"dsName": "datastore1"}, data=data,
+                     auth=("root", PASSWORD), verify=False, timeout=300)
+    assert r.status_code in (200, 201), (r.status_code, r.text)
+
+
+def download(app, path):
+    r = requests.get(f"https://127.0.0.1:{app.https_port}/folder/{path}",
+                     params={"dsName": "datastore1"},
+                     auth=("root", PASSWORD), verify=False, timeout=60)
+    return r.status_code, r.content
+
+
+def vm_spec():
+    dev = vim.vm.device
+    serial = dev.VirtualSerialPort(
+        key=-103, backing=dev.VirtualSerialPort.FileBackingInfo(
+            fileName="console.log"))
+    boot = {"basalt.kernel": f"{DS}/l2/vmlinuz",
+            "basalt.initrd": f"{DS}/l2/initrd",
+            "basalt.cmdline": "console=ttyS0 panic=-1 basalt.action=button"}
+    return vim.vm.ConfigSpec(
+        name="deb", guestId="debian12_64Guest", numCPUs=1, memoryMB=256,
+        files=vim.vm.FileInfo(vmPathName="[datastore1]"),
+        deviceChange=[vim.vm.device.VirtualDeviceSpec(operation="add",
+                                                      device=serial)],
+        extraConfig=[vim.option.OptionValue(key=k, value=v)
+                     for k, v in boot.items()])
+
+
+def wait_guest_console(app, text, timeout=300):
+    deadline = time.monotonic() + timeout
+    while True:
+        status, body = download(app, "deb/console.log")
+        if status == 200 and text.encode() in body:
+            return body.decode(errors="replace")
+        assert time.monotonic() < deadline, \
+            f"no {text!r} on the guest's console:\n{body[-2000:]!r}"
+        time.sleep(3)
+
+
+def test_first_boot(app):
+    con = app.console()
+    # GRUB booted bank 1; init found the boot disk and the agents ran.
+    assert "boot disk vda, boot bank 1" in con, con[-3000:]
+    for agent in ("dhcp", "hostd", "rhttpproxy"):
+        assert re.search(rf"started {agent} \(pid \d+\)", con), agent
+    assert "KVM ready" in con
+    # The empty disk became datastore1 (first boot), the answer file
+    # was applied and removed.
+    assert "/dev/vdb: empty; formatting it as datastore1" in con
+    assert "/bootpart/basalt.cfg removed" in con
+    out, rc = app.shell(f"busybox grep ' {DS} ' /proc/mounts; "
+                        "ls /bootpart; busybox stat -f -c %T /")
+    assert rc == 0, out
+    assert "/dev/vdb1 /vmfs/volumes/datastore1 ext4" in out
+    assert "basalt.cfg" not in out
+    assert "tmpfs" in out.splitlines()[-1]
+    # Port 80 sends everything to https.
+    r = requests.get(f"http://127.0.0.1:{app.http_port}/sdk",
+                     allow_redirects=False, timeout=30)
+    assert r.status_code == 301, r.status_code
+
+
+def test_vm_on_the_appliance(app):
+    si = connect(app)
+    try:
+        content = si.content
+        dc = content.rootFolder.childEntity[0]
+        host = dc.hostFolder.childEntity[0].host[0]
+        ds = {d.name: d for d in host.datastore}
+        assert "datastore1" in ds, list(ds)
+        cap = ds["datastore1"].summary.capacity
+        assert 3 << 30 < cap <= 4 << 30, cap
+
+        version, kernel = l2guest.find_kernel()
+        with open(kernel, "rb") as f:
+            upload(app, "l2/vmlinuz", f.read())
+        upload(app, "l2/initrd", l2guest.initramfs())
+
+        task = dc.vmFolder.CreateVM_Task(
+            vm_spec(), dc.hostFolder.childEntity[0].resourcePool)
+        vm = wait_task(task)
+        wait_task(vm.PowerOnVM_Task())
+        out = wait_guest_console(app, l2guest.MARKER)
+        assert "action=button" in out
+
+        # "Restart management agents": hostd and the proxy start again,
+        # the VM keeps running.
+        before, _ = app.shell("busybox pidof hostd")
+        vmx_before, _ = app.shell("busybox pidof vmx")
+        mark = len(app.console())
+        app.shell("kill -HUP 1")
+        app.wait_console(r"restarting the management agents", 30, mark)
+        app.wait_console(r"started rhttpproxy", 90, mark)
+        after, _ = app.shell("busybox pidof hostd")
+        vmx_after, _ = app.shell("busybox pidof vmx")
+        assert before.strip() and after.strip() != before.strip()
+        assert vmx_after.strip() == vmx_before.strip() != ""
+        Disconnect(si)
+        si = connect(app)
+        vm = si.content.searchIndex.FindByInventoryPath("ha-datacenter/vm/deb")
+        assert vm.runtime.powerState == "poweredOn"
+        wait_task(vm.PowerOffVM_Task())
+    finally:
+        Disconnect(si)
+
+
+def test_killed_agent_is_restarted(app):
+    mark = len(app.console())
+    out, rc = app.shell("busybox kill -9 $(busybox pidof rhttpproxy)")
+    assert rc == 0, out
+    app.wait_console(r"rhttpproxy killed by signal 9 \(Killed\)", 30, mark)
+    app.wait_console(r"restarting it in 1 s", 5, mark)
+    app.wait_console(r"started rhttpproxy \(pid \d+\)", 30, mark)
+    # And it serves again.
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", app.https_port),
+                                          timeout=10) as s:
+                ctx = ssl._create_unverified_context()
+                with ctx.wrap_socket(s) as t:
+                    t.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                    assert t.recv(100).startswith(b"HTTP/1.1")
+                    break
+        except (OSError, ssl.SSLError):
+            assert time.monotonic() < deadline, "the proxy did not return"
+            time.sleep(2)
+
+
+def guest_console_on_disk(app):
+    """The VM's console.log, read from the datastore disk once QEMU is
+    gone (debugfs; the partition starts at 1 MiB)."""
+    r = subprocess.run(["debugfs", "-R", "cat /deb/console.log",
+                        f"{app.datastore}?offset=1048576"],
+                       capture_output=True)
+    return r.stdout.decode(errors="replace")
+
+
+def test_shutdown_through_the_api(app):
+    si = connect(app)
+    host = si.content.rootFolder.childEntity[0].hostFolder.childEntity[0] \
+        .host[0]
+    with pytest.raises(vim.fault.InvalidState):
+        host.ShutdownHost_Task(force=False)
+    # A VM left running is shut down by its guest (the ACPI button).
+    vm = si.content.searchIndex.FindByInventoryPath("ha-datacenter/vm/deb")
+    r = requests.delete(f"https://127.0.0.1:{app.https_port}/folder/deb/"
+                        "console.log", params={"dsName": "datastore1"},
+                        auth=("root", PASSWORD), verify=False, timeout=60)
+    assert r.status_code == 204, r.status_code
+    wait_task(vm.PowerOnVM_Task())
+    wait_guest_console(app, "L2-WAITING-FOR-BUTTON")
+    mark = len(app.console())
+    wait_task(host.ShutdownHost_Task(force=True))
+    status = app.wait_exit(240)
+    con = app.console()[mark:]
+    assert status == 0, con
+    assert "power off requested" in con
+    assert "unmounted /vmfs/volumes/datastore1" in con
+    assert "powering off" in con
+    guest = guest_console_on_disk(app)
+    last = guest.rfind("L2-WAITING-FOR-BUTTON")
+    assert last >= 0 and "L2-POWER-BUTTON" in guest[last:], guest[-1500:]
