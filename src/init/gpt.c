@@ -202,7 +202,7 @@ int gpt_write_one(int fd, uint64_t disk_bytes, unsigned sector,
 	uint64_t elbas = GPT_ENTRIES_BYTES / sector;
 	uint64_t first = GPT_ALIGN_BYTES / sector, last = lbas - 2 - elbas;
 	uint8_t *ents, *sec, disk[16];
-	int rc = -1;
+	int rc = -EIO;
 
 	if (lbas < first + elbas + 2 + 2048)
 		return err_set(e, -ENOSPC, "disk too small for a datastore");

@@ -35,8 +35,8 @@ extern const uint8_t gpt_type_coredump[16];
 /*
  * Parse the primary GPT from the first bytes of a disk: buf holds LBA 0
  * onward (len bytes, at least 34 sectors of sector bytes). 1 if a valid
- * table was found (*g filled), 0 if the disk has none, -1 if one is
- * there but broken (e says what).
+ * table was found (*g filled), 0 if the disk has none, a negative errno
+ * if one is there but broken (e says what).
  */
 int gpt_parse(const uint8_t *buf, size_t len, unsigned sector, struct gpt *g,
 	      struct err *e);
@@ -44,7 +44,7 @@ int gpt_parse(const uint8_t *buf, size_t len, unsigned sector, struct gpt *g,
 /*
  * Write a table with one partition of type type named name from 1 MiB
  * to the end (less the backup table) to the disk on fd of disk_bytes;
- * the new partition's uuid is uuid. 0 or -1.
+ * the new partition's uuid is uuid. 0 or a negative errno (e says).
  */
 int gpt_write_one(int fd, uint64_t disk_bytes, unsigned sector,
 		  const uint8_t type[16], const uint8_t uuid[16],

@@ -98,6 +98,8 @@ class Appliance:
                "-chardev", f"socket,id=sh,path={self.shell_sock},"
                            "server=on,wait=off",
                "-serial", "chardev:sh"]
+        if os.path.exists(self.console_path):  # an earlier boot's
+            os.unlink(self.console_path)
         self.qemu_log = open(os.path.join(self.dir, "qemu.log"), "wb")
         start = time.monotonic()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
