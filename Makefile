@@ -20,6 +20,7 @@
 #                   on http://HOSTD_ADDRESS:HOSTD_PORT/sdk (:8307);
 #                   Ctrl-C powers the VMs off and stops both
 #   make image      the bootable image build/basalt.img (sizes printed)
+#   make dcui       the console screen against make hosted's ROOT
 #   make format     rewrite C files with clang-format
 #   make deps       install missing Debian packages (every target calls it)
 
@@ -34,7 +35,7 @@ TIERS        := $(PYTHON) tests/tiers.py
 export BASALT_ASAN_DIR    := $(abspath $(ASAN_DIR))
 export BASALT_RELEASE_DIR := $(abspath $(RELEASE_DIR))
 
-.PHONY: all build build-asan run deps-image test test-unit test-vmm test-e2e bench \
+.PHONY: all build build-asan run deps-image dcui test test-unit test-vmm test-e2e bench \
 	bench-nested bench-lifecycle bench-proxy fuzz hosted image format deps deps-test deps-fuzz clean
 
 all: build
@@ -119,6 +120,10 @@ hosted: build
 # The bootable disk image (image/build.py; docs/formats/image.md): GRUB,
 # two boot banks of Debian's kernel and Basalt's initramfs, store and
 # core-dump partitions. Built without root; prints each part's size.
+# The console screen against the host that make hosted runs on ROOT.
+dcui: build
+	@exec $(RELEASE_DIR)/src/dcui/dcui --root "$(ROOT)"
+
 image: deps-image build
 	@$(PYTHON) image/build.py --build $(RELEASE_DIR) --out $(BUILD)/basalt.img
 

@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/console.h"
 #include "common/file.h"
 #include "common/log.h"
 #include "init/agents.h"
@@ -76,12 +77,21 @@ static struct agent agents[] = {
 	{.ag_name = "shell",
 	 .ag_argv = {"/init", "shell-login", NULL, NULL},
 	 .ag_stop_sig = SIGHUP},
+	/* The console screen on the screen and on the serial console. */
+	{.ag_name = "dcui",
+	 .ag_argv = {"/bin/dcui", "--root", "/", NULL},
+	 .ag_tty = "/dev/tty1"},
+	{.ag_name = "dcui-serial",
+	 .ag_argv = {"/bin/dcui", "--root", "/", NULL},
+	 .ag_tty = "/dev/ttyS0"},
 };
-#define N_AGENTS ((int)(sizeof(agents) / sizeof(agents[0])))
-#define A_DHCP	 0
-#define A_HOSTD	 1
-#define A_PROXY	 2
-#define A_SHELL	 3
+#define N_AGENTS      ((int)(sizeof(agents) / sizeof(agents[0])))
+#define A_DHCP	      0
+#define A_HOSTD	      1
+#define A_PROXY	      2
+#define A_SHELL	      3
+#define A_DCUI	      4
+#define A_DCUI_SERIAL 5
 /* What "restart management agents" restarts: hostd and the proxy, next
  * to each other in the table. */
 #define A_MGMT A_HOSTD
@@ -280,16 +290,11 @@ static void first_boot_done(void)
 
 static int root_password_blank(void)
 {
-	FILE *f = fopen("/etc/basalt/shadow", "r");
-	char line[512];
-	int blank = 0;
+	char hash[256];
 
-	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "root::", 6) == 0)
-			blank = 1;
-	if (f != NULL)
-		fclose(f);
-	return blank;
+	return console_shadow_hash("/etc/basalt/shadow", "root", hash,
+				   sizeof(hash)) &&
+	       hash[0] == '\0';
 }
 
 static void ready_banner(const struct boot_disk *bd, int datastores)
@@ -316,8 +321,8 @@ static void ready_banner(const struct boot_disk *bd, int datastores)
 	else
 		log_warnx("the management network has no address yet");
 	if (root_password_blank())
-		log_warnx("root's password is not set: set it on the "
-			  "console before logging in over the network");
+		log_warnx("root's password is not set: the console asks for "
+			  "it; no network login until it is set");
 	printf("basalt: ready\n");
 	fflush(stdout);
 }
@@ -504,6 +509,8 @@ static int init_main(void)
 	if (first)
 		first_boot_done();
 	ready_banner(&bd, datastores);
+	(void)agent_start(&agents[A_DCUI]);
+	(void)agent_start(&agents[A_DCUI_SERIAL]);
 
 	for (;;) {
 		struct pollfd pfd[2] = {{sfd, POLLIN, 0}, {ufd, POLLIN, 0}};

@@ -285,15 +285,21 @@ static int mask_prefix(const char *v)
 	struct in_addr m;
 	int bits = 0;
 
+	/* Absent or malformed (the lease comes from the network): a /24
+	 * rather than a route to everything. */
 	if (v == NULL)
 		return 24;
-	if (strchr(v, '.') == NULL)
-		return atoi(v);
+	if (strchr(v, '.') == NULL) {
+		char *end;
+		long p = strtol(v, &end, 10);
+		return *v != '\0' && *end == '\0' && p >= 1 && p <= 32 ? (int)p
+								       : 24;
+	}
 	if (inet_pton(AF_INET, v, &m) != 1)
 		return 24;
 	for (uint32_t x = ntohl(m.s_addr); x & 0x80000000u; x <<= 1)
 		bits++;
-	return bits;
+	return bits >= 1 ? bits : 24;
 }
 
 static void flush_addresses(const char *ifname, int idx)
@@ -317,7 +323,23 @@ static void flush_addresses(const char *ifname, int idx)
 	freeifaddrs(ifa);
 }
 
-/* resolv.conf from the lease: "dns" (servers), "domain" (search). */
+/* A domain name as a DHCP server may send it: letters, digits, '-',
+ * '.', and nothing that would start a new line in resolv.conf. */
+static int domain_ok(const char *d)
+{
+	size_t len = strlen(d);
+
+	if (len == 0 || len > 253)
+		return 0;
+	for (; *d != '\0'; d++)
+		if (!((*d >= 'a' && *d <= 'z') || (*d >= 'A' && *d <= 'Z') ||
+		      (*d >= '0' && *d <= '9') || *d == '-' || *d == '.'))
+			return 0;
+	return 1;
+}
+
+/* resolv.conf from the lease: "dns" (servers), "domain" (search). The
+ * lease comes from the network: only well-formed values are written. */
 static void write_resolv(void)
 {
 	const char *dns = getenv("dns"), *domain = getenv("domain");
@@ -327,14 +349,24 @@ static void write_resolv(void)
 
 	if (dns == NULL)
 		return;
-	if (domain != NULL)
+	if (domain != NULL && domain_ok(domain))
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "search %s\n",
 				      domain);
+	else if (domain != NULL)
+		log_warnx("the lease's domain is not a domain name; ignored");
 	snprintf(list, sizeof(list), "%s", dns);
 	for (char *save, *t = strtok_r(list, " ", &save);
-	     t != NULL && n < sizeof(buf); t = strtok_r(NULL, " ", &save))
+	     t != NULL && n < sizeof(buf); t = strtok_r(NULL, " ", &save)) {
+		struct in_addr a;
+		if (inet_pton(AF_INET, t, &a) != 1) {
+			log_warnx("the lease's DNS server '%.40s' is not an "
+				  "IPv4 address; ignored",
+				  t);
+			continue;
+		}
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
 				      "nameserver %s\n", t);
+	}
 	if (n >= sizeof(buf))
 		n = sizeof(buf) - 1;
 	if (file_write_atomic(RESOLV_CONF, buf, n, 0644, &e) < 0)

@@ -7,57 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
+#include "common/console.h"
 #include "common/log.h"
 #include "init/shell.h"
 
 #define SHADOW	       "/etc/basalt/shadow"
 #define LINE_MAX_BYTES 512
 #define FAIL_DELAY_S   3
-
-static int read_line(const char *prompt, char *buf, size_t size, int echo)
-{
-	struct termios old, quiet;
-	int have_tty = tcgetattr(0, &old) == 0;
-
-	/* Echo goes off before the prompt shows: nothing typed after it
-	 * is echoed. */
-	if (!echo && have_tty) {
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(0, TCSANOW, &quiet);
-	}
-	fputs(prompt, stdout);
-	fflush(stdout);
-	char *r = fgets(buf, (int)size, stdin);
-	if (!echo && have_tty) {
-		tcsetattr(0, TCSANOW, &old);
-		fputs("\n", stdout);
-	}
-	if (r == NULL)
-		return -1;
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return 0;
-}
-
-static int root_hash(char *hash, size_t size)
-{
-	FILE *f = fopen(SHADOW, "r");
-	char line[LINE_MAX_BYTES];
-	int found = 0;
-
-	while (f != NULL && !found && fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "root:", 5) == 0) {
-			size_t n = strcspn(line + 5, ":\n");
-			snprintf(hash, size, "%.*s", (int)n, line + 5);
-			found = 1;
-		}
-	if (f != NULL)
-		fclose(f);
-	return found;
-}
 
 int shell_login_main(const char *tty)
 {
@@ -68,14 +26,15 @@ int shell_login_main(const char *tty)
 	for (;;) {
 		printf("\nBasalt %s technical support shell on %s\n",
 		       BASALT_VERSION, tty);
-		if (read_line("login: ", user, sizeof(user), 1) < 0)
+		if (console_read_line("login: ", user, sizeof(user), 0) < 0)
 			return 1;
-		if (read_line("Password: ", pw, sizeof(pw), 0) < 0)
+		if (console_read_line("Password: ", pw, sizeof(pw), 1) < 0)
 			return 1;
 		memset(&cd, 0, sizeof(cd));
 		int ok = strcmp(user, "root") == 0 &&
-			 root_hash(hash, sizeof(hash)) && hash[0] != '\0' &&
-			 hash[0] != '!' && hash[0] != '*';
+			 console_shadow_hash(SHADOW, "root", hash,
+					     sizeof(hash)) &&
+			 hash[0] != '\0' && hash[0] != '!' && hash[0] != '*';
 		const char *c = ok ? crypt_r(pw, hash, &cd) : NULL;
 		ok = c != NULL && c[0] != '*' && strcmp(c, hash) == 0;
 		explicit_bzero(pw, sizeof(pw));

@@ -24,6 +24,7 @@ import time
 BOOT_PART_OFFSET = 2 * 1024 * 1024  # image/build.py: after bios-boot
 PASSWORD = "Appliance-pw-1"
 READY = "basalt: ready"
+ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 class ApplianceError(Exception):
@@ -152,13 +153,16 @@ class Appliance:
         poked = False
         while time.monotonic() < deadline:
             self._recv()
-            if self.buf.endswith(b"login: "):
+            # ash's line editing asks the terminal where its cursor is
+            # (ESC [ 6 n): escape sequences are no part of a prompt.
+            seen = ANSI.sub(b"", self.buf)
+            if seen.endswith(b"login: "):
                 self.buf = b""
                 self.sock.sendall(b"root\n")
-            elif self.buf.endswith(b"Password: "):
+            elif seen.endswith(b"Password: "):
                 self.buf = b""
                 self.sock.sendall(PASSWORD.encode() + b"\n")
-            elif self.buf.rstrip().endswith(b"#"):
+            elif seen.rstrip().endswith(b"#"):
                 self.buf = b""
                 return
             elif not poked and time.monotonic() > deadline - timeout + 2:
@@ -191,8 +195,8 @@ class Appliance:
         if echo >= 0:
             nl = out.find(b"\n", echo)
             out = out[nl + 1:] if nl >= 0 else b""
-        return out.decode(errors="replace").replace("\r", ""), \
-            int(m.group(1))
+        return ANSI.sub(b"", out).decode(errors="replace").replace(
+            "\r", ""), int(m.group(1))
 
     def wait_exit(self, timeout):
         try:

@@ -178,3 +178,21 @@ def test_a_bad_line_in_the_settings_file(hostd_bin, tmp_path):
     (conf / "advanced.conf").write_text('Security.AccountLockFailures = "7\n')
     with pytest.raises(AssertionError, match="advanced.conf:1"):
         Hostd(hostd_bin, tmp_path / "root")
+
+
+def test_host_power_needs_force_and_the_appliance(hostd):
+    """ShutdownHost_Task and RebootHost_Task: without maintenance mode
+    only force=true goes ahead, and only hostd under the appliance's
+    init (--appliance) may power the machine off (test_appliance.py);
+    hosted, it says so."""
+    si = hostd.connect()
+    host = si.content.rootFolder.childEntity[0].hostFolder.childEntity[0] \
+        .host[0]
+    for call in (host.ShutdownHost_Task, host.RebootHost_Task):
+        with pytest.raises(vim.fault.InvalidState) as ei:
+            call(force=False)
+        assert "maintenance mode" in ei.value.msg
+        with pytest.raises(vmodl.fault.NotSupported) as ei:
+            call(force=True)
+        assert "hosted" in ei.value.msg
+    assert hostd.proc.poll() is None

@@ -9,10 +9,34 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/console.h"
 #include "common/err.h"
 #include "common/file.h"
 #include "common/syslog_send.h"
 #include "lib/tap.h"
+
+static void shadow_hashes_are_found_by_exact_name(void)
+{
+	char path[] = "/tmp/test_shadow.XXXXXX", hash[64];
+	int fd = mkstemp(path);
+	static const char text[] = "rootx:$y$other:19000:0:99999:7:::\n"
+				   "root::19000:0:99999:7:::\n"
+				   "ops:$y$j9T$abc:19000::::::\n";
+
+	CHECK(fd >= 0);
+	CHECK_EQ(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	/* "root" is not "rootx"; a blank field is found, and blank. */
+	CHECK_EQ(console_shadow_hash(path, "root", hash, sizeof(hash)), 1);
+	CHECK_STR(hash, "");
+	CHECK_EQ(console_shadow_hash(path, "ops", hash, sizeof(hash)), 1);
+	CHECK_STR(hash, "$y$j9T$abc");
+	CHECK_EQ(console_shadow_hash(path, "nobody", hash, sizeof(hash)), 0);
+	CHECK_EQ(
+		console_shadow_hash("/nonexistent", "root", hash, sizeof(hash)),
+		0);
+	unlink(path);
+}
 
 static void err_set_returns_code_and_formats(void)
 {
@@ -119,6 +143,7 @@ static void syslog_records_are_rfc5424_and_never_block(void)
 
 int main(void)
 {
+	RUN(shadow_hashes_are_found_by_exact_name);
 	RUN(err_set_returns_code_and_formats);
 	RUN(long_messages_are_marked_cut);
 	RUN(file_read_all_bounds);

@@ -1,0 +1,224 @@
+/*
+ * api.c: SOAP calls to hostd over its console socket (api.h). The answer
+ * is read whole (bounded) with "Connection: close"; a fault's
+ * faultstring becomes the error's text.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "dcui/api.h"
+
+#define API_ANSWER_MAX_BYTES (256u << 10)
+#define API_BODY_MAX_BYTES   4096
+
+static const char envelope_head[] =
+	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+	"<soapenv:Envelope "
+	"xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+	"xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+	"xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\"><soapenv:Body>";
+static const char envelope_tail[] = "</soapenv:Body></soapenv:Envelope>";
+
+int api_xml_escape(const char *s, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++) {
+		const char *rep = *s == '<'    ? "&lt;"
+				  : *s == '>'  ? "&gt;"
+				  : *s == '&'  ? "&amp;"
+				  : *s == '"'  ? "&quot;"
+				  : *s == '\'' ? "&apos;"
+					       : NULL;
+		size_t len = rep != NULL ? strlen(rep) : 1;
+		if (n + len + 1 > size)
+			return -1;
+		if (rep != NULL)
+			memcpy(out + n, rep, len);
+		else
+			out[n] = *s;
+		n += len;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* The text of the first <tag>...</tag> in xml into out, or "". */
+static void element_text(const char *xml, const char *tag, char *out,
+			 size_t size)
+{
+	char open[64];
+	const char *p, *end;
+
+	out[0] = '\0';
+	snprintf(open, sizeof(open), "<%s>", tag);
+	p = strstr(xml, open);
+	if (p == NULL)
+		return;
+	p += strlen(open);
+	end = strchr(p, '<');
+	if (end == NULL)
+		return;
+	snprintf(out, size, "%.*s", (int)(end - p), p);
+}
+
+/* POST body; the answer in *answer (malloc'd, NUL-terminated). Returns
+ * the HTTP status, or -1 (e says why). */
+static int call(struct api *a, const char *body, char **answer, struct err *e)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char head[512 + API_COOKIE_MAX];
+	size_t len = 0, cap = 8192;
+	char *buf = NULL;
+	int fd, status;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", a->ap_socket);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err_set(e, -errno, "hostd's console socket %s: %s",
+			a->ap_socket, strerror(errno));
+		goto fail;
+	}
+	int n = snprintf(head, sizeof(head),
+			 "POST /sdk HTTP/1.1\r\nHost: localhost\r\n"
+			 "Content-Type: text/xml; charset=utf-8\r\n"
+			 "SOAPAction: \"urn:vim25/6.7.1\"\r\n"
+			 "Content-Length: %zu\r\nConnection: close\r\n"
+			 "%s%s%s\r\n",
+			 strlen(body), a->ap_cookie[0] ? "Cookie: " : "",
+			 a->ap_cookie, a->ap_cookie[0] ? "\r\n" : "");
+	if (write(fd, head, (size_t)n) != n ||
+	    write(fd, body, strlen(body)) != (ssize_t)strlen(body)) {
+		err_set(e, -EIO, "writing to hostd: %s", strerror(errno));
+		goto fail;
+	}
+	buf = malloc(cap);
+	for (;;) {
+		ssize_t r;
+		if (buf == NULL) {
+			err_set(e, -ENOMEM, "out of memory");
+			goto fail;
+		}
+		if (len + 1 >= cap) {
+			if (cap >= API_ANSWER_MAX_BYTES) {
+				err_set(e, -EFBIG,
+					"hostd's answer is too long");
+				goto fail;
+			}
+			char *nb = realloc(buf, cap *= 2);
+			if (nb == NULL) {
+				err_set(e, -ENOMEM, "out of memory");
+				goto fail;
+			}
+			buf = nb;
+		}
+		r = read(fd, buf + len, cap - len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	buf[len] = '\0';
+	close(fd);
+	if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1) {
+		free(buf);
+		return err_set(e, -EPROTO, "hostd answered no HTTP");
+	}
+	/* The session cookie, when hostd sets one. */
+	const char *c = strstr(buf, "\r\nSet-Cookie: ");
+	if (c != NULL) {
+		c += 14;
+		snprintf(a->ap_cookie, sizeof(a->ap_cookie), "%.*s",
+			 (int)strcspn(c, ";\r\n"), c);
+	}
+	*answer = buf;
+	return status;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return -1;
+}
+
+/* One method call: 0, or -1 with the fault's text. */
+static int invoke(struct api *a, const char *method, const char *args,
+		  struct err *e)
+{
+	char body[API_BODY_MAX_BYTES], fault[512];
+	char *answer = NULL;
+	int status;
+
+	if ((size_t)snprintf(body, sizeof(body),
+			     "%s<%s xmlns=\"urn:vim25\">%s</%s>%s",
+			     envelope_head, method, args, method,
+			     envelope_tail) >= sizeof(body))
+		return err_set(e, -E2BIG, "%s: the request is too long",
+			       method);
+	status = call(a, body, &answer, e);
+	if (status < 0)
+		return -1;
+	if (status != 200) {
+		element_text(answer, "faultstring", fault, sizeof(fault));
+		err_set(e, -EACCES, "%s", fault[0] ? fault : "hostd refused");
+		free(answer);
+		return -1;
+	}
+	free(answer);
+	return 0;
+}
+
+int api_login(struct api *a, const char *user, const char *password,
+	      struct err *e)
+{
+	char u[256], p[1024], args[1536];
+
+	a->ap_cookie[0] = '\0';
+	if (api_xml_escape(user, u, sizeof(u)) < 0 ||
+	    api_xml_escape(password, p, sizeof(p)) < 0)
+		return err_set(e, -E2BIG, "the name or password is too long");
+	snprintf(args, sizeof(args),
+		 "<_this type=\"SessionManager\">ha-sessionmgr</_this>"
+		 "<userName>%s</userName><password>%s</password>",
+		 u, p);
+	explicit_bzero(p, sizeof(p));
+	int rc = invoke(a, "Login", args, e);
+	explicit_bzero(args, sizeof(args));
+	return rc;
+}
+
+int api_set_password(struct api *a, const char *user, const char *password,
+		     struct err *e)
+{
+	char u[256], p[1024], args[1536];
+
+	if (api_xml_escape(user, u, sizeof(u)) < 0 ||
+	    api_xml_escape(password, p, sizeof(p)) < 0)
+		return err_set(e, -E2BIG, "the name or password is too long");
+	snprintf(args, sizeof(args),
+		 "<_this type=\"HostLocalAccountManager\">ha-localacctmgr"
+		 "</_this><user xsi:type=\"HostPosixAccountSpec\">"
+		 "<id>%s</id><password>%s</password></user>",
+		 u, p);
+	explicit_bzero(p, sizeof(p));
+	int rc = invoke(a, "UpdateUser", args, e);
+	explicit_bzero(args, sizeof(args));
+	return rc;
+}
+
+void api_logout(struct api *a)
+{
+	struct err e;
+
+	if (a->ap_cookie[0] != '\0')
+		(void)invoke(a, "Logout",
+			     "<_this type=\"SessionManager\">ha-sessionmgr"
+			     "</_this>",
+			     &e);
+	a->ap_cookie[0] = '\0';
+}
