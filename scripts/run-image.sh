@@ -36,7 +36,7 @@ echo "    pyVmomi: SmartConnect(host='localhost', port=$https_port, user='root',
 echo "    root's password is blank on first boot unless ROOT_PASSWORD=... was given"
 echo "    datastore disk: $dir/disk2.img; quit QEMU with Ctrl-A X"
 # shellcheck disable=SC2086
-exec qemu-system-x86_64 $accel -smp 2 -m 4096 -nographic -no-reboot \
+exec qemu-system-x86_64 $accel -smp 2 -m 4096 -display none -no-reboot \
 	-drive "file=$dir/boot.img,format=raw,if=virtio" \
 	-drive "file=$dir/disk2.img,format=raw,if=virtio" \
 	-netdev "user,id=n0,hostfwd=tcp::$https_port-:443,hostfwd=tcp::$http_port-:80" \

@@ -48,6 +48,7 @@
 #define SETTLE_QUIET_MS	  1000
 #define ADDRESS_WAIT_MS	  20000
 #define HOSTD_READY_MS	  60000
+#define PROXY_READY_MS	  30000
 /* hostd shuts VMs down before it exits: 60 s for the guests, 10 s for
  * their vmx (hostd/main.c, vm_power.c), and a margin. */
 #define AGENTS_STOP_MS	  90000
@@ -72,7 +73,9 @@ static struct agent agents[] = {
 	 .ag_keep_sig = SIGUSR1},
 	{.ag_name = "rhttpproxy",
 	 .ag_argv = {"/bin/rhttpproxy", "--root", "/", "--user", PROXY_ID,
-		     NULL}},
+		     NULL},
+	 /* It makes the host's key and certificate on its first start. */
+	 .ag_ready = "/etc/basalt/ssl/rui.crt"},
 	/* An interactive shell ignores SIGTERM; a hangup ends it. */
 	{.ag_name = "shell",
 	 .ag_argv = {"/init", "shell-login", NULL, NULL},
@@ -496,6 +499,8 @@ static int init_main(void)
 	if (!agent_wait_ready(&agents[A_HOSTD], HOSTD_READY_MS))
 		log_warnx("hostd is not serving yet; starting the rest");
 	(void)agent_start(&agents[A_PROXY]);
+	if (!agent_wait_ready(&agents[A_PROXY], PROXY_READY_MS))
+		log_warnx("rhttpproxy has no certificate yet");
 	if (boot_option("basalt.shell", shell_tty, sizeof(shell_tty))) {
 		static char tty[40];
 		snprintf(tty, sizeof(tty), "/dev/%s", shell_tty);

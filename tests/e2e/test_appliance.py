@@ -5,6 +5,7 @@ datastore1 and starts the agents; pyVmomi connects through the forwarded
 creates and powers on a VM whose console shows its init ran; an agent
 killed is restarted by init; "restart management agents" keeps the VM
 running; ShutdownHost_Task powers QEMU off cleanly."""
+import hashlib
 import os
 import re
 import socket
@@ -127,6 +128,15 @@ def test_first_boot(app):
     assert "/dev/vdb1 /vmfs/volumes/datastore1 ext4" in out
     assert "basalt.cfg" not in out
     assert "tmpfs" in out.splitlines()[-1]
+    # The console screen (dcui on the serial console) shows the
+    # thumbprint of the certificate 443 serves.
+    with socket.create_connection(("127.0.0.1", app.https_port), 30) as s:
+        ctx = ssl._create_unverified_context()
+        with ctx.wrap_socket(s) as t:
+            der = t.getpeercert(binary_form=True)
+    thumb = ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
+    app.wait_console(re.escape(thumb), 30)
+    assert "Manage this host at https://10.0.2.15/" in app.console()
     # Port 80 sends everything to https.
     r = requests.get(f"http://127.0.0.1:{app.http_port}/sdk",
                      allow_redirects=False, timeout=30)
