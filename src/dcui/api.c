@@ -173,42 +173,45 @@ static int invoke(struct api *a, const char *method, const char *args,
 	return 0;
 }
 
-int api_login(struct api *a, const char *user, const char *password,
-	      struct err *e)
+/* method with args pre, user, mid, password, post: the user and the
+ * password escaped, the copies wiped after. */
+static int invoke_secret(struct api *a, const char *method, const char *pre,
+			 const char *user, const char *mid,
+			 const char *password, const char *post, struct err *e)
 {
 	char u[256], p[1024], args[1536];
+	int rc;
 
-	a->ap_cookie[0] = '\0';
 	if (api_xml_escape(user, u, sizeof(u)) < 0 ||
 	    api_xml_escape(password, p, sizeof(p)) < 0)
 		return err_set(e, -E2BIG, "the name or password is too long");
-	snprintf(args, sizeof(args),
-		 "<_this type=\"SessionManager\">ha-sessionmgr</_this>"
-		 "<userName>%s</userName><password>%s</password>",
-		 u, p);
+	snprintf(args, sizeof(args), "%s%s%s%s%s", pre, u, mid, p, post);
 	explicit_bzero(p, sizeof(p));
-	int rc = invoke(a, "Login", args, e);
+	rc = invoke(a, method, args, e);
 	explicit_bzero(args, sizeof(args));
 	return rc;
+}
+
+int api_login(struct api *a, const char *user, const char *password,
+	      struct err *e)
+{
+	a->ap_cookie[0] = '\0';
+	return invoke_secret(a, "Login",
+			     "<_this type=\"SessionManager\">ha-sessionmgr"
+			     "</_this><userName>",
+			     user, "</userName><password>", password,
+			     "</password>", e);
 }
 
 int api_set_password(struct api *a, const char *user, const char *password,
 		     struct err *e)
 {
-	char u[256], p[1024], args[1536];
-
-	if (api_xml_escape(user, u, sizeof(u)) < 0 ||
-	    api_xml_escape(password, p, sizeof(p)) < 0)
-		return err_set(e, -E2BIG, "the name or password is too long");
-	snprintf(args, sizeof(args),
-		 "<_this type=\"HostLocalAccountManager\">ha-localacctmgr"
-		 "</_this><user xsi:type=\"HostPosixAccountSpec\">"
-		 "<id>%s</id><password>%s</password></user>",
-		 u, p);
-	explicit_bzero(p, sizeof(p));
-	int rc = invoke(a, "UpdateUser", args, e);
-	explicit_bzero(args, sizeof(args));
-	return rc;
+	return invoke_secret(a, "UpdateUser",
+			     "<_this type=\"HostLocalAccountManager\">"
+			     "ha-localacctmgr</_this><user "
+			     "xsi:type=\"HostPosixAccountSpec\"><id>",
+			     user, "</id><password>", password,
+			     "</password></user>", e);
 }
 
 void api_logout(struct api *a)
