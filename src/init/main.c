@@ -414,8 +414,11 @@ static void stop_everything(void)
 		nanosleep(&(struct timespec){0, 100000000}, NULL);
 	}
 	kill(-1, SIGKILL);
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
+	/* Until they are gone: a process still dying holds its files. */
+	end = agent_now_ms() + PROCESSES_STOP_MS;
+	while (agent_now_ms() < end &&
+	       !(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD))
+		nanosleep(&(struct timespec){0, 20000000}, NULL);
 	/* Issue 8: the host's state is saved here. */
 	sync();
 	disks_unmount_all();

@@ -309,6 +309,8 @@ static int probe_depth(struct mod_index *mi, const char *name, int depth,
 int mod_probe(struct mod_index *mi, const char *name, struct err *e)
 {
 	err_clear(e);
+	if (mi->mi_dep == NULL)
+		return err_set(e, -ENOENT, "%s: no module index", name);
 	return probe_depth(mi, name, 0, e);
 }
 

@@ -71,6 +71,10 @@ static void a_missing_index_is_an_error(void)
 
 	CHECK_EQ(mod_index_open(&mi, "/nonexistent/modules", &e), -1);
 	CHECK_CONTAINS(err_msg(&e), "modules.dep");
+	/* Closed (as init keeps it when there is none): asking is an error,
+	 * not a crash. */
+	CHECK(mod_probe(&mi, "ext4", &e) < 0);
+	CHECK_CONTAINS(err_msg(&e), "no module index");
 }
 
 int main(void)
