@@ -20,6 +20,7 @@
 
 #include "common/file.h"
 #include "common/log.h"
+#include "init/lease.h"
 #include "init/net.h"
 
 #define NL_MSG_MAX_BYTES 1024
@@ -280,28 +281,6 @@ void net_address(const char *ifname, char *buf, size_t size)
 	freeifaddrs(ifa);
 }
 
-static int mask_prefix(const char *v)
-{
-	struct in_addr m;
-	int bits = 0;
-
-	/* Absent or malformed (the lease comes from the network): a /24
-	 * rather than a route to everything. */
-	if (v == NULL)
-		return 24;
-	if (strchr(v, '.') == NULL) {
-		char *end;
-		long p = strtol(v, &end, 10);
-		return *v != '\0' && *end == '\0' && p >= 1 && p <= 32 ? (int)p
-								       : 24;
-	}
-	if (inet_pton(AF_INET, v, &m) != 1)
-		return 24;
-	for (uint32_t x = ntohl(m.s_addr); x & 0x80000000u; x <<= 1)
-		bits++;
-	return bits >= 1 ? bits : 24;
-}
-
 static void flush_addresses(const char *ifname, int idx)
 {
 	struct ifaddrs *ifa, *i;
@@ -313,71 +292,21 @@ static void flush_addresses(const char *ifname, int idx)
 		    strcmp(i->ifa_name, ifname) == 0) {
 			struct in_addr a =
 				((struct sockaddr_in *)i->ifa_addr)->sin_addr;
-			struct in_addr m =
-				((struct sockaddr_in *)i->ifa_netmask)
-					->sin_addr;
-			char s[16];
-			snprintf(s, sizeof(s), "%s", inet_ntoa(m));
-			(void)addr_change(RTM_DELADDR, idx, a, mask_prefix(s));
+			uint32_t m =
+				ntohl(((struct sockaddr_in *)i->ifa_netmask)
+					      ->sin_addr.s_addr);
+			(void)addr_change(RTM_DELADDR, idx, a,
+					  __builtin_popcount(m));
 		}
 	freeifaddrs(ifa);
-}
-
-/* A domain name as a DHCP server may send it: letters, digits, '-',
- * '.', and nothing that would start a new line in resolv.conf. */
-static int domain_ok(const char *d)
-{
-	size_t len = strlen(d);
-
-	if (len == 0 || len > 253)
-		return 0;
-	for (; *d != '\0'; d++)
-		if (!((*d >= 'a' && *d <= 'z') || (*d >= 'A' && *d <= 'Z') ||
-		      (*d >= '0' && *d <= '9') || *d == '-' || *d == '.'))
-			return 0;
-	return 1;
-}
-
-/* resolv.conf from the lease: "dns" (servers), "domain" (search). The
- * lease comes from the network: only well-formed values are written. */
-static void write_resolv(void)
-{
-	const char *dns = getenv("dns"), *domain = getenv("domain");
-	char buf[1024], list[512];
-	size_t n = 0;
-	struct err e;
-
-	if (dns == NULL)
-		return;
-	if (domain != NULL && domain_ok(domain))
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "search %s\n",
-				      domain);
-	else if (domain != NULL)
-		log_warnx("the lease's domain is not a domain name; ignored");
-	snprintf(list, sizeof(list), "%s", dns);
-	for (char *save, *t = strtok_r(list, " ", &save);
-	     t != NULL && n < sizeof(buf); t = strtok_r(NULL, " ", &save)) {
-		struct in_addr a;
-		if (inet_pton(AF_INET, t, &a) != 1) {
-			log_warnx("the lease's DNS server '%.40s' is not an "
-				  "IPv4 address; ignored",
-				  t);
-			continue;
-		}
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
-				      "nameserver %s\n", t);
-	}
-	if (n >= sizeof(buf))
-		n = sizeof(buf) - 1;
-	if (file_write_atomic(RESOLV_CONF, buf, n, 0644, &e) < 0)
-		log_warnx("%s", err_msg(&e));
 }
 
 int net_dhcp_event_main(int argc, char **argv)
 {
 	const char *ev = argc > 1 ? argv[1] : "", *ifname = getenv("interface");
-	const char *ip = getenv("ip"), *router = getenv("router");
-	struct in_addr a, gw;
+	struct lease l;
+	struct err e;
+	char addr[INET_ADDRSTRLEN];
 	int idx, rc;
 
 	log_procinit("dhcp");
@@ -394,27 +323,29 @@ int net_dhcp_event_main(int argc, char **argv)
 		log_info("%s: %s", ifname, ev);
 		return 0;
 	}
-	if (ip == NULL || inet_pton(AF_INET, ip, &a) != 1) {
-		log_warnx("%s: lease without an address", ifname);
+	if (lease_parse(getenv("ip"), getenv("subnet"), getenv("router"),
+			getenv("dns"), getenv("domain"), &l, &e) < 0) {
+		log_warnx("%s: %s", ifname, err_msg(&e));
 		return 1;
 	}
+	if (l.le_ignored > 0)
+		log_warnx("%s: %u malformed value(s) of the lease ignored",
+			  ifname, l.le_ignored);
+	inet_ntop(AF_INET, &l.le_addr, addr, sizeof(addr));
 	if (strcmp(ev, "bound") == 0)
 		flush_addresses(ifname, idx);
-	rc = addr_change(RTM_NEWADDR, idx, a, mask_prefix(getenv("subnet")));
+	rc = addr_change(RTM_NEWADDR, idx, l.le_addr, l.le_prefix);
 	if (rc < 0) {
-		log_warnx("%s: address %s: %s", ifname, ip, strerror(-rc));
+		log_warnx("%s: address %s: %s", ifname, addr, strerror(-rc));
 		return 1;
 	}
-	if (router != NULL) {
-		char first[64];
-		snprintf(first, sizeof(first), "%s", router);
-		first[strcspn(first, " ")] = '\0';
-		if (inet_pton(AF_INET, first, &gw) == 1 &&
-		    (rc = route_default(RTM_NEWROUTE, idx, gw)) < 0)
-			log_warnx("%s: default route via %s: %s", ifname, first,
-				  strerror(-rc));
-	}
-	write_resolv();
-	log_info("%s: %s %s/%d", ifname, ev, ip, mask_prefix(getenv("subnet")));
+	if (l.le_has_router &&
+	    (rc = route_default(RTM_NEWROUTE, idx, l.le_router)) < 0)
+		log_warnx("%s: default route: %s", ifname, strerror(-rc));
+	if (l.le_resolv[0] != '\0' &&
+	    file_write_atomic(RESOLV_CONF, l.le_resolv, strlen(l.le_resolv),
+			      0644, &e) < 0)
+		log_warnx("%s", err_msg(&e));
+	log_info("%s: %s %s/%d", ifname, ev, addr, l.le_prefix);
 	return 0;
 }
