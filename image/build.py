@@ -66,7 +66,8 @@ BOOT_KERNEL_SECTOR = 0x5C
 BLOCKLIST_START = SECTOR - 12
 
 AGENTS = ["src/init/init", "src/hostd/hostd", "src/vmx/vmx",
-          "src/rhttpproxy/rhttpproxy", "src/dcui/dcui", "src/cli/vmxctl"]
+          "src/rhttpproxy/rhttpproxy", "src/dcui/dcui", "src/stated/stated",
+          "src/cli/vmxctl"]
 # Programs from Debian's packages, with the libraries ldd names.
 HOST_PROGRAMS = {"/sbin/mke2fs": "sbin/mke2fs"}
 

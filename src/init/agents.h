@@ -32,6 +32,10 @@ struct agent {
 
 uint64_t agent_now_ms(void);
 
+/* Run a helper program (argv[0] a path) to its end: its exit status,
+ * or -1 if it could not start or was killed. */
+int agent_run(const char *const argv[]);
+
 /* Start a; 0 or -1 (logged; it is retried after the backoff). */
 int agent_start(struct agent *a);
 

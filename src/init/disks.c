@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 
 #include "common/file.h"
 #include "common/log.h"
+#include "init/agents.h"
 #include "init/disks.h"
 #include "init/gpt.h"
 
@@ -33,8 +33,6 @@
 #define VOLUMES		    "/vmfs/volumes"
 #define MKE2FS		    "/sbin/mke2fs"
 #define EXT4_MAGIC	    0xef53
-
-extern char **environ;
 
 static void sys_line(const char *disk, const char *file, char *buf, size_t size)
 {
@@ -322,19 +320,6 @@ static int disk_empty(const char *disk, const uint8_t *head,
 	return empty;
 }
 
-static int run_wait(const char *const argv[])
-{
-	pid_t pid;
-	int st;
-
-	if (posix_spawn(&pid, argv[0], NULL, NULL,
-			(char *const *)(uintptr_t)argv, environ) != 0)
-		return -1;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void next_label(char *out, size_t size)
 {
 	for (int i = 1; i < 1000; i++) {
@@ -387,7 +372,7 @@ static int format_disk(const char *disk, unsigned long long bytes)
 		 pdev);
 	const char *argv[] = {MKE2FS, "-q", "-F",  "-t", "ext4", "-m",
 			      "0",    "-L", label, pdev, NULL};
-	if (run_wait(argv) != 0) {
+	if (agent_run(argv) != 0) {
 		log_warnx("%s: mke2fs failed", pdev);
 		return -1;
 	}

@@ -398,6 +398,41 @@ static void restart_management(void)
 	}
 }
 
+/* The host's state from the boot bank's slot into /etc/basalt, before
+ * any agent reads it (src/stated). */
+static void restore_state(int have_bank)
+{
+	static const char *const argv[] = {"/bin/stated", "--restore", "--root",
+					   "/", NULL};
+	int rc;
+
+	if (!have_bank) {
+		log_warnx("NO BOOT BANK: the host starts with defaults and "
+			  "keeps nothing");
+		return;
+	}
+	rc = agent_run(argv);
+	if (rc != 0 && rc != 3)
+		log_warnx("restoring the host's state failed (status %d): "
+			  "defaults",
+			  rc);
+}
+
+/* At power-off or reboot, once the agents have stopped: a last save. */
+static void save_state(void)
+{
+	static const char *const argv[] = {"/bin/stated", "--save", "--root",
+					   "/", NULL};
+	struct stat bank, root;
+
+	/* Only onto the bank itself, not the folder under it. */
+	if (stat("/bootbank", &bank) < 0 || stat("/", &root) < 0 ||
+	    bank.st_dev == root.st_dev)
+		return;
+	if (agent_run(argv) != 0)
+		log_warnx("saving the host's state failed");
+}
+
 static void stop_everything(void)
 {
 	uint64_t end;
@@ -419,7 +454,7 @@ static void stop_everything(void)
 	while (agent_now_ms() < end &&
 	       !(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD))
 		nanosleep(&(struct timespec){0, 20000000}, NULL);
-	/* Issue 8: the host's state is saved here. */
+	save_state();
 	sync();
 	disks_unmount_all();
 	sync();
@@ -472,12 +507,12 @@ static int init_main(void)
 			 bd.bd_bank_no, bd.bd_bank);
 		disks_mount_boot(&bd);
 	}
+	restore_state(bd.bd_bank[0] != '\0');
 	first = first_boot();
 	if (first) {
 		log_info("first boot");
 		read_answer_file();
 	}
-	/* Issue 8: the saved state is restored here. */
 	datastores = disks_datastores(&bd, first);
 
 	if (sethostname("localhost", 9) < 0)

@@ -340,6 +340,13 @@ int state_slot_save(const char *slot, const uint8_t *buf, size_t len,
 	return 0;
 }
 
+uint64_t state_slot_next(const char *slot)
+{
+	uint64_t gens[GENERATIONS_MAX];
+
+	return generations(slot, gens, GENERATIONS_MAX) > 0 ? gens[0] + 1 : 1;
+}
+
 int state_slot_restore(const char *slot, const char *dir, uint64_t *gen,
 		       unsigned *skipped, struct err *e)
 {

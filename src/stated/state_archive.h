@@ -51,6 +51,10 @@ int state_archive_extract(const uint8_t *buf, size_t len, const char *dir,
 int state_slot_save(const char *slot, const uint8_t *buf, size_t len,
 		    uint64_t gen, struct err *e);
 
+/* The generation a new save gets: one past the newest file in slot
+ * (sound or not), 1 for an empty slot. */
+uint64_t state_slot_next(const char *slot);
+
 /*
  * Restore the newest generation in slot that checks out into dir. 1 and
  * *gen when one was restored (*skipped: how many newer ones were

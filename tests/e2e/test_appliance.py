@@ -244,3 +244,26 @@ def test_shutdown_through_the_api(app):
     guest = guest_console_on_disk(app)
     last = guest.rfind("L2-WAITING-FOR-BUTTON")
     assert last >= 0 and "L2-POWER-BUTTON" in guest[last:], guest[-1500:]
+
+
+def test_state_survives_a_clean_restart(app):
+    """Booted again from the same disks after the shutdown above: the
+    state saved at power-off comes back (root's password without the
+    answer file, which is gone; the VM in the inventory), the datastore
+    is mounted, not formatted again."""
+    con = app.console()
+    assert "saved state generation 1" in con, con[-2000:]
+    app.proc = None
+    app.sock = None
+    app.boot(BOOT_TIMEOUT_S)
+    con = app.console()
+    assert "restored state generation 1" in con, con[-3000:]
+    assert "first boot" not in con and "formatting" not in con
+    assert "datastore datastore1 on /dev/vdb1" in con
+    si = connect(app)
+    try:
+        vm = si.content.searchIndex.FindByInventoryPath(
+            "ha-datacenter/vm/deb")
+        assert vm is not None and vm.runtime.powerState == "poweredOff"
+    finally:
+        Disconnect(si)

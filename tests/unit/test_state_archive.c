@@ -164,6 +164,7 @@ static void the_slot_restores_the_newest_sound_generation(void)
 	}
 	snprintf(path, sizeof(path), "%s/state-1.bst", slot);
 	CHECK(access(path, F_OK) < 0); /* only two generations stay */
+	CHECK_EQ(state_slot_next(slot), 4);
 	snprintf(dir, sizeof(dir), "%s/r1", base);
 	CHECK_EQ(state_slot_restore(slot, dir, &gen, &skipped, &e), 1);
 	CHECK_EQ(gen, 3);
