@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fnv.h"
 #include "hostd/datastore.h"
 #include "hostd/hostd.h"
 
@@ -23,10 +24,8 @@ static void volumes_dir(struct hostd *h, char *buf, size_t size)
 
 static void make_id(const char *name, char *buf, size_t size)
 {
-	uint64_t x = 0xcbf29ce484222325ull;
+	uint64_t x = fnv1a64(name);
 
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		x = (x ^ *p) * 0x100000001b3ull;
 	snprintf(buf, size, "%08x-%08x", (unsigned)(x >> 32), (unsigned)x);
 }
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/file.h"
+#include "common/fnv.h"
 #include "common/log.h"
 #include "init/modules.h"
 
@@ -74,7 +75,10 @@ void mod_index_close(struct mod_index *mi)
 	free(mi->mi_alias);
 	free(mi->mi_softdep);
 	free(mi->mi_builtin);
+	free(mi->mi_seen);
 	mi->mi_dep = mi->mi_alias = mi->mi_softdep = mi->mi_builtin = NULL;
+	mi->mi_seen = NULL;
+	mi->mi_nseen = mi->mi_capseen = 0;
 }
 
 /* A module's name from its path or name: basename, no ".ko...", '_'
@@ -314,6 +318,27 @@ int mod_probe(struct mod_index *mi, const char *name, struct err *e)
 	return probe_depth(mi, name, 0, e);
 }
 
+/* Whether coldplug handled alias already; remembers it if not. Devices
+ * with one modalias need one driver, probed once. */
+static int seen_before(struct mod_index *mi, const char *alias)
+{
+	uint64_t h = fnv1a64(alias);
+
+	for (size_t i = 0; i < mi->mi_nseen; i++)
+		if (mi->mi_seen[i] == h)
+			return 1;
+	if (mi->mi_nseen == mi->mi_capseen) {
+		size_t cap = mi->mi_capseen ? 2 * mi->mi_capseen : 256;
+		uint64_t *n = realloc(mi->mi_seen, cap * sizeof(*n));
+		if (n == NULL)
+			return 0; /* probe it again rather than never */
+		mi->mi_seen = n;
+		mi->mi_capseen = cap;
+	}
+	mi->mi_seen[mi->mi_nseen++] = h;
+	return 0;
+}
+
 /* Every modalias file under dir (not following links: /sys/devices is a
  * tree, the links point across it). */
 static void coldplug_dir(struct mod_index *mi, int dfd, int depth)
@@ -350,6 +375,8 @@ static void coldplug_dir(struct mod_index *mi, int dfd, int depth)
 				continue;
 			alias[n] = '\0';
 			alias[strcspn(alias, "\n")] = '\0';
+			if (seen_before(mi, alias))
+				continue;
 			if (mod_probe(mi, alias, &e) < 0)
 				log_warnx("driver for %s: %s", alias,
 					  err_msg(&e));

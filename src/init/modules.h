@@ -7,6 +7,7 @@
 #define BASALT_INIT_MODULES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 
@@ -17,6 +18,10 @@ struct mod_index {
 	char *mi_softdep;   /* modules.softdep */
 	char *mi_builtin;   /* modules.builtin */
 	unsigned mi_loaded; /* modules this process loaded */
+	/* Modaliases coldplug has handled (FNV-1a hashes): each later pass
+	 * probes only devices that are new. */
+	uint64_t *mi_seen;
+	size_t mi_nseen, mi_capseen;
 };
 
 /* Read the indexes under dir (NULL: /lib/modules/`uname -r`). */
