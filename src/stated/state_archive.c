@@ -192,9 +192,11 @@ static int path_ok(const char *p, size_t n)
 	return 1;
 }
 
-int state_archive_parse(const uint8_t *buf, size_t len, uint64_t *gen,
-			int (*fn)(const struct state_entry *se, void *arg),
-			void *arg, struct err *e)
+/* state_archive_parse; verify 0 skips the SHA-256 for a second walk
+ * over an archive already checked. */
+static int walk(const uint8_t *buf, size_t len, int verify, uint64_t *gen,
+		int (*fn)(const struct state_entry *se, void *arg), void *arg,
+		struct err *e)
 {
 	uint8_t sum[SHA256_BYTES];
 	char path[STATE_PATH_MAX + 1];
@@ -207,8 +209,9 @@ int state_archive_parse(const uint8_t *buf, size_t len, uint64_t *gen,
 	if (memcmp(buf, MAGIC, MAGIC_BYTES) != 0)
 		return err_set(e, -EINVAL, "not a state archive (magic)");
 	end = len - SHA256_BYTES;
-	sha256(buf, end, sum);
-	if (memcmp(sum, buf + end, SHA256_BYTES) != 0)
+	if (verify)
+		sha256(buf, end, sum);
+	if (verify && memcmp(sum, buf + end, SHA256_BYTES) != 0)
 		return err_set(e, -EBADMSG,
 			       "the state archive's SHA-256 is "
 			       "wrong (torn or damaged)");
@@ -251,6 +254,13 @@ int state_archive_parse(const uint8_t *buf, size_t len, uint64_t *gen,
 	return 0;
 }
 
+int state_archive_parse(const uint8_t *buf, size_t len, uint64_t *gen,
+			int (*fn)(const struct state_entry *se, void *arg),
+			void *arg, struct err *e)
+{
+	return walk(buf, len, 1, gen, fn, arg, e);
+}
+
 struct extract {
 	const char *x_dir;
 	struct err *x_err;
@@ -275,17 +285,26 @@ static int extract_one(const struct state_entry *se, void *arg)
 				 x->x_err);
 }
 
+/* Write an archive already checked whole. */
+static int extract_checked(const uint8_t *buf, size_t len, const char *dir,
+			   struct err *e)
+{
+	struct extract x = {dir, e};
+	uint64_t gen;
+
+	return walk(buf, len, 0, &gen, extract_one, &x, e);
+}
+
 int state_archive_extract(const uint8_t *buf, size_t len, const char *dir,
 			  struct err *e)
 {
-	struct extract x = {dir, e};
 	uint64_t gen;
 	int rc;
 
 	/* Whole and sound first: nothing is written from a broken one. */
 	if ((rc = state_archive_parse(buf, len, &gen, NULL, NULL, e)) < 0)
 		return rc;
-	return state_archive_parse(buf, len, &gen, extract_one, &x, e);
+	return extract_checked(buf, len, dir, e);
 }
 
 /* The generations in slot, newest first (at most max). */
@@ -365,7 +384,7 @@ int state_slot_restore(const char *slot, const char *dir, uint64_t *gen,
 				  e) == 0 &&
 		    state_archive_parse(data, len, &g, NULL, NULL, e) == 0 &&
 		    g == gens[i]) {
-			int rc = state_archive_extract(data, len, dir, e);
+			int rc = extract_checked(data, len, dir, e);
 			free(data);
 			if (rc < 0)
 				return rc;
