@@ -51,6 +51,11 @@ const struct adv_def adv_defs[] = {
 	 "Where the host's logs are kept", NULL},
 	{"UserVars.HostClientSessionTimeout", ADV_LONG, "900", 0, 7200,
 	 "Seconds an idle API session lives (0: for ever)", NULL},
+	/* Read by stated (src/stated/daemon.c) from advanced.conf. */
+	{"UserVars.StateSaveInterval", ADV_LONG, "3600", 60, 86400,
+	 "Seconds between comparisons of the host's state with its last "
+	 "save (changes are saved within seconds anyway)",
+	 NULL},
 	{"UserVars.SuppressShellWarning", ADV_LONG, "0", 0, 1,
 	 "Do not warn that the shell is enabled", NULL},
 	{"Net.BlockGuestBPDU", ADV_BOOL, "false", 0, 0,

@@ -63,6 +63,9 @@
 #define TMPFS_MAGIC 0x01021994
 
 static struct agent agents[] = {
+	/* First in the table, so it stops last: it saves what the others
+	 * changed on their way out. */
+	{.ag_name = "stated", .ag_argv = {"/bin/stated", "--daemon", NULL}},
 	{.ag_name = "dhcp",
 	 .ag_argv = {"/bin/busybox", "udhcpc", "-f", "-i", NET_SWITCH, "-s",
 		     "/sbin/dhcp-event", NULL}},
@@ -89,12 +92,13 @@ static struct agent agents[] = {
 	 .ag_tty = "/dev/ttyS0"},
 };
 #define N_AGENTS      ((int)(sizeof(agents) / sizeof(agents[0])))
-#define A_DHCP	      0
-#define A_HOSTD	      1
-#define A_PROXY	      2
-#define A_SHELL	      3
-#define A_DCUI	      4
-#define A_DCUI_SERIAL 5
+#define A_STATED      0
+#define A_DHCP	      1
+#define A_HOSTD	      2
+#define A_PROXY	      3
+#define A_SHELL	      4
+#define A_DCUI	      5
+#define A_DCUI_SERIAL 6
 /* What "restart management agents" restarts: hostd and the proxy, next
  * to each other in the table. */
 #define A_MGMT A_HOSTD
@@ -508,6 +512,9 @@ static int init_main(void)
 		disks_mount_boot(&bd);
 	}
 	restore_state(bd.bd_bank[0] != '\0');
+	/* From here every change to /etc/basalt is saved within seconds. */
+	if (bd.bd_bank[0] != '\0')
+		(void)agent_start(&agents[A_STATED]);
 	first = first_boot();
 	if (first) {
 		log_info("first boot");

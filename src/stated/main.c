@@ -1,8 +1,8 @@
 /*
- * main.c: stated's commands (issue 8, first part). init runs
- * `stated --restore` before hostd starts and `stated --save` once every
- * agent has stopped at power-off or reboot, so a clean restart keeps the
- * host's state. Saving on every change and hourly (the daemon) is next.
+ * main.c: stated, the host's state keeper (issue 8). init runs
+ * `stated --restore` before any agent reads /etc/basalt, then `stated
+ * --daemon` as an agent that saves every change, and `stated --save`
+ * once every agent has stopped at power-off or reboot.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,94 +10,173 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "stated/state_archive.h"
+#include "stated/stated.h"
 
 static const char usage[] =
-	"usage: stated --restore|--save [--root DIR] [--slot DIR]\n"
+	"usage: stated --restore|--save|--daemon|--show [--root DIR] "
+	"[--slot DIR]\n"
+	"              [--quiet-ms N] [--max-delay-ms N] [--interval S]\n"
 	"The host's state: the files under DIR/etc/basalt as one archive in\n"
 	"the boot bank's state slot (docs/formats/state.md).\n"
 	"  --restore    the newest sound generation into DIR/etc/basalt\n"
 	"               (exit 0; 3 when the slot has none: defaults)\n"
-	"  --save       a new generation from DIR/etc/basalt (exit 0)\n"
+	"  --save       a new generation from DIR/etc/basalt unless nothing\n"
+	"               changed since the newest (exit 0)\n"
+	"  --daemon     save on every change (once quiet for --quiet-ms,\n"
+	"               default 1000; at the latest --max-delay-ms, default\n"
+	"               5000, after the first) and compare every --interval\n"
+	"               seconds (default 3600; the advanced option\n"
+	"               UserVars.StateSaveInterval wins); SIGTERM saves and\n"
+	"               stops, SIGHUP saves now\n"
+	"  --show       the newest sound generation: number, version, files\n"
 	"  --root DIR   the host's root (default /)\n"
 	"  --slot DIR   the slot (default DIR/bootbank/state)\n"
 	"Exit status 1 on an error (one line on stderr), 2 on a bad command\n"
 	"line.\n";
 
-int main(int argc, char **argv)
+static int number(const char *s, long min, long max, long *out)
 {
-	const char *root = "/", *slot = NULL;
-	char etc[4096], slotbuf[4096];
-	int restore = 0, save = 0;
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int restore(const struct stated_opts *o)
+{
+	struct state_info info;
+	unsigned skipped = 0;
 	struct err e;
+	int rc = state_slot_restore(o->so_slot, o->so_etc, &info, &skipped, &e);
 
-	log_procinit("stated");
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--restore") == 0) {
-			restore = 1;
-		} else if (strcmp(argv[i], "--save") == 0) {
-			save = 1;
-		} else if ((strcmp(argv[i], "--root") == 0 ||
-			    strcmp(argv[i], "--slot") == 0) &&
-			   i + 1 < argc) {
-			if (argv[i][2] == 'r')
-				root = argv[++i];
-			else
-				slot = argv[++i];
-		} else if (strcmp(argv[i], "--help") == 0) {
-			fputs(usage, stdout);
-			return 0;
-		} else {
-			fprintf(stderr, "stated: unknown option '%s'\n%s",
-				argv[i], usage);
-			return 2;
-		}
-	}
-	if (restore == save) {
-		fputs(usage, stderr);
-		return 2;
-	}
-	snprintf(etc, sizeof(etc), "%s/etc/basalt",
-		 strcmp(root, "/") == 0 ? "" : root);
-	if (slot == NULL) {
-		snprintf(slotbuf, sizeof(slotbuf), "%s/bootbank/state",
-			 strcmp(root, "/") == 0 ? "" : root);
-		slot = slotbuf;
-	}
-	if (restore) {
-		uint64_t gen = 0;
-		unsigned skipped = 0;
-		int rc = state_slot_restore(slot, etc, &gen, &skipped, &e);
-		if (rc < 0) {
-			fprintf(stderr, "stated: %s\n", err_msg(&e));
-			return 1;
-		}
-		if (skipped > 0)
-			log_warnx("%u newer state generation(s) in %s are "
-				  "damaged; restored the one before",
-				  skipped, slot);
-		if (rc == 0) {
-			log_warnx("NO SAVED STATE in %s: the host starts with "
-				  "defaults",
-				  slot);
-			return 3;
-		}
-		log_info("restored state generation %llu from %s",
-			 (unsigned long long)gen, slot);
-		return 0;
-	}
-
-	uint64_t gen = state_slot_next(slot);
-	uint8_t *buf;
-	size_t len;
-
-	if (state_archive_build(etc, gen, &buf, &len, &e) < 0 ||
-	    state_slot_save(slot, buf, len, gen, &e) < 0) {
+	if (rc < 0) {
 		fprintf(stderr, "stated: %s\n", err_msg(&e));
 		return 1;
 	}
-	free(buf);
-	log_info("saved state generation %llu (%zu bytes) to %s",
-		 (unsigned long long)gen, len, slot);
+	if (skipped > 0)
+		log_warnx("%u newer state generation(s) in %s are damaged; "
+			  "restored the one before",
+			  skipped, o->so_slot);
+	if (rc == 0) {
+		log_warnx("NO SAVED STATE in %s: the host starts with "
+			  "defaults",
+			  o->so_slot);
+		return 3;
+	}
+	log_info("restored state generation %llu (%u files, written by "
+		 "Basalt %s) from %s",
+		 (unsigned long long)info.si_gen, info.si_count,
+		 info.si_version, o->so_slot);
+	return 0;
+}
+
+static int show(const struct stated_opts *o)
+{
+	struct state_info info;
+	unsigned skipped = 0;
+
+	if (state_slot_newest(o->so_slot, &info, &skipped) != 1) {
+		printf("no saved state in %s (%u damaged)\n", o->so_slot,
+		       skipped);
+		return 3;
+	}
+	printf("generation %llu\nversion %s\nfiles %u\ndamaged newer %u\n",
+	       (unsigned long long)info.si_gen, info.si_version, info.si_count,
+	       skipped);
+	printf("content ");
+	for (int i = 0; i < 32; i++)
+		printf("%02x", info.si_content[i]);
+	printf("\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct stated_opts o = {.so_quiet_ms = 1000,
+				.so_max_delay_ms = 5000,
+				.so_interval_s = 3600};
+	const char *root = "/", *slot = NULL, *cmd = NULL;
+	char etc[4096], slotbuf[4096];
+	long v;
+
+	log_procinit("stated");
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--restore") == 0 || strcmp(a, "--save") == 0 ||
+		    strcmp(a, "--daemon") == 0 || strcmp(a, "--show") == 0) {
+			if (cmd != NULL) {
+				fputs(usage, stderr);
+				return 2;
+			}
+			cmd = a + 2;
+		} else if (strcmp(a, "--help") == 0) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (i + 1 >= argc) {
+			fprintf(stderr, "stated: '%s' needs a value\n%s", a,
+				usage);
+			return 2;
+		} else if (strcmp(a, "--root") == 0) {
+			root = argv[++i];
+		} else if (strcmp(a, "--slot") == 0) {
+			slot = argv[++i];
+		} else if (strcmp(a, "--quiet-ms") == 0 &&
+			   number(argv[i + 1], 10, 60000, &v) == 0) {
+			o.so_quiet_ms = (int)v;
+			i++;
+		} else if (strcmp(a, "--max-delay-ms") == 0 &&
+			   number(argv[i + 1], 10, 600000, &v) == 0) {
+			o.so_max_delay_ms = (int)v;
+			i++;
+		} else if (strcmp(a, "--interval") == 0 &&
+			   number(argv[i + 1], STATED_INTERVAL_MIN_S,
+				  STATED_INTERVAL_MAX_S, &v) == 0) {
+			o.so_interval_s = v;
+			i++;
+		} else {
+			fprintf(stderr, "stated: bad option '%s %s'\n%s", a,
+				argv[i + 1], usage);
+			return 2;
+		}
+	}
+	if (cmd == NULL) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (strcmp(root, "/") == 0)
+		root = "";
+	snprintf(etc, sizeof(etc), "%s/etc/basalt", root);
+	if (slot == NULL) {
+		snprintf(slotbuf, sizeof(slotbuf), "%s/bootbank/state", root);
+		slot = slotbuf;
+	}
+	o.so_etc = etc;
+	o.so_slot = slot;
+	if (strcmp(cmd, "restore") == 0)
+		return restore(&o);
+	if (strcmp(cmd, "show") == 0)
+		return show(&o);
+	if (strcmp(cmd, "daemon") == 0)
+		return stated_daemon(&o);
+
+	struct state_info info;
+	unsigned skipped;
+	uint8_t saved[32];
+	struct err e;
+	int have = state_slot_newest(slot, &info, &skipped) == 1;
+	int rc = stated_save(&o, have ? info.si_content : NULL, saved, &e);
+
+	if (rc < 0) {
+		fprintf(stderr, "stated: %s\n", err_msg(&e));
+		return 1;
+	}
+	if (rc == 0)
+		log_info("nothing changed since generation %llu",
+			 (unsigned long long)info.si_gen);
 	return 0;
 }

@@ -21,9 +21,9 @@
 #include "common/le.h"
 #include "stated/state_archive.h"
 
-#define MAGIC	       "BSTATE1\n"
+#define MAGIC	       "BSTATE2\n"
 #define MAGIC_BYTES    8
-#define HEAD_BYTES     (MAGIC_BYTES + 8 + 4)
+#define HEAD_BYTES     (MAGIC_BYTES + 8 + 4 + 1) /* then the version */
 #define SHA256_BYTES   32
 #define FILE_MAX_BYTES STATE_ARCHIVE_MAX_BYTES
 #define DEPTH_MAX      8
@@ -143,11 +143,16 @@ int state_archive_build(const char *dir, uint64_t gen, uint8_t **out,
 {
 	struct builder b = {0};
 	uint8_t head[HEAD_BYTES - MAGIC_BYTES], sum[SHA256_BYTES];
+	const char *version = BASALT_VERSION;
 
+	_Static_assert(sizeof(BASALT_VERSION) - 1 <= STATE_VERSION_MAX,
+		       "the version fits the archive's field");
 	le64_put(head, gen);
 	le32_put(head + 8, 0);
+	head[12] = (uint8_t)strlen(version);
 	if (put(&b, MAGIC, MAGIC_BYTES, e) < 0 ||
 	    put(&b, head, sizeof(head), e) < 0 ||
+	    put(&b, version, strlen(version), e) < 0 ||
 	    add_dir(&b, dir, "", 0, e) < 0) {
 		free(b.b_buf);
 		return -1;
@@ -194,13 +199,14 @@ static int path_ok(const char *p, size_t n)
 
 /* state_archive_parse; verify 0 skips the SHA-256 for a second walk
  * over an archive already checked. */
-static int walk(const uint8_t *buf, size_t len, int verify, uint64_t *gen,
+static int walk(const uint8_t *buf, size_t len, int verify,
+		struct state_info *info,
 		int (*fn)(const struct state_entry *se, void *arg), void *arg,
 		struct err *e)
 {
 	uint8_t sum[SHA256_BYTES];
 	char path[STATE_PATH_MAX + 1];
-	size_t at, end;
+	size_t at, end, vlen;
 	uint32_t count;
 
 	if (len < HEAD_BYTES + SHA256_BYTES || len > STATE_ARCHIVE_MAX_BYTES)
@@ -215,11 +221,22 @@ static int walk(const uint8_t *buf, size_t len, int verify, uint64_t *gen,
 		return err_set(e, -EBADMSG,
 			       "the state archive's SHA-256 is "
 			       "wrong (torn or damaged)");
-	*gen = le64_get(buf + MAGIC_BYTES);
+	info->si_gen = le64_get(buf + MAGIC_BYTES);
 	count = le32_get(buf + MAGIC_BYTES + 8);
 	if (count > STATE_ENTRIES_MAX)
 		return err_set(e, -EINVAL, "%u entries", count);
-	at = HEAD_BYTES;
+	info->si_count = count;
+	vlen = buf[HEAD_BYTES - 1];
+	if (vlen == 0 || vlen > STATE_VERSION_MAX || end - HEAD_BYTES < vlen)
+		return err_set(e, -EINVAL, "a bad version field");
+	for (size_t i = 0; i < vlen; i++)
+		if (buf[HEAD_BYTES + i] <= 0x20 || buf[HEAD_BYTES + i] >= 0x7f)
+			return err_set(e, -EINVAL, "a bad version field");
+	memcpy(info->si_version, buf + HEAD_BYTES, vlen);
+	info->si_version[vlen] = '\0';
+	at = HEAD_BYTES + vlen;
+	if (verify)
+		sha256(buf + at, end - at, info->si_content);
 	for (uint32_t i = 0; i < count; i++) {
 		struct state_entry se;
 		size_t plen, size;
@@ -254,11 +271,11 @@ static int walk(const uint8_t *buf, size_t len, int verify, uint64_t *gen,
 	return 0;
 }
 
-int state_archive_parse(const uint8_t *buf, size_t len, uint64_t *gen,
+int state_archive_parse(const uint8_t *buf, size_t len, struct state_info *info,
 			int (*fn)(const struct state_entry *se, void *arg),
 			void *arg, struct err *e)
 {
-	return walk(buf, len, 1, gen, fn, arg, e);
+	return walk(buf, len, 1, info, fn, arg, e);
 }
 
 struct extract {
@@ -290,19 +307,19 @@ static int extract_checked(const uint8_t *buf, size_t len, const char *dir,
 			   struct err *e)
 {
 	struct extract x = {dir, e};
-	uint64_t gen;
+	struct state_info info;
 
-	return walk(buf, len, 0, &gen, extract_one, &x, e);
+	return walk(buf, len, 0, &info, extract_one, &x, e);
 }
 
 int state_archive_extract(const uint8_t *buf, size_t len, const char *dir,
 			  struct err *e)
 {
-	uint64_t gen;
+	struct state_info info;
 	int rc;
 
 	/* Whole and sound first: nothing is written from a broken one. */
-	if ((rc = state_archive_parse(buf, len, &gen, NULL, NULL, e)) < 0)
+	if ((rc = state_archive_parse(buf, len, &info, NULL, NULL, e)) < 0)
 		return rc;
 	return extract_checked(buf, len, dir, e);
 }
@@ -366,33 +383,57 @@ uint64_t state_slot_next(const char *slot)
 	return generations(slot, gens, GENERATIONS_MAX) > 0 ? gens[0] + 1 : 1;
 }
 
-int state_slot_restore(const char *slot, const char *dir, uint64_t *gen,
-		       unsigned *skipped, struct err *e)
+/* The newest generation in slot that checks out (its file name
+ * matching its generation): 1 with it in *data (malloc'd), 0 if none;
+ * *skipped counts the newer broken ones. */
+static int load_newest(const char *slot, void **data, size_t *len,
+		       struct state_info *info, unsigned *skipped)
 {
 	uint64_t gens[GENERATIONS_MAX];
 	size_t n = generations(slot, gens, GENERATIONS_MAX);
+	struct err e;
 
 	*skipped = 0;
 	for (size_t i = 0; i < n; i++) {
 		char path[PATH_MAX];
-		void *data = NULL;
-		size_t len;
-		uint64_t g;
 		snprintf(path, sizeof(path), "%s/state-%llu.bst", slot,
 			 (unsigned long long)gens[i]);
-		if (file_read_all(path, STATE_ARCHIVE_MAX_BYTES, &data, &len,
-				  e) == 0 &&
-		    state_archive_parse(data, len, &g, NULL, NULL, e) == 0 &&
-		    g == gens[i]) {
-			int rc = extract_checked(data, len, dir, e);
-			free(data);
-			if (rc < 0)
-				return rc;
-			*gen = g;
+		*data = NULL;
+		if (file_read_all(path, STATE_ARCHIVE_MAX_BYTES, data, len,
+				  &e) == 0 &&
+		    state_archive_parse(*data, *len, info, NULL, NULL, &e) ==
+			    0 &&
+		    info->si_gen == gens[i])
 			return 1;
-		}
-		free(data);
+		free(*data);
+		*data = NULL;
 		(*skipped)++;
 	}
 	return 0;
+}
+
+int state_slot_newest(const char *slot, struct state_info *info,
+		      unsigned *skipped)
+{
+	void *data;
+	size_t len;
+	int rc = load_newest(slot, &data, &len, info, skipped);
+
+	free(data);
+	return rc;
+}
+
+int state_slot_restore(const char *slot, const char *dir,
+		       struct state_info *info, unsigned *skipped,
+		       struct err *e)
+{
+	void *data;
+	size_t len;
+	int rc;
+
+	if (load_newest(slot, &data, &len, info, skipped) == 0)
+		return 0;
+	rc = extract_checked(data, len, dir, e);
+	free(data);
+	return rc < 0 ? rc : 1;
 }

@@ -17,6 +17,17 @@
 #define STATE_ARCHIVE_MAX_BYTES (16u << 20)
 #define STATE_ENTRIES_MAX	4096
 #define STATE_PATH_MAX		255
+#define STATE_VERSION_MAX	63
+
+/* What an archive says about itself (state_archive_parse). */
+struct state_info {
+	uint64_t si_gen;
+	uint32_t si_count;			/* entries */
+	char si_version[STATE_VERSION_MAX + 1]; /* Basalt's, which wrote it */
+	/* SHA-256 of the entries alone: equal for the same files whatever
+	 * the generation. */
+	uint8_t si_content[32];
+};
 
 struct state_entry {
 	const char *se_path; /* relative, '/'-separated, NUL-terminated */
@@ -26,18 +37,18 @@ struct state_entry {
 };
 
 /* The regular files under dir (their folders implied) as an archive of
- * generation gen in *out (malloc'd, *len bytes). Symbolic links and
- * other kinds of file are left out. */
+ * generation gen, written by this version of Basalt, in *out (malloc'd,
+ * *len bytes). Symbolic links and other kinds of file are left out. */
 int state_archive_build(const char *dir, uint64_t gen, uint8_t **out,
 			size_t *len, struct err *e);
 
 /*
  * Check an archive whole (magic, bounds, every path, the SHA-256), then
- * pass each entry to fn (if not NULL) in order. *gen gets its
- * generation. 0, or a negative errno with e saying what is wrong; fn's
+ * pass each entry to fn (if not NULL) in order; *info gets what it says
+ * of itself. 0, or a negative errno with e saying what is wrong; fn's
  * negative return stops the walk and is returned.
  */
-int state_archive_parse(const uint8_t *buf, size_t len, uint64_t *gen,
+int state_archive_parse(const uint8_t *buf, size_t len, struct state_info *info,
 			int (*fn)(const struct state_entry *se, void *arg),
 			void *arg, struct err *e);
 
@@ -57,10 +68,16 @@ uint64_t state_slot_next(const char *slot);
 
 /*
  * Restore the newest generation in slot that checks out into dir. 1 and
- * *gen when one was restored (*skipped: how many newer ones were
+ * *info when one was restored (*skipped: how many newer ones were
  * broken), 0 when the slot has none, negative errno on an error.
  */
-int state_slot_restore(const char *slot, const char *dir, uint64_t *gen,
-		       unsigned *skipped, struct err *e);
+int state_slot_restore(const char *slot, const char *dir,
+		       struct state_info *info, unsigned *skipped,
+		       struct err *e);
+
+/* What state_slot_restore would restore, without writing: 1 and *info,
+ * or 0 when the slot has no sound generation. */
+int state_slot_newest(const char *slot, struct state_info *info,
+		      unsigned *skipped);
 
 #endif

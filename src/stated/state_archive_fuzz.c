@@ -46,7 +46,7 @@ static int check(const struct state_entry *se, void *arg)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t *buf;
-	uint64_t gen;
+	struct state_info info;
 	struct err e;
 
 	if (size < 32 || size > STATE_ARCHIVE_MAX_BYTES)
@@ -55,10 +55,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (buf == NULL)
 		return 0;
 	memcpy(buf, data, size);
-	(void)state_archive_parse(buf, size, &gen, NULL, NULL, &e);
+	(void)state_archive_parse(buf, size, &info, NULL, NULL, &e);
 	gnutls_hash_fast(GNUTLS_DIG_SHA256, buf, size - 32, buf + size - 32);
 	struct span s = {buf, size};
-	(void)state_archive_parse(buf, size, &gen, check, &s, &e);
+	(void)state_archive_parse(buf, size, &info, check, &s, &e);
 	free(buf);
 	return 0;
 }

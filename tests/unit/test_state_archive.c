@@ -54,7 +54,7 @@ static void a_folder_comes_back_the_same(void)
 {
 	uint8_t *buf;
 	size_t len;
-	uint64_t gen = 0;
+	struct state_info info, info2;
 	unsigned mode;
 	char *text;
 	struct err e;
@@ -69,8 +69,22 @@ static void a_folder_comes_back_the_same(void)
 	char dir[600];
 	snprintf(dir, sizeof(dir), "%s/etc", base);
 	CHECK_EQ(state_archive_build(dir, 7, &buf, &len, &e), 0);
-	CHECK_EQ(state_archive_parse(buf, len, &gen, NULL, NULL, &e), 0);
-	CHECK_EQ(gen, 7);
+	CHECK_EQ(state_archive_parse(buf, len, &info, NULL, NULL, &e), 0);
+	CHECK_EQ(info.si_gen, 7);
+	CHECK_EQ(info.si_count, 3);
+	CHECK_STR(info.si_version, BASALT_VERSION);
+	/* The same files in another generation: the same content. */
+	uint8_t *buf2;
+	size_t len2;
+	CHECK_EQ(state_archive_build(dir, 8, &buf2, &len2, &e), 0);
+	CHECK_EQ(state_archive_parse(buf2, len2, &info2, NULL, NULL, &e), 0);
+	CHECK_EQ(memcmp(info.si_content, info2.si_content, 32), 0);
+	free(buf2);
+	put("etc/shadow", "root:$y$abd:1::::::\n", 0600);
+	CHECK_EQ(state_archive_build(dir, 8, &buf2, &len2, &e), 0);
+	CHECK_EQ(state_archive_parse(buf2, len2, &info2, NULL, NULL, &e), 0);
+	CHECK(memcmp(info.si_content, info2.si_content, 32) != 0);
+	free(buf2);
 	snprintf(dir, sizeof(dir), "%s/out", base);
 	CHECK_EQ(state_archive_extract(buf, len, dir, &e), 0);
 	text = get("out/passwd", &mode);
@@ -90,25 +104,28 @@ static void a_folder_comes_back_the_same(void)
 	/* Any byte changed: refused, nothing written. */
 	for (size_t i = 0; i < len; i += 7) {
 		buf[i] ^= 0x20;
-		CHECK(state_archive_parse(buf, len, &gen, NULL, NULL, &e) < 0);
+		CHECK(state_archive_parse(buf, len, &info, NULL, NULL, &e) < 0);
 		buf[i] ^= 0x20;
 	}
-	CHECK(state_archive_parse(buf, len - 1, &gen, NULL, NULL, &e) < 0);
+	CHECK(state_archive_parse(buf, len - 1, &info, NULL, NULL, &e) < 0);
 	free(buf);
 }
 
 /* An archive of one entry with path p, its checksum made right. */
-static size_t forge(uint8_t *buf, const char *p)
+static size_t forge_as(uint8_t *buf, const char *p, const char *version)
 {
 	size_t n = 0, plen = strlen(p);
 
-	memcpy(buf, "BSTATE1\n", 8);
+	memcpy(buf, "BSTATE2\n", 8);
 	n = 8;
 	memset(buf + n, 0, 8);
 	buf[n] = 1;
 	n += 8;
 	buf[n] = 1, buf[n + 1] = buf[n + 2] = buf[n + 3] = 0;
 	n += 4;
+	buf[n++] = 3;
+	memcpy(buf + n, version, 3);
+	n += 3;
 	buf[n] = (uint8_t)plen, buf[n + 1] = 0;
 	n += 2;
 	memcpy(buf + n, p, plen);
@@ -122,21 +139,34 @@ static size_t forge(uint8_t *buf, const char *p)
 	return n + 32;
 }
 
+static size_t forge(uint8_t *buf, const char *p)
+{
+	return forge_as(buf, p, "0.1");
+}
+
 static void paths_that_leave_the_folder_are_refused(void)
 {
 	static const char *const bad[] = {"../x", "a/../../x", "/etc/x", "a//b",
 					  "./x",  "a/.",       "x\n",	 ""};
 	uint8_t buf[512];
-	uint64_t gen;
+	struct state_info info;
 	struct err e;
 	char dir[600];
 	size_t len;
 
 	snprintf(dir, sizeof(dir), "%s/forged", base);
 	CHECK_EQ(state_archive_extract(buf, forge(buf, "ok/x"), dir, &e), 0);
+	len = forge(buf, "ok/x");
+	CHECK_EQ(state_archive_parse(buf, len, &info, NULL, NULL, &e), 0);
+	CHECK_STR(info.si_version, "0.1");
+	/* A version field with a space or a control character. */
+	CHECK(state_archive_parse(buf, forge_as(buf, "ok/x", "0 1"), &info,
+				  NULL, NULL, &e) < 0);
+	CHECK(state_archive_parse(buf, forge_as(buf, "ok/x", "0\n1"), &info,
+				  NULL, NULL, &e) < 0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		len = forge(buf, bad[i]);
-		CHECK(state_archive_parse(buf, len, &gen, NULL, NULL, &e) < 0);
+		CHECK(state_archive_parse(buf, len, &info, NULL, NULL, &e) < 0);
 		CHECK(state_archive_extract(buf, len, dir, &e) < 0);
 	}
 }
@@ -146,14 +176,14 @@ static void the_slot_restores_the_newest_sound_generation(void)
 	char slot[600], dir[600], etc[600], path[700];
 	uint8_t *buf;
 	size_t len;
-	uint64_t gen;
+	struct state_info info;
 	unsigned skipped, mode;
 	struct err e;
 	char *text;
 
 	snprintf(slot, sizeof(slot), "%s/bank/state", base);
 	snprintf(etc, sizeof(etc), "%s/etc", base);
-	CHECK_EQ(state_slot_restore(slot, etc, &gen, &skipped, &e), 0);
+	CHECK_EQ(state_slot_restore(slot, etc, &info, &skipped, &e), 0);
 	for (uint64_t g = 1; g <= 3; g++) {
 		char v[16];
 		snprintf(v, sizeof(v), "gen %llu\n", (unsigned long long)g);
@@ -166,8 +196,8 @@ static void the_slot_restores_the_newest_sound_generation(void)
 	CHECK(access(path, F_OK) < 0); /* only two generations stay */
 	CHECK_EQ(state_slot_next(slot), 4);
 	snprintf(dir, sizeof(dir), "%s/r1", base);
-	CHECK_EQ(state_slot_restore(slot, dir, &gen, &skipped, &e), 1);
-	CHECK_EQ(gen, 3);
+	CHECK_EQ(state_slot_restore(slot, dir, &info, &skipped, &e), 1);
+	CHECK_EQ(info.si_gen, 3);
 	CHECK_EQ(skipped, 0);
 	text = get("r1/config", &mode);
 	CHECK_STR(text, "gen 3\n");
@@ -177,8 +207,8 @@ static void the_slot_restores_the_newest_sound_generation(void)
 	snprintf(path, sizeof(path), "%s/state-3.bst", slot);
 	CHECK_EQ(truncate(path, 40), 0);
 	snprintf(dir, sizeof(dir), "%s/r2", base);
-	CHECK_EQ(state_slot_restore(slot, dir, &gen, &skipped, &e), 1);
-	CHECK_EQ(gen, 2);
+	CHECK_EQ(state_slot_restore(slot, dir, &info, &skipped, &e), 1);
+	CHECK_EQ(info.si_gen, 2);
 	CHECK_EQ(skipped, 1);
 	text = get("r2/config", &mode);
 	CHECK_STR(text, "gen 2\n");
