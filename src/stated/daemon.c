@@ -251,11 +251,11 @@ int stated_daemon(const struct stated_opts *o)
 		d.d_have_saved = 1;
 	}
 	d.d_interval_s = read_interval(o);
+	/* What changed before the watch began (the first boot's files). */
+	save_now(&d, "start");
 	log_info("watching %s; saving into %s within %d ms of a change and "
 		 "comparing every %ld s",
 		 o->so_etc, o->so_slot, o->so_max_delay_ms, d.d_interval_s);
-	/* What changed before the watch began (the first boot's files). */
-	save_now(&d, "start");
 	d.d_periodic_ms = now_ms() + (uint64_t)d.d_interval_s * 1000;
 
 	for (;;) {

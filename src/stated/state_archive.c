@@ -394,11 +394,11 @@ static int load_newest(const char *slot, void **data, size_t *len,
 	struct err e;
 
 	*skipped = 0;
+	*data = NULL;
 	for (size_t i = 0; i < n; i++) {
 		char path[PATH_MAX];
 		snprintf(path, sizeof(path), "%s/state-%llu.bst", slot,
 			 (unsigned long long)gens[i]);
-		*data = NULL;
 		if (file_read_all(path, STATE_ARCHIVE_MAX_BYTES, data, len,
 				  &e) == 0 &&
 		    state_archive_parse(*data, *len, info, NULL, NULL, &e) ==

@@ -184,6 +184,8 @@ static void the_slot_restores_the_newest_sound_generation(void)
 	snprintf(slot, sizeof(slot), "%s/bank/state", base);
 	snprintf(etc, sizeof(etc), "%s/etc", base);
 	CHECK_EQ(state_slot_restore(slot, etc, &info, &skipped, &e), 0);
+	CHECK_EQ(state_slot_newest(slot, &info, &skipped), 0);
+	CHECK_EQ(skipped, 0);
 	for (uint64_t g = 1; g <= 3; g++) {
 		char v[16];
 		snprintf(v, sizeof(v), "gen %llu\n", (unsigned long long)g);
@@ -199,6 +201,8 @@ static void the_slot_restores_the_newest_sound_generation(void)
 	CHECK_EQ(state_slot_restore(slot, dir, &info, &skipped, &e), 1);
 	CHECK_EQ(info.si_gen, 3);
 	CHECK_EQ(skipped, 0);
+	CHECK_EQ(state_slot_newest(slot, &info, &skipped), 1);
+	CHECK_EQ(info.si_gen, 3);
 	text = get("r1/config", &mode);
 	CHECK_STR(text, "gen 3\n");
 	free(text);
