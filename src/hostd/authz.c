@@ -55,6 +55,7 @@ const char *const authz_privileges[] = {
 	"VirtualMachine.Config.Settings",
 	"VirtualMachine.GuestOperations.Query",
 	"Certificate.Manage",
+	"Host.Config.Firmware",
 	NULL,
 };
 

@@ -27,6 +27,7 @@
 #include "hostd/authz.h"
 #include "hostd/datastore.h"
 #include "hostd/files_http.h"
+#include "hostd/firmware.h"
 #include "hostd/hostd.h"
 
 #define LISTING_MAX_BYTES (4u << 20)
@@ -45,6 +46,7 @@ struct file_xfer {
 	char fx_peer[48];
 	char fx_ds[32]; /* the datastore's id, for the audit */
 	long long fx_bytes;
+	long long fx_max; /* an upload's limit (0: none) */
 };
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status,
@@ -559,6 +561,56 @@ static int folder_target(struct hostd *h, struct MHD_Connection *conn,
 	return rc < 0 ? 404 : 0;
 }
 
+/* A PUT's body, piece by piece, then its end: kept only whole (what,
+ * type and id name it in the audit). */
+static enum MHD_Result upload_body(struct hostd *h, struct MHD_Connection *conn,
+				   const char *url, const char *data,
+				   size_t *data_size, struct file_xfer *x,
+				   const char *peer, const char *what,
+				   const char *type, const char *id)
+{
+	int status;
+
+	if (*data_size > 0) {
+		size_t done = 0;
+		while (done < *data_size && x->fx_failed == 0) {
+			ssize_t w =
+				write(x->fx_fd, data + done, *data_size - done);
+			if (w < 0 && errno != EINTR)
+				x->fx_failed = errno;
+			else if (w > 0)
+				done += (size_t)w;
+		}
+		x->fx_bytes += (long long)*data_size;
+		*data_size = 0;
+		if (x->fx_max > 0 && x->fx_bytes > x->fx_max)
+			x->fx_failed = EFBIG;
+		return MHD_YES;
+	}
+	if (x->fx_failed != 0) {
+		log_warnx("files: PUT %s by %s: %s", url, x->fx_user,
+			  strerror(x->fx_failed));
+		drop_upload(x);
+		status = 500;
+	} else {
+		status = finish_upload(x) < 0 ? 500 : x->fx_existed ? 200 : 201;
+	}
+	pthread_mutex_lock(&h->hd_lock);
+	audit(h, x->fx_user, peer, what, type, id,
+	      status < 300 ? "ok" : "failed");
+	pthread_mutex_unlock(&h->hd_lock);
+	if (status < 300)
+		log_info("files: %s put %s (%lld bytes)", x->fx_user, url,
+			 x->fx_bytes);
+	return status < 300 ? reply(conn, (unsigned)status, "text/plain", "",
+				    NULL, NULL)
+	       : x->fx_failed == EFBIG
+		       ? status_reply(conn, 413, "Payload Too Large")
+		       : status_reply(conn, 500,
+				      x->fx_failed == ENOSPC ? "No space left"
+							     : "Write failed");
+}
+
 static enum MHD_Result folder(struct hostd *h, struct MHD_Connection *conn,
 			      const char *url, const char *method,
 			      const char *data, size_t *data_size,
@@ -653,42 +705,8 @@ static enum MHD_Result folder(struct hostd *h, struct MHD_Connection *conn,
 				 MHD_lookup_connection_value(
 					 conn, MHD_HEADER_KIND, "Range"));
 	}
-	/* A PUT's body, piece by piece, then its end. */
-	if (*data_size > 0) {
-		size_t done = 0;
-		while (done < *data_size && x->fx_failed == 0) {
-			ssize_t w =
-				write(x->fx_fd, data + done, *data_size - done);
-			if (w < 0 && errno != EINTR)
-				x->fx_failed = errno;
-			else if (w > 0)
-				done += (size_t)w;
-		}
-		x->fx_bytes += (long long)*data_size;
-		*data_size = 0;
-		return MHD_YES;
-	}
-	if (x->fx_failed != 0) {
-		log_warnx("files: PUT %s by %s: %s", url, x->fx_user,
-			  strerror(x->fx_failed));
-		drop_upload(x);
-		status = 500;
-	} else {
-		status = finish_upload(x) < 0 ? 500 : x->fx_existed ? 200 : 201;
-	}
-	pthread_mutex_lock(&h->hd_lock);
-	audit(h, x->fx_user, peer, "PUT /folder", "Datastore", x->fx_ds,
-	      status < 300 ? "ok" : "failed");
-	pthread_mutex_unlock(&h->hd_lock);
-	if (status < 300)
-		log_info("files: %s put %s (%lld bytes)", x->fx_user, url,
-			 x->fx_bytes);
-	return status < 300
-		       ? reply(conn, (unsigned)status, "text/plain", "", NULL,
-			       NULL)
-		       : status_reply(conn, 500,
-				      x->fx_failed == ENOSPC ? "No space left"
-							     : "Write failed");
+	return upload_body(h, conn, url, data, data_size, x, peer,
+			   "PUT /folder", "Datastore", x->fx_ds);
 }
 
 /* /host: the config files an administrator may read (never shadow, nor
@@ -731,12 +749,86 @@ static enum MHD_Result host(struct hostd *h, struct MHD_Connection *conn,
 	return send_file(conn, path, NULL);
 }
 
+/* /downloads/<token>/<name>: a configuration backup. The token is the
+ * capability, as on the reference (its clients fetch the URL without
+ * credentials); it lives FIRMWARE_DOWNLOAD_TTL_S. */
+static enum MHD_Result downloads(struct hostd *h, struct MHD_Connection *conn,
+				 const char *url, const char *method)
+{
+	const char *rel = rel_path(url, "/downloads");
+	char path[PATH_MAX];
+	int rc;
+
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return reply(conn, 405, "text/plain; charset=utf-8",
+			     "405 Method Not Allowed\n", "Allow", "GET, HEAD");
+	if (rel == NULL)
+		return status_reply(conn, 400, "Bad Request");
+	pthread_mutex_lock(&h->hd_lock);
+	rc = firmware_download_path(h, rel, path, sizeof(path));
+	pthread_mutex_unlock(&h->hd_lock);
+	if (rc < 0)
+		return status_reply(conn, 404, "Not Found");
+	return send_file(conn, path, NULL);
+}
+
+/* PUT FIRMWARE_UPLOAD_URL: a configuration bundle for
+ * RestoreFirmwareConfiguration, by a user with Host.Config.Firmware. */
+static enum MHD_Result bundle_upload(struct hostd *h,
+				     struct MHD_Connection *conn,
+				     const char *url, const char *method,
+				     const char *data, size_t *data_size,
+				     struct file_xfer *x, const char *peer)
+{
+	char path[PATH_MAX];
+	const char *cl;
+	int rc, ok = 0;
+
+	if (x->fx_started)
+		return upload_body(h, conn, url, data, data_size, x, peer,
+				   "PUT " FIRMWARE_UPLOAD_URL, "HostSystem",
+				   "ha-host");
+	x->fx_started = 1;
+	if (strcmp(method, "PUT") != 0)
+		return reply(conn, 405, "text/plain; charset=utf-8",
+			     "405 Method Not Allowed\n", "Allow", "PUT");
+	pthread_mutex_lock(&h->hd_lock);
+	rc = who(h, conn, peer, x->fx_user, sizeof(x->fx_user));
+	if (rc == 0)
+		ok = may(h, peer, x->fx_user, "HostSystem", "ha-host",
+			 "Host.Config.Firmware");
+	pthread_mutex_unlock(&h->hd_lock);
+	if (rc != 0)
+		return status_reply(conn, 401, "Unauthorized");
+	if (!ok)
+		return status_reply(conn, 403, "Forbidden");
+	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					 "Content-Length");
+	if (cl != NULL && strtoll(cl, NULL, 10) > FIRMWARE_UPLOAD_MAX)
+		return status_reply(conn, 413, "Payload Too Large");
+	x->fx_max = FIRMWARE_UPLOAD_MAX;
+	firmware_upload_path(h, path, sizeof(path));
+	/* Root's alone: a bundle holds the shadow file and the TLS key. */
+	*strrchr(path, '/') = '\0';
+	if (file_mkdirs(path) < 0 || chmod(path, 0700) < 0)
+		return status_reply(conn, 500, "Internal Server Error");
+	firmware_upload_path(h, path, sizeof(path));
+	if ((rc = start_upload(x, path)) < 0) {
+		log_warnx("files: PUT %s by %s: %s", url, x->fx_user,
+			  strerror(-rc));
+		return status_reply(conn, 500, "Internal Server Error");
+	}
+	return MHD_YES;
+}
+
 int files_http_wants(const char *url)
 {
 	return (strncmp(url, "/folder", 7) == 0 &&
 		(url[7] == '\0' || url[7] == '/')) ||
 	       (strncmp(url, "/host", 5) == 0 &&
-		(url[5] == '\0' || url[5] == '/'));
+		(url[5] == '\0' || url[5] == '/')) ||
+	       strncmp(url, "/downloads/", 11) == 0 ||
+	       strcmp(url, FIRMWARE_UPLOAD_URL) == 0;
 }
 
 enum MHD_Result files_http_request(struct hostd *h, struct MHD_Connection *conn,
@@ -760,6 +852,11 @@ enum MHD_Result files_http_request(struct hostd *h, struct MHD_Connection *conn,
 	}
 	if (url[1] == 'h')
 		return host(h, conn, url, method, peer, x);
+	if (url[1] == 'd')
+		return downloads(h, conn, url, method);
+	if (url[1] == 't')
+		return bundle_upload(h, conn, url, method, data, data_size, x,
+				     peer);
 	return folder(h, conn, url, method, data, data_size, x, peer);
 }
 

@@ -37,6 +37,9 @@ struct hostd {
 	int hd_children;	      /* vmx processes not yet reaped */
 	char hd_hostname[256];
 	int hd_appliance; /* under Basalt's init (hostd --appliance) */
+	/* Maintenance mode (<confdir>/maintenance exists): no VM powers
+	 * on; restore and reset of the configuration may go ahead. */
+	int hd_maintenance;
 	char hd_instance_uuid[40];
 	/* Every API call runs under this lock (one at a time). */
 	pthread_mutex_t hd_lock;
@@ -63,5 +66,8 @@ struct hostd {
 	struct vim_event hd_events[EVENTS_KEPT]; /* a ring */
 	unsigned hd_event_next;
 };
+
+/* Is the host in maintenance mode (vim/host_system.c)? */
+int host_maintenance_load(const struct hostd *h);
 
 #endif

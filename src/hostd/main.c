@@ -215,6 +215,7 @@ int main(int argc, char **argv)
 	}
 	if (gethostname(h.hd_hostname, sizeof(h.hd_hostname) - 1) < 0)
 		strcpy(h.hd_hostname, "localhost");
+	h.hd_maintenance = host_maintenance_load(&h);
 	vim_init(&h);
 	if (syslog_sink_open(&h.hd_syslog, syslog_path, "hostd", &e) < 0 ||
 	    instance_uuid(&h, &e) < 0 || auth_init(&h, &e) < 0 ||

@@ -29,7 +29,11 @@
  * fault of its own), /folder's files (HTTP_BODY_MAX_BYTES), none
  * elsewhere. */
 #define PROXY_SDK_BODY_MAX_BYTES (8LL << 20)
-#define PROXY_WORKERS_MAX	 16
+/* Where a configuration bundle is uploaded for a restore (hostd's
+ * firmware.h), and its limit (the state archive's). */
+#define PROXY_BUNDLE_PATH	    "/tmp/configBundle.tgz"
+#define PROXY_BUNDLE_BODY_MAX_BYTES (16LL << 20)
+#define PROXY_WORKERS_MAX	    16
 
 /* TLS credentials, shared by the sessions made with them: a new key and
  * certificate apply to new connections while older ones finish with

@@ -380,11 +380,14 @@ static void route(struct conn *c, const struct http_head *h)
 		return;
 	}
 	if (has_prefix(path, "/sdk") || has_prefix(path, "/folder") ||
-	    has_prefix(path, "/host")) {
+	    has_prefix(path, "/host") || has_prefix(path, "/downloads") ||
+	    strcmp(path, PROXY_BUNDLE_PATH) == 0) {
 		long long max =
 			has_prefix(path, "/sdk")      ? PROXY_SDK_BODY_MAX_BYTES
 			: has_prefix(path, "/folder") ? HTTP_BODY_MAX_BYTES
-						      : 0;
+			: strcmp(path, PROXY_BUNDLE_PATH) == 0
+				? PROXY_BUNDLE_BODY_MAX_BYTES
+				: 0;
 		if (h->hd_content_length > max) {
 			log_info("%s: %s %s: a body of %lld bytes refused",
 				 c->cn_peer, http_method_name(h->hd_method),

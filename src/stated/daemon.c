@@ -132,6 +132,12 @@ int stated_save(const struct stated_opts *o, const uint8_t *unless,
 	size_t len;
 	int rc;
 
+	if (state_slot_pending(o->so_slot)) {
+		log_info("a restored configuration waits for the next boot "
+			 "in %s: not saving over it",
+			 o->so_slot);
+		return 0;
+	}
 	if ((rc = state_archive_build(o->so_etc, gen, &buf, &len, e)) < 0)
 		return rc;
 	/* Built from readable files: it parses (and gives its content). */

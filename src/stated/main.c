@@ -52,8 +52,18 @@ static int restore(const struct stated_opts *o)
 	struct state_info info;
 	unsigned skipped = 0;
 	struct err e;
-	int rc = state_slot_restore(o->so_slot, o->so_etc, &info, &skipped, &e);
+	int rc = state_slot_apply_pending(o->so_slot, &info, &e);
 
+	if (rc < 0)
+		log_warnx("the configuration restored before this boot is not "
+			  "applied: %s",
+			  err_msg(&e));
+	else if (rc == 1)
+		log_info("applied the configuration restored before this boot "
+			 "(%u files, from Basalt %s) as generation %llu",
+			 info.si_count, info.si_version,
+			 (unsigned long long)info.si_gen);
+	rc = state_slot_restore(o->so_slot, o->so_etc, &info, &skipped, &e);
 	if (rc < 0) {
 		fprintf(stderr, "stated: %s\n", err_msg(&e));
 		return 1;

@@ -153,7 +153,7 @@ int state_archive_build(const char *dir, uint64_t gen, uint8_t **out,
 	if (put(&b, MAGIC, MAGIC_BYTES, e) < 0 ||
 	    put(&b, head, sizeof(head), e) < 0 ||
 	    put(&b, version, strlen(version), e) < 0 ||
-	    add_dir(&b, dir, "", 0, e) < 0) {
+	    (dir != NULL && add_dir(&b, dir, "", 0, e) < 0)) {
 		free(b.b_buf);
 		return -1;
 	}
@@ -435,5 +435,62 @@ int state_slot_restore(const char *slot, const char *dir,
 		return 0;
 	rc = extract_checked(data, len, dir, e);
 	free(data);
+	return rc < 0 ? rc : 1;
+}
+
+/* Give a sound archive another generation: the field and the checksum. */
+static void set_generation(uint8_t *buf, size_t len, uint64_t gen)
+{
+	le64_put(buf + MAGIC_BYTES, gen);
+	sha256(buf, len - SHA256_BYTES, buf + len - SHA256_BYTES);
+}
+
+int state_slot_set_pending(const char *slot, const uint8_t *buf, size_t len,
+			   struct err *e)
+{
+	struct state_info info;
+	char path[PATH_MAX];
+	int rc;
+
+	if ((rc = state_archive_parse(buf, len, &info, NULL, NULL, e)) < 0)
+		return rc;
+	if ((rc = file_mkdirs(slot)) < 0)
+		return err_set(e, rc, "%s: %s", slot, strerror(-rc));
+	snprintf(path, sizeof(path), "%s/%s", slot, STATE_PENDING_NAME);
+	return file_write_atomic(path, buf, len, 0600, e);
+}
+
+int state_slot_pending(const char *slot)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", slot, STATE_PENDING_NAME);
+	return access(path, F_OK) == 0;
+}
+
+int state_slot_apply_pending(const char *slot, struct state_info *info,
+			     struct err *e)
+{
+	char path[PATH_MAX];
+	void *data = NULL;
+	size_t len;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", slot, STATE_PENDING_NAME);
+	if (access(path, F_OK) != 0)
+		return 0;
+	if ((rc = file_read_all(path, STATE_ARCHIVE_MAX_BYTES, &data, &len,
+				e)) == 0 &&
+	    (rc = state_archive_parse(data, len, info, NULL, NULL, e)) == 0) {
+		uint64_t gen = state_slot_next(slot);
+		set_generation(data, len, gen);
+		info->si_gen = gen;
+		rc = state_slot_save(slot, data, len, gen, e);
+	}
+	free(data);
+	/* Applied, or never will be (damaged): it goes. A failed write
+	 * leaves it for the next boot. */
+	if (rc == 0 || rc == -EINVAL || rc == -EBADMSG || rc == -EFBIG)
+		unlink(path);
 	return rc < 0 ? rc : 1;
 }

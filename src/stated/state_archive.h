@@ -38,7 +38,8 @@ struct state_entry {
 
 /* The regular files under dir (their folders implied) as an archive of
  * generation gen, written by this version of Basalt, in *out (malloc'd,
- * *len bytes). Symbolic links and other kinds of file are left out. */
+ * *len bytes). Symbolic links and other kinds of file are left out. dir
+ * NULL: an archive of no files (the factory defaults). */
 int state_archive_build(const char *dir, uint64_t gen, uint8_t **out,
 			size_t *len, struct err *e);
 
@@ -79,5 +80,22 @@ int state_slot_restore(const char *slot, const char *dir,
  * or 0 when the slot has no sound generation. */
 int state_slot_newest(const char *slot, struct state_info *info,
 		      unsigned *skipped);
+
+/*
+ * A configuration to apply at the next boot (a backup restored, or the
+ * factory defaults), checked whole, kept in the slot as pending.bst.
+ * While one waits, nothing is saved (stated_save): the restore wins over
+ * what the running host still changes.
+ */
+#define STATE_PENDING_NAME "pending.bst"
+int state_slot_set_pending(const char *slot, const uint8_t *buf, size_t len,
+			   struct err *e);
+int state_slot_pending(const char *slot);
+
+/* At boot, before the restore: a pending configuration becomes the
+ * newest generation (1, *info), 0 if none waits, negative errno (a
+ * damaged one is removed and reported). */
+int state_slot_apply_pending(const char *slot, struct state_info *info,
+			     struct err *e);
 
 #endif

@@ -2,12 +2,14 @@
  * host_system.c: HostSystem ha-host: the machine (hardware, summary,
  * runtime) from host_info.c, its datastores, in ha-compute-res.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "common/file.h"
 #include "hostd/datastore.h"
 #include "hostd/host_info.h"
 #include "hostd/hostd.h"
@@ -42,8 +44,8 @@ static void hardware_summary(const struct host_info *hi, struct vval *p)
 }
 
 /* HostRuntimeInfo as field name of p, or as a root (p, name NULL). */
-static struct vval *runtime(const struct host_info *hi, struct vval *p,
-			    const char *name)
+static struct vval *runtime(const struct hostd *h, const struct host_info *hi,
+			    struct vval *p, const char *name)
 {
 	struct vval *r = vval_obj(p, name, "HostRuntimeInfo");
 	char t[40];
@@ -51,7 +53,7 @@ static struct vval *runtime(const struct host_info *hi, struct vval *p,
 	vval_prim(r, "connectionState", "HostSystemConnectionState",
 		  "connected");
 	vval_prim(r, "powerState", "HostSystemPowerState", "poweredOn");
-	vval_bool(r, "inMaintenanceMode", 0);
+	vval_bool(r, "inMaintenanceMode", h->hd_maintenance);
 	vim_datetime(t, sizeof(t), hi->hi_boot);
 	vval_prim(r, "bootTime", "xsd:dateTime", t);
 	return r;
@@ -64,7 +66,7 @@ static struct vval *summary(struct vim_call *c, const struct host_info *hi)
 
 	vval_moref(s, "host", "HostSystem", "ha-host");
 	hardware_summary(hi, s);
-	runtime(hi, s, "runtime");
+	runtime(c->vc_hostd, hi, s, "runtime");
 	cfg = vval_obj(s, "config", "HostConfigSummary");
 	vval_str(cfg, "name", c->vc_hostd->hd_hostname);
 	vval_int(cfg, "port", "xsd:int", 443);
@@ -169,6 +171,8 @@ static struct vval *config_manager(void)
 		   "ha-localacctmgr");
 	vval_moref(m, "certificateManager", "HostCertificateManager",
 		   "ha-certificate-manager");
+	vval_moref(m, "firmwareSystem", "HostFirmwareSystem",
+		   "ha-firmwareSystem");
 	return m;
 }
 
@@ -188,7 +192,7 @@ static enum mo_prop_result host_prop(struct vim_call *c, const char *id,
 		else if (name[0] == 'h')
 			*out = hardware(&hi);
 		else
-			*out = runtime(&hi, NULL, NULL);
+			*out = runtime(c->vc_hostd, &hi, NULL, NULL);
 	} else if (strcmp(name, "config") == 0) {
 		*out = config(c);
 	} else if (strcmp(name, "configManager") == 0) {
@@ -239,11 +243,10 @@ static void *signal_init(void *arg)
 }
 
 /*
- * ShutdownHost_Task and RebootHost_Task: the host has no maintenance
- * mode yet, so, as the reference does outside it, only force=true goes
- * ahead. hostd asks init (SIGUSR2: power off, SIGTERM: reboot), which
- * stops the VMs (through hostd's own stop) and the agents, unmounts and
- * powers off.
+ * ShutdownHost_Task and RebootHost_Task: outside maintenance mode, as on
+ * the reference, only force=true goes ahead. hostd asks init (SIGUSR2: power
+ * off, SIGTERM: reboot), which stops the VMs (through hostd's own stop) and the
+ * agents, unmounts and powers off.
  */
 static int host_power(struct vim_call *c, int reboot)
 {
@@ -253,7 +256,8 @@ static int host_power(struct vim_call *c, int reboot)
 
 	if (!host_exists(c, c->vc_req->sr_this))
 		return vim_fault_not_found(c);
-	if (!soap_bool(soap_arg(c->vc_req, "force"), 0))
+	if (!c->vc_hostd->hd_maintenance &&
+	    !soap_bool(soap_arg(c->vc_req, "force"), 0))
 		return vim_fault(c, "InvalidState", NULL,
 				 "the host is not in maintenance mode: "
 				 "%s needs force=true",
@@ -292,7 +296,83 @@ static int reboot_host(struct vim_call *c)
 	return host_power(c, 1);
 }
 
+#define MAINTENANCE_FILE "maintenance"
+
+int host_maintenance_load(const struct hostd *h)
+{
+	char path[PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/" MAINTENANCE_FILE, h->hd_confdir);
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * EnterMaintenanceMode_Task and ExitMaintenanceMode_Task. A standalone
+ * host has nowhere to move its VMs: entering with any VM powered on
+ * fails at once, saying which to power off (the reference would wait for
+ * them until its timeout). The mode is kept across restarts as a file
+ * in the configuration.
+ */
+static int maintenance(struct vim_call *c, int enter)
+{
+	struct hostd *h = c->vc_hostd;
+	const char *method = enter ? "EnterMaintenanceMode_Task"
+				   : "ExitMaintenanceMode_Task";
+	char path[PATH_MAX + 16];
+	struct vim_task *t;
+	struct err e = {0};
+	size_t on = 0;
+
+	if (!host_exists(c, c->vc_req->sr_this))
+		return vim_fault_not_found(c);
+	t = vim_task_start(c, method,
+			   enter ? "HostSystem.enterMaintenanceMode"
+				 : "HostSystem.exitMaintenanceMode",
+			   "HostSystem", "ha-host", h->hd_hostname);
+	if (t == NULL)
+		return vim_fault(c, "SystemError", NULL, "out of memory");
+	for (size_t i = 0; enter && i < h->hd_inventory.iv_n; i++)
+		on += h->hd_inventory.iv_vms[i].ve_power != VM_POWERED_OFF;
+	if (on > 0) {
+		vim_task_fail(h, t, "InvalidState", NULL,
+			      "%zu virtual machine(s) are powered on or "
+			      "suspended: power them off first",
+			      on);
+		return vim_task_return(c, t);
+	}
+	snprintf(path, sizeof(path), "%s/" MAINTENANCE_FILE, h->hd_confdir);
+	if (enter && h->hd_maintenance == 0 &&
+	    file_write_atomic(path, "1\n", 2, 0644, &e) < 0) {
+		vim_task_fail(h, t, "HostConfigFault", NULL, "%s", err_msg(&e));
+		return vim_task_return(c, t);
+	}
+	if (!enter && unlink(path) < 0 && errno != ENOENT) {
+		vim_task_fail(h, t, "HostConfigFault", NULL, "%s: %s", path,
+			      strerror(errno));
+		return vim_task_return(c, t);
+	}
+	if (h->hd_maintenance != enter)
+		log_info("api: %s %s maintenance mode", c->vc_session->vs_user,
+			 enter ? "entered" : "left");
+	h->hd_maintenance = enter;
+	vim_changed(h);
+	vim_task_succeed(h, t, NULL);
+	return vim_task_return(c, t);
+}
+
+static int enter_maintenance(struct vim_call *c)
+{
+	return maintenance(c, 1);
+}
+
+static int exit_maintenance(struct vim_call *c)
+{
+	return maintenance(c, 0);
+}
+
 const struct vim_method vim_host_system_methods[] = {
+	{"EnterMaintenanceMode_Task", "HostSystem", 0, enter_maintenance},
+	{"ExitMaintenanceMode_Task", "HostSystem", 0, exit_maintenance},
 	{"ShutdownHost_Task", "HostSystem", 0, shutdown_host},
 	{"RebootHost_Task", "HostSystem", 0, reboot_host},
 	{NULL, NULL, 0, NULL},

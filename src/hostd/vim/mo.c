@@ -30,6 +30,7 @@ static const struct mo_type *const types[] = {
 	&mo_datastore_browser,
 	&mo_account_manager,
 	&mo_certificate_manager,
+	&mo_firmware_system,
 	&mo_user_directory,
 	&mo_authorization_manager,
 };

@@ -715,6 +715,10 @@ static int power_op(struct vim_call *c, enum power_op op)
 				 "progress");
 	if (op == OP_ON && v->ve_power == VM_POWERED_ON)
 		return invalid_power_state(c, v, "poweredOff");
+	if (op == OP_ON && c->vc_hostd->hd_maintenance)
+		return vim_fault(c, "InvalidState", NULL,
+				 "the host is in maintenance mode: no virtual "
+				 "machine powers on");
 	if (op != OP_ON && v->ve_power != VM_POWERED_ON)
 		return invalid_power_state(c, v, "poweredOn");
 	if (vm_config_load(&vc, v->ve_vmx, &e) < 0) {
