@@ -178,11 +178,32 @@ int agent_wait_ready(struct agent *a, int timeout_ms)
 	return 0;
 }
 
+/*
+ * An agent on a terminal is its session's leader: when it ends, the
+ * kernel hangs the terminal up and drops what is still queued for it,
+ * init's last console lines among them. Let them out first (bounded:
+ * output stopped by flow control must not hold PID 1).
+ */
+static void console_drain(void)
+{
+	uint64_t end = agent_now_ms() + 2000;
+	int queued;
+
+	while (ioctl(STDERR_FILENO, TIOCOUTQ, &queued) == 0 && queued > 0 &&
+	       agent_now_ms() < end)
+		nanosleep(&(struct timespec){0, 10000000}, NULL);
+}
+
 void agents_stop(struct agent *agents, int n, int timeout_ms, int keep)
 {
 	uint64_t end;
 	int left;
 
+	for (int i = 0; i < n; i++)
+		if (agents[i].ag_pid > 0 && agents[i].ag_tty != NULL) {
+			console_drain();
+			break;
+		}
 	for (int i = n - 1; i >= 0; i--) {
 		agents[i].ag_due_ms = 0;
 		struct agent *a = &agents[i];

@@ -63,7 +63,7 @@
 #define TMPFS_MAGIC 0x01021994
 
 static struct agent agents[] = {
-	/* First in the table, so it stops last: it saves what the others
+	/* Stopped after the others (stop_everything): it saves what they
 	 * changed on their way out. */
 	{.ag_name = "stated", .ag_argv = {"/bin/stated", "--daemon", NULL}},
 	{.ag_name = "dhcp",
@@ -442,7 +442,10 @@ static void stop_everything(void)
 	uint64_t end;
 
 	log_info("stopping the agents (hostd powers its VMs off first)");
-	agents_stop(agents, N_AGENTS, AGENTS_STOP_MS, 0);
+	/* stated last: its last save holds what the others changed on
+	 * their way out. */
+	agents_stop(&agents[A_STATED + 1], N_AGENTS - 1, AGENTS_STOP_MS, 0);
+	agents_stop(&agents[A_STATED], 1, AGENTS_STOP_MS, 0);
 	/* What is left: VMs no hostd owned, anything started by hand. */
 	kill(-1, SIGTERM);
 	end = agent_now_ms() + PROCESSES_STOP_MS;

@@ -252,12 +252,15 @@ def test_state_survives_a_clean_restart(app):
     answer file, which is gone; the VM in the inventory), the datastore
     is mounted, not formatted again."""
     con = app.console()
-    assert "saved state generation 1" in con, con[-2000:]
+    # stated's daemon saved every change as it came; the last save at
+    # power-off found nothing new.
+    m = re.search(r"nothing changed since generation (\d+)", con)
+    assert m, con[-2000:]
     app.proc = None
     app.sock = None
     app.boot(BOOT_TIMEOUT_S)
     con = app.console()
-    assert "restored state generation 1" in con, con[-3000:]
+    assert f"restored state generation {m.group(1)} " in con, con[-3000:]
     assert "first boot" not in con and "formatting" not in con
     assert "datastore datastore1 on /dev/vdb1" in con
     si = connect(app)
@@ -267,3 +270,111 @@ def test_state_survives_a_clean_restart(app):
         assert vm is not None and vm.runtime.powerState == "poweredOff"
     finally:
         Disconnect(si)
+
+
+def host_of(si):
+    return si.content.rootFolder.childEntity[0].hostFolder.childEntity[0] \
+        .host[0]
+
+
+def stated_saves(app):
+    out, status = app.shell("cat /var/log/stated.log")
+    assert status == 0, out
+    return [int(g) for g in re.findall(r"saved state generation (\d+)",
+                                       out)]
+
+
+def etc_digest(app):
+    out, status = app.shell("cd /etc/basalt && find . -type f | sort | "
+                            "xargs md5sum")
+    assert status == 0, out
+    return out
+
+
+def test_a_power_cut_keeps_what_the_api_changed(app):
+    """A user added and the syslog target changed through the API are
+    saved by stated within seconds: a power cut (QEMU killed) right after
+    loses neither."""
+    si = connect(app)
+    before = stated_saves(app)
+    si.content.accountManager.CreateUser(
+        vim.host.LocalAccountManager.AccountSpecification(
+            id="carol", password="Cx-secret-5678"))
+    si.content.authorizationManager.SetEntityPermissions(
+        si.content.rootFolder, [vim.AuthorizationManager.Permission(
+            principal="carol", group=False, roleId=-1, propagate=True)])
+    host_of(si).configManager.advancedOption.UpdateOptions(
+        [vim.option.OptionValue(key="Syslog.global.logHost",
+                                value="udp://192.0.2.9:514")])
+    deadline = time.monotonic() + 30
+    while len(stated_saves(app)) == len(before):
+        assert time.monotonic() < deadline, "stated saved nothing"
+        time.sleep(0.5)
+    # Until the save has seen the last change (coalesced: usually one).
+    time.sleep(6)
+    saved = stated_saves(app)[-1]
+    app.proc.kill()                       # the power cut
+    app.proc.wait()
+    app.sock = None
+    app.boot(BOOT_TIMEOUT_S)
+    con = app.console()
+    assert f"restored state generation {saved} " in con, con[-3000:]
+    assert "damaged" not in con
+    si = SmartConnect(host="127.0.0.1", port=app.https_port, user="carol",
+                      pwd="Cx-secret-5678",
+                      sslContext=ssl._create_unverified_context())
+    try:
+        opt = host_of(si).configManager.advancedOption.QueryOptions(
+            "Syslog.global.logHost")
+        assert opt[0].value == "udp://192.0.2.9:514"
+    finally:
+        Disconnect(si)
+
+
+def test_backup_restored_onto_a_fresh_host_makes_it_the_same(
+        app, tmp_path_factory):
+    """Ansible's way (vmware_cfg_backup): the backup URL fetched without
+    credentials, the bundle PUT with HTTP Basic on the second host,
+    maintenance mode, RestoreFirmwareConfiguration; the second host
+    reboots by itself into the first one's configuration."""
+    si = connect(app)
+    url = host_of(si).configManager.firmwareSystem \
+        .BackupFirmwareConfiguration()
+    assert url.startswith("https://*/downloads/"), url
+    r = requests.get(url.replace("*", f"127.0.0.1:{app.https_port}"),
+                     verify=False, timeout=60)
+    assert r.status_code == 200 and r.content.startswith(b"BSTATE2\n")
+    bundle = r.content
+    Disconnect(si)
+    want = etc_digest(app)
+    b = Appliance(tmp_path_factory.mktemp("appliance-b"), IMAGE)
+    try:
+        b.boot(BOOT_TIMEOUT_S)
+        assert etc_digest(b) != want
+        sb = connect(b)
+        fw = host_of(sb).configManager.firmwareSystem
+        put = fw.QueryFirmwareConfigUploadURL().replace(
+            "*", f"127.0.0.1:{b.https_port}")
+        r = requests.put(put, data=bundle, auth=("root", PASSWORD),
+                         verify=False, timeout=60)
+        assert r.status_code in (200, 201), r.status_code
+        wait_task(host_of(sb).EnterMaintenanceMode_Task(timeout=0))
+        mark = len(b.console())
+        fw.RestoreFirmwareConfiguration(force=False)
+        assert b.wait_exit(240) == 0      # it reboots (-no-reboot: exits)
+        assert "reboot requested" in b.console()[mark:]
+        b.proc = None
+        b.sock = None
+        b.boot(BOOT_TIMEOUT_S)
+        con = b.console()
+        assert "applied the configuration restored before this boot" in \
+            con, con[-3000:]
+        assert etc_digest(b) == want
+        sb = SmartConnect(host="127.0.0.1", port=b.https_port,
+                          user="carol", pwd="Cx-secret-5678",
+                          sslContext=ssl._create_unverified_context())
+        Disconnect(sb)
+    finally:
+        print("--- second appliance's console (last lines)\n" +
+              "\n".join(b.console().splitlines()[-30:]))
+        b.close()
