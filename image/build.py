@@ -67,7 +67,7 @@ BLOCKLIST_START = SECTOR - 12
 
 AGENTS = ["src/init/init", "src/hostd/hostd", "src/vmx/vmx",
           "src/rhttpproxy/rhttpproxy", "src/dcui/dcui", "src/stated/stated",
-          "src/cli/vmxctl"]
+          "src/update/basalt-update", "src/cli/vmxctl"]
 # Programs from Debian's packages, with the libraries ldd names.
 HOST_PROGRAMS = {"/sbin/mke2fs": "sbin/mke2fs"}
 
@@ -203,7 +203,7 @@ def stripped(path):
             return f.read()
 
 
-def build_initramfs(build, version, kroot, out_path, report):
+def build_initramfs(build, version, kroot, out_path, report, pubkey):
     moddir = os.path.join(kroot, "lib/modules", version)
     chosen, deps = select_modules(moddir, os.path.join(HERE, "modules.txt"))
     buf = io.BytesIO()
@@ -216,6 +216,11 @@ def build_initramfs(build, version, kroot, out_path, report):
     # (docs/decisions/004).
     for name in ("passwd", "shadow", "group"):
         w.symlink("etc/" + name, "basalt/" + name)
+    # The release key updates are checked against (src/update).
+    for d in ("usr", "usr/share", "usr/share/basalt"):
+        w.mkdir(d)
+    with open(pubkey, "rb") as f:
+        w.file("usr/share/basalt/update-key.pem", f.read())
 
     sizes = {"Basalt programs": 0, "shared libraries": 0,
              "busybox (support shell)": 0, "mke2fs": 0,
@@ -290,6 +295,24 @@ def build_version():
     return version, (r.stdout.strip() or "unknown")
 
 
+def release_key(build_dir, out_dir):
+    """The ed25519 key updates are signed with: made once per build tree
+    (build/keys/); its public half goes into the image. A release build
+    brings its own: BASALT_RELEASE_KEY names the private key's PEM, the
+    public one beside it as <name>.pub."""
+    env = os.environ.get("BASALT_RELEASE_KEY")
+    if env:
+        return env, env + ".pub"
+    keys = os.path.join(out_dir, "keys")
+    priv = os.path.join(keys, "update-signing.pem")
+    pub = os.path.join(keys, "update-key.pem")
+    if not (os.path.exists(priv) and os.path.exists(pub)):
+        os.makedirs(keys, mode=0o700, exist_ok=True)
+        run([os.path.join(build_dir, "src/update/basalt-update"), "keygen",
+             priv, pub])
+    return priv, pub
+
+
 def write_manifest(bankdir, version, build_id, kversion):
     """Version and checksum of every file of the bank
     (docs/formats/image.md)."""
@@ -306,7 +329,11 @@ def write_manifest(bankdir, version, build_id, kversion):
 
 GRUB_CFG = """\
 # Basalt's boot menu: two boot banks (docs/formats/image.md). grubenv's
-# "bank" says which one boots by default.
+# "bank" says which one boots by default; an update sets "try_bank" and
+# "try_left" (src/update): the new bank boots once, and if it is asked
+# to boot again with no try left (it did not mark itself healthy, or
+# its kernel panicked), the previous bank boots and "fallback_from"
+# tells init so.
 serial --unit=0 --speed=115200
 terminal_input console serial
 terminal_output console serial
@@ -314,14 +341,29 @@ set timeout=3
 load_env
 # The disk GRUB booted from: $prefix is (hdN,gpt2)/grub.
 regexp --set=disk '^\\(([^,]+),' "$prefix"
-if [ "$bank" = 2 ]; then set default=bank2; else set default=bank1; fi
+set boot="$bank"
+if [ -n "$try_bank" ]; then
+\tif [ "$try_left" = 1 ]; then
+\t\tset try_left=0
+\t\tset boot="$try_bank"
+\telse
+\t\tset fallback_from="$try_bank"
+\t\tset try_bank=
+\tfi
+\tsave_env try_bank try_left fallback_from
+fi
+if [ "$boot" = 2 ]; then set default=bank2; else set default=bank1; fi
 """
 GRUB_ENTRY = """\
-menuentry "{product} {version} (boot bank {n})" --id bank{n} {{
+# What the bank holds: its bankenv names the version.
+set version=
+load_env --file ($disk,gpt{part})/bankenv version
+set version{n}="$version"
+menuentry "{product} $version{n} (boot bank {n})" --id bank{n} {{
 \tprobe --part-uuid --set=bankuuid ($disk,gpt{part})
-\techo "Loading Basalt {version} from boot bank {n}..."
+\techo "Loading Basalt $version{n} from boot bank {n}..."
 \tlinux ($disk,gpt{part})/vmlinuz basalt.bootbank=$bankuuid \
-console=tty0 console=ttyS0,115200n8 loglevel=3
+console=tty0 console=ttyS0,115200n8 loglevel=3 panic=10
 \tinitrd ($disk,gpt{part})/basalt.zst
 }}
 """
@@ -401,8 +443,12 @@ def build(args):
                         os.path.join(bank, "vmlinuz"))
         report.append((f"kernel {kversion}",
                        os.path.getsize(os.path.join(bank, "vmlinuz"))))
+        priv, pub = release_key(build_dir, os.path.dirname(out))
         build_initramfs(build_dir, kversion, kroot,
-                        os.path.join(bank, "basalt.zst"), report)
+                        os.path.join(bank, "basalt.zst"), report, pub)
+        env = os.path.join(bank, "bankenv")
+        run(["grub-editenv", env, "create"])
+        run(["grub-editenv", env, "set", f"version={version}"])
         write_manifest(bank, version, build_id, kversion)
         payload = sum(os.path.getsize(os.path.join(bank, n))
                       for n in os.listdir(bank))
@@ -418,6 +464,10 @@ def build(args):
             for n, part in ((1, 3), (2, 4)):
                 f.write(GRUB_ENTRY.format(product="Basalt", version=version,
                                           n=n, part=part))
+        bundle = os.path.join(os.path.dirname(out),
+                              f"basalt-{version}.bub")
+        run([os.path.join(build_dir, "src/update/basalt-update"), "pack",
+             "--key", priv, "--dir", bank, "--out", bundle])
         env = os.path.join(boot, "grub", "grubenv")
         run(["grub-editenv", env, "create"])
         run(["grub-editenv", env, "set", "bank=1"])
@@ -448,6 +498,7 @@ def build(args):
     for what, size in report:
         print(f"    {what:<34} {size / MiB:7.2f} MiB")
     print(f"  budget of a bank's payload: {BANK_BUDGET / MiB:.0f} MiB")
+    print(f"  update bundle: {bundle} (signed with {priv})")
 
 
 def main():

@@ -56,6 +56,7 @@ const char *const authz_privileges[] = {
 	"VirtualMachine.GuestOperations.Query",
 	"Certificate.Manage",
 	"Host.Config.Firmware",
+	"Host.Config.Patch",
 	NULL,
 };
 

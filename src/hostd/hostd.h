@@ -10,6 +10,7 @@
 
 #include "common/syslog_send.h"
 #include "hostd/adv_options.h"
+#include "hostd/helper.h"
 #include "hostd/datastore.h"
 #include "hostd/inventory.h"
 #include "hostd/vim/authorization.h"
@@ -34,7 +35,10 @@ struct hostd {
 	char hd_rundir[PATH_MAX];     /* <root>/var/run/basalt: sockets */
 	char hd_vmx[PATH_MAX];	      /* the vmx binary */
 	pthread_cond_t hd_child_cond; /* a vmx was started (reaper) */
-	int hd_children;	      /* vmx processes not yet reaped */
+	struct helper_slot hd_helpers[HELPERS_MAX]; /* helper.h */
+	pthread_cond_t hd_helper_cond;		    /* a helper ended */
+	char hd_update_tool[PATH_MAX];		    /* basalt-update */
+	int hd_children; /* vmx processes not yet reaped */
 	char hd_hostname[256];
 	int hd_appliance; /* under Basalt's init (hostd --appliance) */
 	/* Maintenance mode (<confdir>/maintenance exists): no VM powers

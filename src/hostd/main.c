@@ -48,6 +48,8 @@ static const char usage[] =
 	"  --syslog PATH  the syslog daemon's socket for audit records (default\n"
 	"                 DIR/dev/log)\n"
 	"  --vmx PATH     the vmx binary VMs run in (default: beside hostd)\n"
+	"  --update-tool PATH  basalt-update, which installs software updates\n"
+	"                 (default /bin/basalt-update, the appliance's)\n"
 	"  --appliance    run as the appliance's agent under Basalt's init:\n"
 	"                 ShutdownHost/RebootHost ask init (PID 1) to power off\n"
 	"                 or reboot; SIGUSR1 ends hostd leaving the VMs running\n"
@@ -140,6 +142,7 @@ int main(int argc, char **argv)
 			    strcmp(a, "--https-port") == 0 ||
 			    strcmp(a, "--address") == 0 ||
 			    strcmp(a, "--vmx") == 0 ||
+			    strcmp(a, "--update-tool") == 0 ||
 			    strcmp(a, "--console-socket") == 0 ||
 			    strcmp(a, "--syslog") == 0 ||
 			    strcmp(a, "--socket") == 0) &&
@@ -157,6 +160,9 @@ int main(int argc, char **argv)
 				addr = v;
 			} else if (strcmp(a, "--vmx") == 0) {
 				vmx = v;
+			} else if (strcmp(a, "--update-tool") == 0) {
+				snprintf(h.hd_update_tool,
+					 sizeof(h.hd_update_tool), "%s", v);
 			} else {
 				char *end;
 				long p = strtol(v, &end, 10);
@@ -216,6 +222,9 @@ int main(int argc, char **argv)
 	if (gethostname(h.hd_hostname, sizeof(h.hd_hostname) - 1) < 0)
 		strcpy(h.hd_hostname, "localhost");
 	h.hd_maintenance = host_maintenance_load(&h);
+	if (h.hd_update_tool[0] == '\0')
+		snprintf(h.hd_update_tool, sizeof(h.hd_update_tool),
+			 "/bin/basalt-update");
 	vim_init(&h);
 	if (syslog_sink_open(&h.hd_syslog, syslog_path, "hostd", &e) < 0 ||
 	    instance_uuid(&h, &e) < 0 || auth_init(&h, &e) < 0 ||

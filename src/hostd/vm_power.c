@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "common/thread.h"
+#include "hostd/helper.h"
 #include "hostd/hostd.h"
 #include "hostd/vm_power.h"
 #include "hostd/vmx_client.h"
@@ -148,6 +149,10 @@ static void *reaper(void *arg)
 		}
 		pthread_mutex_lock(&h->hd_lock);
 		h->hd_children--;
+		if (helper_reaped(h, pid, st)) {
+			pthread_mutex_unlock(&h->hd_lock);
+			continue;
+		}
 		v = by_pid(h, pid);
 		if (v != NULL)
 			vmx_ended(h, v, st);
@@ -237,6 +242,7 @@ int vm_power_init(struct hostd *h, const char *vmx_path, struct err *e)
 	pthread_t t;
 
 	pthread_cond_init(&h->hd_child_cond, NULL);
+	pthread_cond_init(&h->hd_helper_cond, NULL);
 	if (vmx_path != NULL) {
 		snprintf(h->hd_vmx, sizeof(h->hd_vmx), "%s", vmx_path);
 	} else {

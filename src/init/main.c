@@ -38,6 +38,7 @@
 #include "common/file.h"
 #include "common/log.h"
 #include "init/agents.h"
+#include "init/bootbank.h"
 #include "init/disks.h"
 #include "init/modules.h"
 #include "init/net.h"
@@ -467,9 +468,35 @@ static void stop_everything(void)
 	sync();
 }
 
+/* Have the management agents been up, without a restart, long enough
+ * to call an update healthy? */
+static int agents_healthy(uint64_t now)
+{
+	static const int need[] = {A_STATED, A_HOSTD, A_PROXY};
+
+	for (size_t i = 0; i < sizeof(need) / sizeof(*need); i++) {
+		const struct agent *a = &agents[need[i]];
+		if (a->ag_pid <= 0 ||
+		    now - a->ag_started_ms < BOOTBANK_HEALTHY_MS ||
+		    (a->ag_ready != NULL && access(a->ag_ready, F_OK) != 0))
+			return 0;
+	}
+	return 1;
+}
+
+BASALT_NORETURN static void power_down(int sig)
+{
+	log_info("%s requested", sig == SIGUSR2 ? "power off" : "reboot");
+	stop_everything();
+	log_info("%s", sig == SIGUSR2 ? "powering off" : "rebooting");
+	reboot(sig == SIGUSR2 ? RB_POWER_OFF : RB_AUTOBOOT);
+	fatal("reboot");
+}
+
 static int init_main(void)
 {
 	struct boot_disk bd;
+	struct bank_trial trial;
 	struct mod_index mi;
 	struct err e;
 	sigset_t set;
@@ -514,6 +541,7 @@ static int init_main(void)
 			 bd.bd_bank_no, bd.bd_bank);
 		disks_mount_boot(&bd);
 	}
+	bootbank_start(&bd, &trial, agent_now_ms());
 	restore_state(bd.bd_bank[0] != '\0');
 	/* From here every change to /etc/basalt is saved within seconds. */
 	if (bd.bd_bank[0] != '\0')
@@ -570,6 +598,21 @@ static int init_main(void)
 		struct signalfd_siginfo si;
 		int timeout = agent_run_due(agents, N_AGENTS);
 
+		if (trial.bt_trial) {
+			uint64_t now = agent_now_ms();
+			if (bootbank_check(&trial, agents_healthy(now), now)) {
+				log_warnx("UPDATE FAILED: the agents of boot "
+					  "bank %d did not come up in %d s; "
+					  "rebooting into boot bank %d",
+					  trial.bt_bank,
+					  BOOTBANK_DEADLINE_MS / 1000,
+					  3 - trial.bt_bank);
+				power_down(SIGTERM);
+			}
+			if (timeout < 0 || timeout > 1000)
+				timeout = 1000;
+		}
+
 		if (poll(pfd, ufd >= 0 ? 2 : 1, timeout) < 0 && errno != EINTR)
 			log_warn("poll");
 		if (ufd >= 0 && (pfd[1].revents & POLLIN))
@@ -585,16 +628,7 @@ static int init_main(void)
 			case SIGUSR2:
 			case SIGTERM:
 			case SIGINT:
-				log_info("%s requested", si.ssi_signo == SIGUSR2
-								 ? "power off"
-								 : "reboot");
-				stop_everything();
-				log_info("%s", si.ssi_signo == SIGUSR2
-						       ? "powering off"
-						       : "rebooting");
-				reboot(si.ssi_signo == SIGUSR2 ? RB_POWER_OFF
-							       : RB_AUTOBOOT);
-				fatal("reboot");
+				power_down((int)si.ssi_signo);
 			default:
 				break;
 			}

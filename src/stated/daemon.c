@@ -123,11 +123,40 @@ static void watch_tree(struct daemon *d, const char *dir, int depth)
 	free(names);
 }
 
+uint64_t stated_next_generation(const struct stated_opts *o)
+{
+	uint64_t a = state_slot_next(o->so_slot);
+	uint64_t b = o->so_other_slot ? state_slot_next(o->so_other_slot) : 1;
+
+	return a > b ? a : b;
+}
+
+int stated_newest(const struct stated_opts *o, struct state_info *info,
+		  const char **slot, unsigned *skipped)
+{
+	struct state_info other;
+	unsigned skipped_other = 0;
+	int have = state_slot_newest(o->so_slot, info, skipped) == 1;
+
+	if (slot != NULL)
+		*slot = o->so_slot;
+	if (o->so_other_slot != NULL &&
+	    state_slot_newest(o->so_other_slot, &other, &skipped_other) == 1 &&
+	    (!have || other.si_gen > info->si_gen)) {
+		*info = other;
+		*skipped = skipped_other;
+		if (slot != NULL)
+			*slot = o->so_other_slot;
+		return 1;
+	}
+	return have;
+}
+
 int stated_save(const struct stated_opts *o, const uint8_t *unless,
 		uint8_t saved[32], struct err *e)
 {
 	struct state_info info;
-	uint64_t gen = state_slot_next(o->so_slot);
+	uint64_t gen = stated_next_generation(o);
 	uint8_t *buf;
 	size_t len;
 	int rc;
@@ -252,7 +281,7 @@ int stated_daemon(const struct stated_opts *o)
 		return 1;
 	}
 	watch_tree(&d, o->so_etc, 0);
-	if (state_slot_newest(o->so_slot, &info, &skipped) == 1) {
+	if (stated_newest(o, &info, NULL, &skipped) == 1) {
 		memcpy(d.d_saved, info.si_content, 32);
 		d.d_have_saved = 1;
 	}

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/log.h"
 #include "stated/stated.h"
@@ -31,6 +32,10 @@ static const char usage[] =
 	"  --show       the newest sound generation: number, version, files\n"
 	"  --root DIR   the host's root (default /)\n"
 	"  --slot DIR   the slot (default DIR/bootbank/state)\n"
+	"  --other-slot DIR  the other boot bank's (default\n"
+	"               DIR/altbootbank/state when DIR/altbootbank is there\n"
+	"               and --slot is not given): generations count across\n"
+	"               both, a restore takes the newer\n"
 	"Exit status 1 on an error (one line on stderr), 2 on a bad command\n"
 	"line.\n";
 
@@ -51,9 +56,14 @@ static int restore(const struct stated_opts *o)
 {
 	struct state_info info;
 	unsigned skipped = 0;
+	const char *from;
 	struct err e;
-	int rc = state_slot_apply_pending(o->so_slot, &info, &e);
+	int rc = state_slot_apply_pending(o->so_slot, stated_next_generation(o),
+					  &info, &e);
 
+	if (rc == 0 && o->so_other_slot != NULL)
+		rc = state_slot_apply_pending(
+			o->so_other_slot, stated_next_generation(o), &info, &e);
 	if (rc < 0)
 		log_warnx("the configuration restored before this boot is not "
 			  "applied: %s",
@@ -63,7 +73,9 @@ static int restore(const struct stated_opts *o)
 			 "(%u files, from Basalt %s) as generation %llu",
 			 info.si_count, info.si_version,
 			 (unsigned long long)info.si_gen);
-	rc = state_slot_restore(o->so_slot, o->so_etc, &info, &skipped, &e);
+	if (stated_newest(o, &info, &from, &skipped) == 0)
+		from = o->so_slot;
+	rc = state_slot_restore(from, o->so_etc, &info, &skipped, &e);
 	if (rc < 0) {
 		fprintf(stderr, "stated: %s\n", err_msg(&e));
 		return 1;
@@ -81,7 +93,7 @@ static int restore(const struct stated_opts *o)
 	log_info("restored state generation %llu (%u files, written by "
 		 "Basalt %s) from %s",
 		 (unsigned long long)info.si_gen, info.si_count,
-		 info.si_version, o->so_slot);
+		 info.si_version, from);
 	return 0;
 }
 
@@ -90,14 +102,17 @@ static int show(const struct stated_opts *o)
 	struct state_info info;
 	unsigned skipped = 0;
 
-	if (state_slot_newest(o->so_slot, &info, &skipped) != 1) {
+	const char *from;
+
+	if (stated_newest(o, &info, &from, &skipped) != 1) {
 		printf("no saved state in %s (%u damaged)\n", o->so_slot,
 		       skipped);
 		return 3;
 	}
-	printf("generation %llu\nversion %s\nfiles %u\ndamaged newer %u\n",
-	       (unsigned long long)info.si_gen, info.si_version, info.si_count,
-	       skipped);
+	printf("generation %llu\nslot %s\nversion %s\nfiles %u\n"
+	       "damaged newer %u\n",
+	       (unsigned long long)info.si_gen, from, info.si_version,
+	       info.si_count, skipped);
 	printf("content ");
 	for (int i = 0; i < 32; i++)
 		printf("%02x", info.si_content[i]);
@@ -110,8 +125,8 @@ int main(int argc, char **argv)
 	struct stated_opts o = {.so_quiet_ms = 1000,
 				.so_max_delay_ms = 5000,
 				.so_interval_s = 3600};
-	const char *root = "/", *slot = NULL, *cmd = NULL;
-	char etc[4096], slotbuf[4096];
+	const char *root = "/", *slot = NULL, *cmd = NULL, *other = NULL;
+	char etc[4096], slotbuf[4096], otherbuf[4096];
 	long v;
 
 	log_procinit("stated");
@@ -135,6 +150,8 @@ int main(int argc, char **argv)
 			root = argv[++i];
 		} else if (strcmp(a, "--slot") == 0) {
 			slot = argv[++i];
+		} else if (strcmp(a, "--other-slot") == 0) {
+			other = argv[++i];
 		} else if (strcmp(a, "--quiet-ms") == 0 &&
 			   number(argv[i + 1], 10, 60000, &v) == 0) {
 			o.so_quiet_ms = (int)v;
@@ -165,8 +182,19 @@ int main(int argc, char **argv)
 		snprintf(slotbuf, sizeof(slotbuf), "%s/bootbank/state", root);
 		slot = slotbuf;
 	}
+	if (other == NULL && slot == slotbuf) {
+		/* The other bank's slot, when that bank is there. */
+		struct stat st;
+		snprintf(otherbuf, sizeof(otherbuf), "%s/altbootbank", root);
+		if (stat(otherbuf, &st) == 0) {
+			snprintf(otherbuf, sizeof(otherbuf),
+				 "%s/altbootbank/state", root);
+			other = otherbuf;
+		}
+	}
 	o.so_etc = etc;
 	o.so_slot = slot;
+	o.so_other_slot = other;
 	if (strcmp(cmd, "restore") == 0)
 		return restore(&o);
 	if (strcmp(cmd, "show") == 0)
@@ -178,7 +206,7 @@ int main(int argc, char **argv)
 	unsigned skipped;
 	uint8_t saved[32];
 	struct err e;
-	int have = state_slot_newest(slot, &info, &skipped) == 1;
+	int have = stated_newest(&o, &info, NULL, &skipped) == 1;
 	int rc = stated_save(&o, have ? info.si_content : NULL, saved, &e);
 
 	if (rc < 0) {

@@ -468,8 +468,8 @@ int state_slot_pending(const char *slot)
 	return access(path, F_OK) == 0;
 }
 
-int state_slot_apply_pending(const char *slot, struct state_info *info,
-			     struct err *e)
+int state_slot_apply_pending(const char *slot, uint64_t gen,
+			     struct state_info *info, struct err *e)
 {
 	char path[PATH_MAX];
 	void *data = NULL;
@@ -482,7 +482,6 @@ int state_slot_apply_pending(const char *slot, struct state_info *info,
 	if ((rc = file_read_all(path, STATE_ARCHIVE_MAX_BYTES, &data, &len,
 				e)) == 0 &&
 	    (rc = state_archive_parse(data, len, info, NULL, NULL, e)) == 0) {
-		uint64_t gen = state_slot_next(slot);
 		set_generation(data, len, gen);
 		info->si_gen = gen;
 		rc = state_slot_save(slot, data, len, gen, e);

@@ -92,10 +92,10 @@ int state_slot_set_pending(const char *slot, const uint8_t *buf, size_t len,
 			   struct err *e);
 int state_slot_pending(const char *slot);
 
-/* At boot, before the restore: a pending configuration becomes the
- * newest generation (1, *info), 0 if none waits, negative errno (a
- * damaged one is removed and reported). */
-int state_slot_apply_pending(const char *slot, struct state_info *info,
-			     struct err *e);
+/* At boot, before the restore: a pending configuration becomes
+ * generation gen (the newest) of slot (1, *info), 0 if none waits,
+ * negative errno (a damaged one is removed and reported). */
+int state_slot_apply_pending(const char *slot, uint64_t gen,
+			     struct state_info *info, struct err *e);
 
 #endif

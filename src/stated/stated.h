@@ -20,6 +20,10 @@
 struct stated_opts {
 	const char *so_etc;  /* the state: <root>/etc/basalt */
 	const char *so_slot; /* <root>/bootbank/state */
+	/* The other boot bank's slot (NULL: none). Generations count across
+	 * both; a restore takes the newer of the two, so the state follows
+	 * the host into a bank an update wrote, and back on a fallback. */
+	const char *so_other_slot;
 	int so_quiet_ms;
 	int so_max_delay_ms;
 	long so_interval_s;
@@ -32,6 +36,15 @@ struct stated_opts {
  */
 int stated_save(const struct stated_opts *o, const uint8_t *unless,
 		uint8_t saved[32], struct err *e);
+
+/* The generation the next save gets: one past the newest of both
+ * slots. */
+uint64_t stated_next_generation(const struct stated_opts *o);
+
+/* The slot holding the newest sound generation (1, *info, *slot), or 0.
+ * *skipped counts damaged newer ones in it. */
+int stated_newest(const struct stated_opts *o, struct state_info *info,
+		  const char **slot, unsigned *skipped);
 
 /* Run until SIGTERM or SIGINT (a last save first); SIGHUP saves at
  * once. Its exit status. */

@@ -82,7 +82,8 @@ class Appliance:
             f.write(cfg)
         self._mtools("mcopy", "-o", "-i", part, path, "::/grub/grub.cfg")
 
-    def boot(self, timeout=300):
+    def boot(self, timeout=300, ready=True):
+        """Start QEMU; with ready, wait for init's "basalt: ready"."""
         accel = os.environ.get("BASALT_APPLIANCE_ACCEL", "tcg,thread=multi")
         fwd = (f"hostfwd=tcp:127.0.0.1:{self.https_port}-:443,"
                f"hostfwd=tcp:127.0.0.1:{self.http_port}-:80")
@@ -106,8 +107,9 @@ class Appliance:
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                      stdout=self.qemu_log,
                                      stderr=subprocess.STDOUT)
-        self.wait_console(READY, timeout)
-        self.ready_seconds = time.monotonic() - start
+        if ready:
+            self.wait_console(READY, timeout)
+            self.ready_seconds = time.monotonic() - start
         return self
 
     def console(self):

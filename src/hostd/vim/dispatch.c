@@ -28,6 +28,7 @@ static const struct vim_method *const method_tables[] = {
 	vim_option_manager_methods,
 	vim_certificate_manager_methods,
 	vim_firmware_system_methods,
+	vim_patch_manager_methods,
 	vim_task_methods,
 	vim_account_manager_methods,
 	vim_authorization_manager_methods,

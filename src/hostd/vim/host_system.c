@@ -173,6 +173,8 @@ static struct vval *config_manager(void)
 		   "ha-certificate-manager");
 	vval_moref(m, "firmwareSystem", "HostFirmwareSystem",
 		   "ha-firmwareSystem");
+	vval_moref(m, "patchManager", "HostPatchManager",
+		   "ha-host-patch-manager");
 	return m;
 }
 

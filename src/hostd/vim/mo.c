@@ -31,6 +31,7 @@ static const struct mo_type *const types[] = {
 	&mo_account_manager,
 	&mo_certificate_manager,
 	&mo_firmware_system,
+	&mo_patch_manager,
 	&mo_user_directory,
 	&mo_authorization_manager,
 };

@@ -66,6 +66,7 @@ static const struct {
 	 1},
 	{"ResetFirmwareToFactoryDefaults", "Host.Config.Firmware", ON_HOST,
 	 NULL, 1},
+	{"InstallHostPatchV2_Task", "Host.Config.Patch", ON_HOST, NULL, 1},
 	{"CreateUser", "Host.Local.ManageUserGroups", ON_HOST, NULL, 1},
 	{"UpdateUser", "Host.Local.ManageUserGroups", ON_HOST, NULL, 1},
 	{"RemoveUser", "Host.Local.ManageUserGroups", ON_HOST, NULL, 1},

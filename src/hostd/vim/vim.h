@@ -128,6 +128,7 @@ extern const struct vim_method vim_search_index_methods[];
 extern const struct vim_method vim_option_manager_methods[];
 extern const struct vim_method vim_certificate_manager_methods[];
 extern const struct vim_method vim_firmware_system_methods[];
+extern const struct vim_method vim_patch_manager_methods[];
 extern const struct vim_method vim_task_methods[];
 extern const struct vim_method vim_account_manager_methods[];
 extern const struct vim_method vim_authorization_manager_methods[];
