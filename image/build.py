@@ -9,7 +9,7 @@ The disk (GPT; docs/formats/image.md):
   3 bootbank1   ext4: vmlinuz, basalt.zst (the initramfs), manifest
   4 bootbank2   ext4: the same at first; an update writes the other bank
   5 store       ext4: persistent files of the host (locker, support)
-  6 coredump    raw: the kernel's and the agents' crash dumps
+  6 coredump    ext4: the kernel's last log (pstore) and agents' core dumps
 
 Everything comes from Debian packages: the kernel and modules from
 linux-image-amd64 (downloaded once into build/image/), GRUB from
@@ -49,7 +49,7 @@ LAYOUT = [
     ("bootbank1", 128, LINUX_FS, "ext4", "BOOTBANK1"),
     ("bootbank2", 128, LINUX_FS, "ext4", "BOOTBANK2"),
     ("store", 256, LINUX_FS, "ext4", "BASALTSTORE"),
-    ("coredump", 112, COREDUMP, None, None),
+    ("coredump", 112, COREDUMP, "ext4", "COREDUMP"),
 ]
 FIRST_LBA = 2048
 
@@ -363,7 +363,9 @@ menuentry "{product} $version{n} (boot bank {n})" --id bank{n} {{
 \tprobe --part-uuid --set=bankuuid ($disk,gpt{part})
 \techo "Loading Basalt $version{n} from boot bank {n}..."
 \tlinux ($disk,gpt{part})/vmlinuz basalt.bootbank=$bankuuid \
-console=tty0 console=ttyS0,115200n8 loglevel=3 panic=10
+console=tty0 console=ttyS0,115200n8 loglevel=3 panic=10 \
+memmap=1M\\$0x10000000 ramoops.mem_address=0x10000000 \
+ramoops.mem_size=0x100000 ramoops.record_size=0x40000 ramoops.ecc=1
 \tinitrd ($disk,gpt{part})/basalt.zst
 }}
 """

@@ -743,6 +743,20 @@ static enum MHD_Result host(struct hostd *h, struct MHD_Connection *conn,
 	if (rel[0] == '\0')
 		return listing(conn, confdir, "Host configuration files",
 			       LIST_HOST, "/host/", "");
+	/* The crash dumps kept on the core-dump partition (init's
+	 * crash.c): the kernel's last messages, agents' cores. */
+	if (strncmp(rel, "core", 4) == 0 && (rel[4] == '\0' || rel[4] == '/')) {
+		char core[PATH_MAX];
+		snprintf(core, sizeof(core), "%.*s/var/core", PATH_MAX - 16,
+			 h->hd_root);
+		if (rel[4] == '\0' || rel[5] == '\0')
+			return listing(conn, core, "Crash dumps", LIST_HOST,
+				       "/host/core/", "");
+		if (!host_file_ok(rel + 5))
+			return status_reply(conn, 404, "Not Found");
+		snprintf(path, sizeof(path), "%s/%s", core, rel + 5);
+		return send_file(conn, path, NULL);
+	}
 	if (!host_file_ok(rel))
 		return status_reply(conn, 404, "Not Found");
 	snprintf(path, sizeof(path), "%s/%s", confdir, rel);

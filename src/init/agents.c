@@ -85,6 +85,10 @@ int agent_start(struct agent *a)
 	pid_t pid;
 
 	a->ag_due_ms = 0;
+	/* A ready mark left by its last run says nothing of this one (the
+	 * run folder's marks and sockets; never a file of the state). */
+	if (a->ag_ready != NULL && strncmp(a->ag_ready, "/var/run/", 9) == 0)
+		unlink(a->ag_ready);
 	pid = fork();
 	if (pid < 0) {
 		log_warn("%s: fork", a->ag_name);

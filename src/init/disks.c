@@ -219,6 +219,8 @@ void disks_mount_boot(const struct boot_disk *bd)
 	mount_one(bd->bd_bank, "/bootbank", "ext4", MS_NOATIME, NULL);
 	mount_one(bd->bd_altbank, "/altbootbank", "ext4", MS_NOATIME, NULL);
 	mount_one(bd->bd_store, "/store", "ext4", MS_NOATIME, NULL);
+	mount_one(bd->bd_coredump, "/var/core", "ext4",
+		  MS_NOATIME | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	/* Root's only (an answer file may hold a password); UTF-8 names
 	 * (the kernel's default character set is ASCII). */
 	mount_one(bd->bd_bootpart, "/bootpart", "vfat",

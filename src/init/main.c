@@ -39,6 +39,7 @@
 #include "common/log.h"
 #include "init/agents.h"
 #include "init/bootbank.h"
+#include "init/crash.h"
 #include "init/disks.h"
 #include "init/modules.h"
 #include "init/net.h"
@@ -75,11 +76,12 @@ static struct agent agents[] = {
 		     "/bin/vmx", "--appliance", NULL},
 	 .ag_ready = RUN_DIR "/hostd.sock",
 	 .ag_keep_sig = SIGUSR1},
+	/* It makes the host's key and certificate on its first start, then
+	 * listens, then says so. */
 	{.ag_name = "rhttpproxy",
 	 .ag_argv = {"/bin/rhttpproxy", "--root", "/", "--user", PROXY_ID,
-		     NULL},
-	 /* It makes the host's key and certificate on its first start. */
-	 .ag_ready = "/etc/basalt/ssl/rui.crt"},
+		     "--ready-file", RUN_DIR "/rhttpproxy.ready", NULL},
+	 .ag_ready = RUN_DIR "/rhttpproxy.ready"},
 	/* An interactive shell ignores SIGTERM; a hangup ends it. */
 	{.ag_name = "shell",
 	 .ag_argv = {"/init", "shell-login", NULL, NULL},
@@ -542,6 +544,7 @@ static int init_main(void)
 		disks_mount_boot(&bd);
 	}
 	bootbank_start(&bd, &trial, agent_now_ms());
+	crash_setup(&mi);
 	restore_state(bd.bd_bank[0] != '\0');
 	/* From here every change to /etc/basalt is saved within seconds. */
 	if (bd.bd_bank[0] != '\0')
@@ -645,6 +648,8 @@ int main(int argc, char **argv)
 		return mod_modprobe_main(argc, argv);
 	if (strcmp(base, "dhcp-event") == 0)
 		return net_dhcp_event_main(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "core") == 0)
+		return crash_core_main(argc, argv);
 	if (argc == 3 && strcmp(argv[1], "shell-login") == 0)
 		return shell_login_main(argv[2]);
 	if (getpid() != 1) {

@@ -187,17 +187,52 @@ static void load_softdeps(struct mod_index *mi, const char *name, int depth)
 	}
 }
 
+/* The kernel command line's "name.param=value" words for module name,
+ * as "param=value ..." (the kernel leaves them to whoever loads the
+ * module, as modprobe does). */
+static void cmdline_params(const char *name, char *out, size_t size)
+{
+	char cmdline[4096];
+	size_t n = strlen(name), used = 0;
+	ssize_t len;
+	int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+
+	out[0] = '\0';
+	if (fd < 0)
+		return;
+	len = read(fd, cmdline, sizeof(cmdline) - 1);
+	close(fd);
+	if (len <= 0)
+		return;
+	cmdline[len] = '\0';
+	for (char *save, *w = strtok_r(cmdline, " \t\n", &save); w != NULL;
+	     w = strtok_r(NULL, " \t\n", &save)) {
+		char wn[MOD_NAME_MAX];
+		const char *dot = strchr(w, '.');
+		if (dot == NULL || (size_t)(dot - w) != n)
+			continue;
+		norm_name(w, n, wn, sizeof(wn));
+		if (strcmp(wn, name) != 0 || strchr(dot, '=') == NULL)
+			continue;
+		if (used + strlen(dot + 1) + 2 > size)
+			break;
+		used += (size_t)snprintf(out + used, size - used, "%s%s",
+					 used ? " " : "", dot + 1);
+	}
+}
+
 static int load_file(struct mod_index *mi, const char *rel, const char *name,
 		     struct err *e)
 {
-	char path[512];
+	char path[512], params[1024];
 	int fd, rc;
 
 	snprintf(path, sizeof(path), "%s/%s", mi->mi_dir, rel);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return err_set(e, -errno, "%s: %s", path, strerror(errno));
-	rc = (int)syscall(SYS_finit_module, fd, "", 0);
+	cmdline_params(name, params, sizeof(params));
+	rc = (int)syscall(SYS_finit_module, fd, params, 0);
 	close(fd);
 	if (rc < 0 && errno != EEXIST)
 		return err_set(e, -errno, "module %s: %s", name,

@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,7 +29,7 @@
 static const char usage[] =
 	"usage: rhttpproxy [--root DIR] [--address A] [--http-port N]\n"
 	"                  [--https-port N] [--upstream PATH] [--workers N]\n"
-	"                  [--user NAME|UID[:GID]] [-v]\n"
+	"                  [--user NAME|UID[:GID]] [--ready-file PATH] [-v]\n"
 	"\n"
 	"The host's public listener: port 80 (a welcome page; everything\n"
 	"else redirected to https) and 443 (TLS 1.2/1.3 with the host's key\n"
@@ -43,6 +44,7 @@ static const char usage[] =
 	"  --workers N      event loops (default: one per CPU, at most 16)\n"
 	"  --user U         the identity to run as once listening (from root;\n"
 	"                   the key's folder gets its group)\n"
+	"  --ready-file PATH  made once listening (init waits for it)\n"
 	"  -v               log more\n"
 	"Once listening it keeps only read access to DIR/etc/basalt/ssl\n"
 	"(Landlock) and an event loop's syscalls (seccomp). A new key and\n"
@@ -224,7 +226,7 @@ int main(int argc, char **argv)
 	struct err e = {0};
 	sigset_t set;
 	long ncpu;
-	const char *user = NULL;
+	const char *user = NULL, *ready_file = NULL;
 	char ssl_dir[PATH_MAX + 8];
 	int rc, sig, sfd, ifd;
 
@@ -256,6 +258,9 @@ int main(int argc, char **argv)
 			i++;
 		} else if (v != NULL && strcmp(a, "--user") == 0) {
 			user = v;
+			i++;
+		} else if (v != NULL && strcmp(a, "--ready-file") == 0) {
+			ready_file = v;
 			i++;
 		} else if (v != NULL && strcmp(a, "--upstream") == 0) {
 			upstream = v;
@@ -335,8 +340,19 @@ int main(int argc, char **argv)
 	if ((px.px_http_port > 0 && px.px_http_fd < 0) || px.px_https_fd < 0) {
 		fprintf(stderr, "rhttpproxy: %s\n", err_msg(&e));
 		return 1;
-	} /* What the sandbox would forbid later: the signal and watch
-	   * descriptors. */
+	}
+	/* Connections wait in the listen queue from here: ready. (Made
+	 * before the sandbox, which allows no file to be created.) */
+	if (ready_file != NULL) {
+		int rfd = open(ready_file,
+			       O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (rfd < 0)
+			log_warn("%s", ready_file);
+		else
+			close(rfd);
+	}
+	/* What the sandbox would forbid later: the signal and watch
+	 * descriptors. */
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (sfd < 0) {

@@ -82,15 +82,16 @@ class Appliance:
             f.write(cfg)
         self._mtools("mcopy", "-o", "-i", part, path, "::/grub/grub.cfg")
 
-    def boot(self, timeout=300, ready=True):
-        """Start QEMU; with ready, wait for init's "basalt: ready"."""
+    def boot(self, timeout=300, ready=True, reboot_exits=True):
+        """Start QEMU; with ready, wait for init's "basalt: ready". A
+        reboot ends QEMU unless reboot_exits is False (then the machine
+        resets and keeps its memory, as a warm reboot does)."""
         accel = os.environ.get("BASALT_APPLIANCE_ACCEL", "tcg,thread=multi")
         fwd = (f"hostfwd=tcp:127.0.0.1:{self.https_port}-:443,"
                f"hostfwd=tcp:127.0.0.1:{self.http_port}-:80")
         cmd = ["qemu-system-x86_64", "-accel", accel, "-cpu", "max",
                "-smp", str(self.cpus), "-m", str(self.memory_mb),
                "-nodefaults", "-no-user-config", "-display", "none",
-               "-no-reboot",
                "-drive", f"file={self.image},format=raw,if=virtio",
                "-drive", f"file={self.datastore},format=raw,if=virtio",
                "-netdev", f"user,id=n0,{fwd}",
@@ -100,6 +101,8 @@ class Appliance:
                "-chardev", f"socket,id=sh,path={self.shell_sock},"
                            "server=on,wait=off",
                "-serial", "chardev:sh"]
+        if reboot_exits:
+            cmd.append("-no-reboot")
         if os.path.exists(self.console_path):  # an earlier boot's
             os.unlink(self.console_path)
         self.qemu_log = open(os.path.join(self.dir, "qemu.log"), "wb")

@@ -266,3 +266,62 @@ def test_a_broken_update_falls_back_by_itself(app, tmp_path):
     assert "default: boot bank 2" in st and "next:" not in st, st
     out, rc = app.shell("cat /var/run/basalt/boot.status")
     assert "fallback=the update in boot bank 1" in out, out
+
+
+def download_core(app, name=""):
+    r = requests.get(f"https://127.0.0.1:{app.https_port}/host/core/{name}",
+                     auth=("root", PASSWORD), verify=False, timeout=120)
+    assert r.status_code == 200, (r.status_code, name)
+    return r
+
+
+def test_crash_dumps_are_kept_on_the_core_partition(app):
+    """An agent's core dump and the kernel's last messages before a
+    crash land on the core-dump partition and can be downloaded after
+    the reboot (/host/core/, administrators)."""
+    out, rc = app.shell("kill -SEGV $(busybox pidof rhttpproxy)")
+    assert rc == 0, out
+    app.wait_console(r"rhttpproxy killed by signal 11", 60)
+    app.wait_console(r"started rhttpproxy", 60,
+                     after=app.console().rfind("killed by signal 11"))
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            listing = download_core(app).text
+            break
+        except (requests.ConnectionError, AssertionError):
+            assert time.monotonic() < deadline
+            time.sleep(2)
+    cores = re.findall(r'href="/host/core/(rhttpproxy-\d+\.core)"', listing)
+    assert cores, listing
+    core = download_core(app, cores[0]).content
+    # An ELF core file (ET_CORE), x86-64.
+    assert core[:4] == b"\x7fELF" and core[16] == 4, core[:32]
+    r = requests.get(f"https://127.0.0.1:{app.https_port}/host/core/",
+                     verify=False, timeout=60)
+    assert r.status_code == 401
+    # A kernel crash, with a warm reboot that keeps the memory pstore
+    # uses (QEMU left running across the reset).
+    app.sock.close()
+    app.sock = None
+    app.proc.kill()
+    app.proc.wait()
+    app.proc = None
+    app.boot(BOOT_TIMEOUT_S, reboot_exits=False)
+    mark = len(app.console())
+    try:
+        app.shell("echo c > /proc/sysrq-trigger", timeout=5)
+    except Exception:
+        pass              # the shell goes with the kernel
+    app.sock = None
+    m = app.wait_console(r"THE KERNEL CRASHED before this boot: ([^\n]*)",
+                         BOOT_TIMEOUT_S, after=mark)
+    assert "sysrq triggered crash" in m.group(1), m.group(0)
+    app.wait_console("basalt: ready", BOOT_TIMEOUT_S, after=mark)
+    listing = download_core(app).text
+    logs = re.findall(r'href="/host/core/(kernel-[^"]+)"', listing)
+    assert logs, listing
+    text = download_core(app, logs[0]).text
+    assert "Kernel panic - not syncing: sysrq triggered crash" in text
+    # The agent's core from before is still there.
+    assert cores[0] in listing
