@@ -28,6 +28,49 @@ static int valid_password_policy(const char *text, struct err *e)
 	return 0;
 }
 
+/* What a configuration restore keeps of this host's own: paths under
+ * /etc/basalt, comma-separated, that stay inside it. */
+static int valid_restore_keep(const char *text, struct err *e)
+{
+	for (const char *p = text; *p != '\0';) {
+		size_t n = strcspn(p, ",");
+		int comp = 0;
+		if (n == 0 || p[0] == '/')
+			return err_set(e, -EINVAL,
+				       "UserVars.ConfigRestoreKeep: an empty "
+				       "or absolute path");
+		for (size_t i = 0; i <= n; i++) {
+			if (i == n || p[i] == '/') {
+				const char *c = p + i - comp;
+				if (comp == 0 || (comp == 1 && c[0] == '.') ||
+				    (comp == 2 && c[0] == '.' && c[1] == '.'))
+					return err_set(
+						e, -EINVAL,
+						"UserVars.ConfigRestoreKeep: "
+						"'%.*s' leaves /etc/basalt",
+						(int)n, p);
+				comp = 0;
+			} else if (!((p[i] >= 'a' && p[i] <= 'z') ||
+				     (p[i] >= 'A' && p[i] <= 'Z') ||
+				     (p[i] >= '0' && p[i] <= '9') ||
+				     p[i] == '.' || p[i] == '_' ||
+				     p[i] == '-')) {
+				return err_set(e, -EINVAL,
+					       "UserVars.ConfigRestoreKeep: "
+					       "'%.*s': letters, digits, '.', "
+					       "'_', '-' and '/' only",
+					       (int)n, p);
+			} else {
+				comp++;
+			}
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
 /* The keys the reference host's clients look for, where Basalt has the
  * component behind them (the security ones are enforced by issue 5's
  * account code, the syslog ones by the log forwarder). */
@@ -51,6 +94,11 @@ const struct adv_def adv_defs[] = {
 	 "Where the host's logs are kept", NULL},
 	{"UserVars.HostClientSessionTimeout", ADV_LONG, "900", 0, 7200,
 	 "Seconds an idle API session lives (0: for ever)", NULL},
+	{"UserVars.ConfigRestoreKeep", ADV_STRING, "", 0, 0,
+	 "What RestoreFirmwareConfiguration keeps of this host's own "
+	 "configuration: paths under /etc/basalt, comma-separated (ssl: "
+	 "its certificate; passwd,shadow,group: its accounts)",
+	 valid_restore_keep},
 	/* Read by stated (src/stated/daemon.c) from advanced.conf. */
 	{"UserVars.StateSaveInterval", ADV_LONG, "3600", 60, 86400,
 	 "Seconds between comparisons of the host's state with its last "

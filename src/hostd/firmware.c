@@ -146,6 +146,106 @@ void firmware_upload_path(const struct hostd *h, char *path, size_t size)
 		 h->hd_rundir);
 }
 
+#define TREE_DEPTH_MAX 8
+
+/* rm -r, bounded. */
+static void remove_tree(const char *path, int depth)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return;
+	if (S_ISDIR(st.st_mode) && depth < TREE_DEPTH_MAX) {
+		DIR *d = opendir(path);
+		struct dirent *de;
+		char sub[PATH_MAX];
+		while (d != NULL && (de = readdir(d)) != NULL)
+			if (strcmp(de->d_name, ".") != 0 &&
+			    strcmp(de->d_name, "..") != 0 &&
+			    (size_t)snprintf(sub, sizeof(sub), "%s/%s", path,
+					     de->d_name) < sizeof(sub))
+				remove_tree(sub, depth + 1);
+		if (d != NULL)
+			closedir(d);
+		rmdir(path);
+	} else {
+		unlink(path);
+	}
+}
+
+/* cp -r of regular files and folders (modes kept), bounded. */
+static int copy_tree(const char *from, const char *to, int depth, struct err *e)
+{
+	struct stat st;
+	int rc = 0;
+
+	if (lstat(from, &st) < 0)
+		return 0; /* nothing of it here: nothing kept */
+	if (S_ISREG(st.st_mode)) {
+		void *data;
+		size_t len;
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "%s", to);
+		*strrchr(dir, '/') = '\0';
+		if ((rc = file_mkdirs(dir)) < 0)
+			return err_set(e, rc, "%s: %s", dir, strerror(-rc));
+		if ((rc = file_read_all(from, STATE_ARCHIVE_MAX_BYTES, &data,
+					&len, e)) < 0)
+			return rc;
+		rc = file_write_atomic(to, data, len, st.st_mode & 07777, e);
+		free(data);
+		return rc;
+	}
+	if (S_ISDIR(st.st_mode) && depth < TREE_DEPTH_MAX) {
+		DIR *d = opendir(from);
+		struct dirent *de;
+		char a[PATH_MAX], b[PATH_MAX];
+		while (rc == 0 && d != NULL && (de = readdir(d)) != NULL)
+			if (de->d_name[0] != '.' &&
+			    (size_t)snprintf(a, sizeof(a), "%s/%s", from,
+					     de->d_name) < sizeof(a) &&
+			    (size_t)snprintf(b, sizeof(b), "%s/%s", to,
+					     de->d_name) < sizeof(b))
+				rc = copy_tree(a, b, depth + 1, e);
+		if (d != NULL)
+			closedir(d);
+	}
+	return rc;
+}
+
+/*
+ * The bundle with what UserVars.ConfigRestoreKeep names taken from this
+ * host instead: unpacked into a private folder, the kept paths replaced,
+ * packed again. *out malloc'd.
+ */
+static int keep_own(struct hostd *h, const char *keep, const void *bundle,
+		    size_t len, uint8_t **out, size_t *outlen, struct err *e)
+{
+	char tmp[PATH_MAX], list[ADV_VALUE_MAX];
+	int rc;
+
+	snprintf(tmp, sizeof(tmp), "%.*s/restore-merge", PATH_MAX - 32,
+		 h->hd_rundir);
+	remove_tree(tmp, 0);
+	if (mkdir(tmp, 0700) < 0)
+		return err_set(e, -errno, "%s: %s", tmp, strerror(errno));
+	rc = state_archive_extract(bundle, len, tmp, e);
+	snprintf(list, sizeof(list), "%s", keep);
+	for (char *save, *k = strtok_r(list, ",", &save); rc == 0 && k;
+	     k = strtok_r(NULL, ",", &save)) {
+		char a[PATH_MAX + ADV_VALUE_MAX], b[PATH_MAX + ADV_VALUE_MAX];
+		snprintf(a, sizeof(a), "%s/%s", h->hd_confdir, k);
+		snprintf(b, sizeof(b), "%s/%s", tmp, k);
+		remove_tree(b, 0);
+		rc = copy_tree(a, b, 0, e);
+		log_info("firmware: the restore keeps this host's %s", k);
+	}
+	if (rc == 0)
+		rc = state_archive_build(tmp, 0, out, outlen, e);
+	remove_tree(tmp, 0);
+	return rc;
+}
+
 int firmware_restore(struct hostd *h, int force, struct state_info *info,
 		     struct err *e)
 {
@@ -174,6 +274,26 @@ int firmware_restore(struct hostd *h, int force, struct state_info *info,
 			       "the bundle was made by Basalt %s; this host "
 			       "runs %s (force=true applies it anyway)",
 			       info->si_version, BASALT_VERSION);
+	}
+	/* What the operator keeps of this host's own (the option's value
+	 * was checked when it was set). */
+	{
+		size_t i;
+		const char *keep = adv_find("UserVars.ConfigRestoreKeep", &i)
+					   ? adv_get(h, i)
+					   : "";
+		if (keep[0] != '\0') {
+			uint8_t *merged;
+			size_t mlen;
+			if ((rc = keep_own(h, keep, data, len, &merged, &mlen,
+					   e)) < 0) {
+				free(data);
+				return rc;
+			}
+			free(data);
+			data = merged;
+			len = mlen;
+		}
 	}
 	slot_dir(h, slot, sizeof(slot));
 	rc = state_slot_set_pending(slot, data, len, e);

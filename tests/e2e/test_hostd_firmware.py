@@ -20,7 +20,7 @@ from conftest import ASAN_BUILD, built
 from hostd import Hostd
 
 pytest.importorskip("pyVmomi")
-from pyVmomi import vim  # noqa: E402
+from pyVmomi import vim, vmodl  # noqa: E402
 
 
 def wait(task, timeout=60):
@@ -254,3 +254,50 @@ def test_maintenance_mode_and_factory_defaults(hostd):
     assert not [u for u in si.content.userDirectory.RetrieveUserGroups(
         None, "alice", None, None, True, True, False)]
     wait(host_of(si).ExitMaintenanceMode_Task(timeout=0))
+
+
+def test_a_restore_keeps_what_the_operator_asks_to_keep(hostd_bin, tmp_path):
+    """UserVars.ConfigRestoreKeep on the receiving host: its own
+    certificate and accounts stay, the rest comes from the bundle."""
+    for d in ("a", "b"):
+        os.makedirs(tmp_path / d)
+    a = Hostd(hostd_bin, tmp_path / "a" / "root", addr="127.0.0.2")
+    b = Hostd(hostd_bin, tmp_path / "b" / "root", addr="127.0.0.3",
+              password="b-password-1")
+    try:
+        sa = a.connect()
+        configure(sa)
+        _, bundle = backup(a, sa)
+        a.stop()
+        sb = b.connect()
+        opts = host_of(sb).configManager.advancedOption
+        for bad in ("../x", "/etc/shadow", "ssl,,passwd", "a b"):
+            with pytest.raises(vmodl.fault.InvalidArgument):
+                opts.UpdateOptions([vim.option.OptionValue(
+                    key="UserVars.ConfigRestoreKeep", value=bad)])
+        opts.UpdateOptions([vim.option.OptionValue(
+            key="UserVars.ConfigRestoreKeep",
+            value="ssl,passwd,shadow,group")])
+        etc_b = os.path.join(b.root, "etc", "basalt")
+        own = {f: open(os.path.join(etc_b, f), "rb").read()
+               for f in ("passwd", "shadow", "ssl/rui.crt", "ssl/rui.key")}
+        assert upload(b, bundle) in (200, 201)
+        wait(host_of(sb).EnterMaintenanceMode_Task(timeout=0))
+        host_of(sb).configManager.firmwareSystem \
+            .RestoreFirmwareConfiguration(force=False)
+        r = boot(b)
+        assert r.returncode == 0, r.stderr
+        for f, data in own.items():
+            assert open(os.path.join(etc_b, f), "rb").read() == data, f
+        etc_a = os.path.join(a.root, "etc", "basalt")
+        assert open(os.path.join(etc_b, "advanced.conf")).read() == \
+            open(os.path.join(etc_a, "advanced.conf")).read()
+        b.start(env_password=False)
+        sb = b.connect()                 # B's own root password
+        assert host_of(sb).configManager.advancedOption.QueryOptions(
+            "Syslog.global.logHost")[0].value == "tcp://192.0.2.7:514"
+        with pytest.raises(vim.fault.InvalidLogin):
+            b.connect("alice", "Ax-secret-4321")
+    finally:
+        a.stop()
+        b.stop()
