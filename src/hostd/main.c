@@ -99,6 +99,33 @@ static int instance_uuid(struct hostd *h, struct err *e)
 	return 0;
 }
 
+/* A failed update that fell back (init's boot.status, src/init/
+ * bootbank.c) as an event clients see; once per boot, by its mark. */
+static void boot_status_event(struct hostd *h)
+{
+	char path[PATH_MAX + 64], mark[PATH_MAX + 64], text[1024];
+	void *data;
+	size_t len;
+	struct err e;
+	const char *f;
+
+	snprintf(path, sizeof(path), "%s/boot.status", h->hd_rundir);
+	snprintf(mark, sizeof(mark), "%s/boot.status.reported", h->hd_rundir);
+	if (access(mark, F_OK) == 0 ||
+	    file_read_all(path, 4096, &data, &len, &e) < 0)
+		return;
+	snprintf(text, sizeof(text), "%.*s", (int)len, (const char *)data);
+	free(data);
+	f = strstr(text, "fallback=");
+	if (f != NULL) {
+		size_t n = strcspn(f + 9, "\n");
+		vim_event_post(h, "GeneralHostErrorEvent", NULL, 0, NULL, 0,
+			       "Update failed: %.*s", (int)n, f + 9);
+	}
+	if (file_write_atomic(mark, "", 0, 0644, &e) < 0)
+		log_warnx("%s", err_msg(&e));
+}
+
 int main(int argc, char **argv)
 {
 	static struct hostd h;
@@ -234,6 +261,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hostd: %s\n", err_msg(&e));
 		return 1;
 	}
+	boot_status_event(&h);
 
 	if (https_port > 0 &&
 	    host_cert_load(h.hd_confdir, h.hd_hostname, &cert, &e) < 0) {

@@ -243,6 +243,21 @@ static int status(void)
 		return 1;
 	}
 	printf("default: boot bank %s\n", grubenv_get(&env, "bank"));
+	{
+		char st[4096], line[300];
+		const char *f;
+		at_root(st, sizeof(st), STATUS_PATH);
+		void *data;
+		size_t len;
+		if (file_read_all(st, 4096, &data, &len, &e) == 0) {
+			snprintf(line, sizeof(line), "%.*s", (int)len,
+				 (const char *)data);
+			free(data);
+			if ((f = strstr(line, "fallback=")) != NULL)
+				printf("this boot: %.*s\n",
+				       (int)strcspn(f + 9, "\n"), f + 9);
+		}
+	}
 	if (grubenv_get(&env, "try_bank")[0] != '\0')
 		printf("next:    boot bank %s (Basalt %s), tries left %s\n",
 		       grubenv_get(&env, "try_bank"),

@@ -264,8 +264,19 @@ def test_a_broken_update_falls_back_by_itself(app, tmp_path):
     assert re.search(r"running: boot bank 2, Basalt " +
                      re.escape(f"{version}-u2"), st), st
     assert "default: boot bank 2" in st and "next:" not in st, st
+    assert "this boot: the update in boot bank 1" in st, st
     out, rc = app.shell("cat /var/run/basalt/boot.status")
     assert "fallback=the update in boot bank 1" in out, out
+    # Clients see it too: an event.
+    si = connect(app)
+    try:
+        events = si.content.eventManager.QueryEvents(
+            vim.event.EventFilterSpec())
+        assert any(isinstance(ev, vim.event.GeneralHostErrorEvent) and
+                   "boot bank 1" in ev.message for ev in events), \
+            [ev.fullFormattedMessage for ev in events]
+    finally:
+        Disconnect(si)
 
 
 def download_core(app, name=""):

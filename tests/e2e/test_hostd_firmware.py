@@ -301,3 +301,32 @@ def test_a_restore_keeps_what_the_operator_asks_to_keep(hostd_bin, tmp_path):
     finally:
         a.stop()
         b.stop()
+
+
+def test_a_failed_update_is_an_event(hostd_bin, tmp_path):
+    """init's boot.status after a fallback becomes an event, once."""
+    os.makedirs(tmp_path / "h")
+    run = tmp_path / "h" / "root" / "var" / "run" / "basalt"
+    os.makedirs(run)
+    (run / "boot.status").write_text(
+        "bank=2\nversion=0.1.0\ntrial=0\nfallback=the update in boot "
+        "bank 1 (Basalt 9) did not come up healthy; boot bank 2 runs "
+        "again\n")
+    h = Hostd(hostd_bin, tmp_path / "h" / "root")
+    try:
+        si = h.connect()
+        events = si.content.eventManager.QueryEvents(
+            vim.event.EventFilterSpec())
+        failed = [ev for ev in events
+                  if isinstance(ev, vim.event.GeneralHostErrorEvent)]
+        assert len(failed) == 1, [e.fullFormattedMessage for e in events]
+        assert failed[0].message.startswith("Update failed: the update in "
+                                            "boot bank 1 (Basalt 9)")
+        h.stop()
+        h.start()
+        events = h.connect().content.eventManager.QueryEvents(
+            vim.event.EventFilterSpec())
+        assert not [ev for ev in events
+                    if isinstance(ev, vim.event.GeneralHostErrorEvent)]
+    finally:
+        h.stop()

@@ -78,6 +78,8 @@ static struct vval *event_vval(struct hostd *h, const struct vim_event *ev)
 	} else if (strcmp(ev->ev_type, "UserLogoutSessionEvent") == 0) {
 		vval_str(e, "ipAddress", ev->ev_ip);
 		vval_str(e, "sessionId", ev->ev_session);
+	} else if (strncmp(ev->ev_type, "GeneralHost", 11) == 0) {
+		vval_str(e, "message", ev->ev_msg);
 	}
 	return e;
 }
