@@ -34,7 +34,7 @@ from testbed.testbed import cpio  # noqa: E402
 
 TRIALS = 25          # per machine; two machines: 50 power cuts
 BOOT_TIMEOUT_S = 90
-CUT_WITHIN_S = 2.5   # the cut comes this long after the loop starts, at most
+CUT_WITHIN_S = 1.5   # the cut comes this long after the loop starts, at most
 
 INIT = r"""#!/bin/busybox sh
 /bin/busybox --install -s /bin
