@@ -155,6 +155,21 @@ static int apply(const char *path, const char *key)
 		fprintf(stderr, "basalt-update: %s\n", err_msg(&e));
 		return 1;
 	}
+	/* The running system on trial is not yet known good: the other
+	 * bank holds the one to fall back to. */
+	{
+		char mine[16];
+		snprintf(mine, sizeof(mine), "%d", bank);
+		if (strcmp(grubenv_get(&env, "try_bank"), mine) == 0) {
+			free(buf);
+			fprintf(stderr,
+				"basalt-update: boot bank %d runs an update "
+				"on trial: wait until it is healthy (or "
+				"reboot into boot bank %d) before another\n",
+				bank, other);
+			return 1;
+		}
+	}
 	/* A bank being written is never tried. */
 	if (strcmp(grubenv_get(&env, "try_bank"), alt) == 0) {
 		(void)grubenv_set(&env, "try_bank", NULL);
