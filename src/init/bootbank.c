@@ -23,10 +23,13 @@ static void status_write(const struct bank_trial *t, const char *fallback)
 		if (file_read_all(path, 8192, &data, &len, &e) == 0) {
 			const char *v = memmem(data, len, "\nversion=", 9);
 			if (v != NULL) {
-				size_t vn = strcspn(v + 9, "\n");
-				if ((const char *)v + 9 + vn <=
-					    (const char *)data + len &&
-				    vn < sizeof(version))
+				/* Within the file: it need not end in a
+				 * newline, nor in a NUL. */
+				const char *end = (const char *)data + len;
+				const char *nl = memchr(v + 9, '\n',
+							(size_t)(end - v - 9));
+				size_t vn = (size_t)((nl ? nl : end) - v - 9);
+				if (vn < sizeof(version))
 					snprintf(version, sizeof(version),
 						 "%.*s", (int)vn, v + 9);
 			}

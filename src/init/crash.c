@@ -91,9 +91,10 @@ static void panic_line(const char *text, size_t len, char *out, size_t size)
 	for (size_t m = 0; m < sizeof(marks) / sizeof(*marks); m++) {
 		const char *p = memmem(text, len, marks[m], strlen(marks[m]));
 		if (p != NULL) {
-			size_t n = strcspn(p, "\n");
-			if (p + n > text + len)
-				n = (size_t)(text + len - p);
+			/* The record is no string: its end bounds the line. */
+			const char *nl =
+				memchr(p, '\n', (size_t)(text + len - p));
+			size_t n = (size_t)((nl ? nl : text + len) - p);
 			snprintf(out, size, "%.*s", (int)(n > 160 ? 160 : n),
 				 p);
 			return;

@@ -84,7 +84,6 @@ static void *install(void *arg)
 	t = vim_task_find(h, j->ij_task);
 	if (t != NULL) {
 		const char *why = last_line(out);
-		char fields[OUTPUT_MAX + 64];
 		if (rc == 0) {
 			struct vval *r =
 				vval_obj(NULL, NULL, "HostPatchManagerResult");
@@ -92,16 +91,17 @@ static void *install(void *arg)
 			vval_str(r, "xmlResult", out);
 			vim_task_succeed(h, t, r);
 		} else if (rc == 3) {
-			snprintf(fields, sizeof(fields), "<text>%s</text>",
-				 "the bundle is refused; nothing was written");
-			vim_task_fail(h, t, "PatchIntegrityError", NULL, "%s",
-				      why);
+			/* PlatformConfigFault's text: fixed, so no escaping;
+			 * the tool's own words are the message. */
+			vim_task_fail(h, t, "PatchIntegrityError",
+				      "<text>the bundle is refused; nothing "
+				      "was written</text>",
+				      "%s", why);
 		} else {
 			vim_task_fail(h, t, "PatchInstallFailed",
 				      "<rolledBack>true</rolledBack>", "%s",
 				      why[0] ? why : "the update tool failed");
 		}
-		(void)fields;
 	}
 	vim_changed(h);
 	pthread_mutex_unlock(&h->hd_lock);
