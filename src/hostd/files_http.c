@@ -709,6 +709,18 @@ static enum MHD_Result folder(struct hostd *h, struct MHD_Connection *conn,
 			   "PUT /folder", "Datastore", x->fx_ds);
 }
 
+static int is_read(const char *method)
+{
+	return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+}
+
+/* /host and /downloads: nothing there changes over HTTP. */
+static enum MHD_Result reads_only(struct MHD_Connection *conn)
+{
+	return reply(conn, 405, "text/plain; charset=utf-8",
+		     "405 Method Not Allowed\n", "Allow", "GET, HEAD");
+}
+
 /* /host: the config files an administrator may read (never shadow, nor
  * the TLS key). */
 static int host_file_ok(const char *name)
@@ -725,9 +737,8 @@ static enum MHD_Result host(struct hostd *h, struct MHD_Connection *conn,
 	char path[PATH_MAX + 16], confdir[PATH_MAX];
 	int rc, admin = 0;
 
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-		return reply(conn, 405, "text/plain; charset=utf-8",
-			     "405 Method Not Allowed\n", "Allow", "GET, HEAD");
+	if (!is_read(method))
+		return reads_only(conn);
 	if (rel == NULL)
 		return status_reply(conn, 400, "Bad Request");
 	pthread_mutex_lock(&h->hd_lock);
@@ -773,9 +784,8 @@ static enum MHD_Result downloads(struct hostd *h, struct MHD_Connection *conn,
 	char path[PATH_MAX];
 	int rc;
 
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-		return reply(conn, 405, "text/plain; charset=utf-8",
-			     "405 Method Not Allowed\n", "Allow", "GET, HEAD");
+	if (!is_read(method))
+		return reads_only(conn);
 	if (rel == NULL)
 		return status_reply(conn, 400, "Bad Request");
 	pthread_mutex_lock(&h->hd_lock);

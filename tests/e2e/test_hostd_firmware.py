@@ -109,6 +109,26 @@ def configure(si):
                                 value="tcp://192.0.2.7:514")])
 
 
+@pytest.fixture
+def a_and_b(hostd_bin, tmp_path):
+    """Host A configured (a user, a syslog target) and its backup, A
+    stopped; host B fresh and running: (a, b, bundle)."""
+    for d in ("a", "b"):
+        os.makedirs(tmp_path / d)
+    a = Hostd(hostd_bin, tmp_path / "a" / "root", addr="127.0.0.2")
+    b = Hostd(hostd_bin, tmp_path / "b" / "root", addr="127.0.0.3",
+              password="b-password-1")
+    try:
+        sa = a.connect()
+        configure(sa)
+        _, bundle = backup(a, sa)
+        a.stop()
+        yield a, b, bundle
+    finally:
+        a.stop()
+        b.stop()
+
+
 def test_backup_is_the_hosts_configuration_once_downloadable(hostd):
     si = hostd.connect()
     path, data = backup(hostd, si)
@@ -149,52 +169,39 @@ def test_backup_is_the_hosts_configuration_once_downloadable(hostd):
         assert s.recv(100).startswith(b"HTTP/1.1 413")
 
 
-def test_restore_on_a_second_host_makes_it_the_same_host(hostd_bin,
-                                                          tmp_path):
-    for d in ("a", "b"):
-        os.makedirs(tmp_path / d)
-    a = Hostd(hostd_bin, tmp_path / "a" / "root", addr="127.0.0.2")
-    b = Hostd(hostd_bin, tmp_path / "b" / "root", addr="127.0.0.3",
-              password="b-password-1")
-    try:
-        sa = a.connect()
-        configure(sa)
-        _, bundle = backup(a, sa)
-        a.stop()
-        sb = b.connect()
-        fw = host_of(sb).configManager.firmwareSystem
-        assert upload(b, bundle) in (200, 201)
-        # Outside maintenance mode: refused, nothing pending.
-        with pytest.raises(vim.fault.InvalidState):
-            fw.RestoreFirmwareConfiguration(force=False)
-        slot = os.path.join(b.root, "bootbank", "state")
-        assert not os.path.exists(os.path.join(slot, "pending.bst"))
-        host = host_of(sb)
-        wait(host.EnterMaintenanceMode_Task(timeout=0))
-        assert host.runtime.inMaintenanceMode is True
+def test_restore_on_a_second_host_makes_it_the_same_host(a_and_b):
+    a, b, bundle = a_and_b
+    sb = b.connect()
+    fw = host_of(sb).configManager.firmwareSystem
+    assert upload(b, bundle) in (200, 201)
+    # Outside maintenance mode: refused, nothing pending.
+    with pytest.raises(vim.fault.InvalidState):
         fw.RestoreFirmwareConfiguration(force=False)
-        assert os.path.exists(os.path.join(slot, "pending.bst"))
-        # Running, B is still B until it boots.
-        assert "alice" not in open(os.path.join(b.root, "etc", "basalt",
-                                                "passwd")).read()
-        r = boot(b)
-        assert r.returncode == 0, r.stderr
-        assert "applied the configuration restored before this boot" in \
-            r.stderr, r.stderr
-        assert not os.path.exists(os.path.join(slot, "pending.bst"))
-        assert etc_files(b.root) == etc_files(a.root)
-        b.password = a.password
-        b.start(env_password=False)
-        sb = b.connect("alice", "Ax-secret-4321")
-        host = host_of(sb)
-        assert host.runtime.inMaintenanceMode is False
-        opts = host.configManager.advancedOption.QueryOptions(
-            "Syslog.global.logHost")
-        assert opts[0].value == "tcp://192.0.2.7:514"
-        b.connect()          # root's password is A's
-    finally:
-        a.stop()
-        b.stop()
+    slot = os.path.join(b.root, "bootbank", "state")
+    assert not os.path.exists(os.path.join(slot, "pending.bst"))
+    host = host_of(sb)
+    wait(host.EnterMaintenanceMode_Task(timeout=0))
+    assert host.runtime.inMaintenanceMode is True
+    fw.RestoreFirmwareConfiguration(force=False)
+    assert os.path.exists(os.path.join(slot, "pending.bst"))
+    # Running, B is still B until it boots.
+    assert "alice" not in open(os.path.join(b.root, "etc", "basalt",
+                                            "passwd")).read()
+    r = boot(b)
+    assert r.returncode == 0, r.stderr
+    assert "applied the configuration restored before this boot" in \
+        r.stderr, r.stderr
+    assert not os.path.exists(os.path.join(slot, "pending.bst"))
+    assert etc_files(b.root) == etc_files(a.root)
+    b.password = a.password
+    b.start(env_password=False)
+    sb = b.connect("alice", "Ax-secret-4321")
+    host = host_of(sb)
+    assert host.runtime.inMaintenanceMode is False
+    opts = host.configManager.advancedOption.QueryOptions(
+        "Syslog.global.logHost")
+    assert opts[0].value == "tcp://192.0.2.7:514"
+    b.connect()          # root's password is A's
 
 
 def test_a_bad_or_foreign_bundle_is_refused_and_nothing_changes(hostd):
@@ -256,51 +263,39 @@ def test_maintenance_mode_and_factory_defaults(hostd):
     wait(host_of(si).ExitMaintenanceMode_Task(timeout=0))
 
 
-def test_a_restore_keeps_what_the_operator_asks_to_keep(hostd_bin, tmp_path):
+def test_a_restore_keeps_what_the_operator_asks_to_keep(a_and_b):
     """UserVars.ConfigRestoreKeep on the receiving host: its own
     certificate and accounts stay, the rest comes from the bundle."""
-    for d in ("a", "b"):
-        os.makedirs(tmp_path / d)
-    a = Hostd(hostd_bin, tmp_path / "a" / "root", addr="127.0.0.2")
-    b = Hostd(hostd_bin, tmp_path / "b" / "root", addr="127.0.0.3",
-              password="b-password-1")
-    try:
-        sa = a.connect()
-        configure(sa)
-        _, bundle = backup(a, sa)
-        a.stop()
-        sb = b.connect()
-        opts = host_of(sb).configManager.advancedOption
-        for bad in ("../x", "/etc/shadow", "ssl,,passwd", "a b"):
-            with pytest.raises(vmodl.fault.InvalidArgument):
-                opts.UpdateOptions([vim.option.OptionValue(
-                    key="UserVars.ConfigRestoreKeep", value=bad)])
-        opts.UpdateOptions([vim.option.OptionValue(
-            key="UserVars.ConfigRestoreKeep",
-            value="ssl,passwd,shadow,group")])
-        etc_b = os.path.join(b.root, "etc", "basalt")
-        own = {f: open(os.path.join(etc_b, f), "rb").read()
-               for f in ("passwd", "shadow", "ssl/rui.crt", "ssl/rui.key")}
-        assert upload(b, bundle) in (200, 201)
-        wait(host_of(sb).EnterMaintenanceMode_Task(timeout=0))
-        host_of(sb).configManager.firmwareSystem \
-            .RestoreFirmwareConfiguration(force=False)
-        r = boot(b)
-        assert r.returncode == 0, r.stderr
-        for f, data in own.items():
-            assert open(os.path.join(etc_b, f), "rb").read() == data, f
-        etc_a = os.path.join(a.root, "etc", "basalt")
-        assert open(os.path.join(etc_b, "advanced.conf")).read() == \
-            open(os.path.join(etc_a, "advanced.conf")).read()
-        b.start(env_password=False)
-        sb = b.connect()                 # B's own root password
-        assert host_of(sb).configManager.advancedOption.QueryOptions(
-            "Syslog.global.logHost")[0].value == "tcp://192.0.2.7:514"
-        with pytest.raises(vim.fault.InvalidLogin):
-            b.connect("alice", "Ax-secret-4321")
-    finally:
-        a.stop()
-        b.stop()
+    a, b, bundle = a_and_b
+    sb = b.connect()
+    opts = host_of(sb).configManager.advancedOption
+    for bad in ("../x", "/etc/shadow", "ssl,,passwd", "a b"):
+        with pytest.raises(vmodl.fault.InvalidArgument):
+            opts.UpdateOptions([vim.option.OptionValue(
+                key="UserVars.ConfigRestoreKeep", value=bad)])
+    opts.UpdateOptions([vim.option.OptionValue(
+        key="UserVars.ConfigRestoreKeep",
+        value="ssl,passwd,shadow,group")])
+    etc_b = os.path.join(b.root, "etc", "basalt")
+    own = {f: open(os.path.join(etc_b, f), "rb").read()
+           for f in ("passwd", "shadow", "ssl/rui.crt", "ssl/rui.key")}
+    assert upload(b, bundle) in (200, 201)
+    wait(host_of(sb).EnterMaintenanceMode_Task(timeout=0))
+    host_of(sb).configManager.firmwareSystem \
+        .RestoreFirmwareConfiguration(force=False)
+    r = boot(b)
+    assert r.returncode == 0, r.stderr
+    for f, data in own.items():
+        assert open(os.path.join(etc_b, f), "rb").read() == data, f
+    etc_a = os.path.join(a.root, "etc", "basalt")
+    assert open(os.path.join(etc_b, "advanced.conf")).read() == \
+        open(os.path.join(etc_a, "advanced.conf")).read()
+    b.start(env_password=False)
+    sb = b.connect()                 # B's own root password
+    assert host_of(sb).configManager.advancedOption.QueryOptions(
+        "Syslog.global.logHost")[0].value == "tcp://192.0.2.7:514"
+    with pytest.raises(vim.fault.InvalidLogin):
+        b.connect("alice", "Ax-secret-4321")
 
 
 def test_a_failed_update_is_an_event(hostd_bin, tmp_path):
