@@ -9,6 +9,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -27,7 +28,7 @@
 #include "stated/stated.h"
 
 #define WATCHES_MAX   64
-#define RETRY_MS      10000
+#define RETRY_MS      1000
 #define EVENT_BUF_LEN (64 * (sizeof(struct inotify_event) + NAME_MAX + 1))
 #define INTERVAL_KEY  "UserVars.StateSaveInterval"
 
@@ -152,6 +153,38 @@ int stated_newest(const struct stated_opts *o, struct state_info *info,
 	return have;
 }
 
+/*
+ * A writer that changes several files at once (hostd's accounts:
+ * passwd, shadow, group) holds an fcntl write lock on .pwd.lock while
+ * it does; a save reads under a read lock, so it never takes half of
+ * such a change. A writer holding it for longer than STATED_LOCK_WAIT_MS
+ * makes this save fail (tried again soon). The lock's fd, or -1.
+ */
+static int writers_lock(const struct stated_opts *o, struct err *e)
+{
+	struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET};
+	char path[PATH_MAX];
+	uint64_t end = now_ms() + STATED_LOCK_WAIT_MS;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/.pwd.lock", o->so_etc);
+	if ((fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return err_set(e, -errno, "%s: %s", path, strerror(errno));
+	while (fcntl(fd, F_SETLK, &fl) < 0) {
+		if ((errno != EACCES && errno != EAGAIN) || now_ms() >= end) {
+			int rc = errno == EACCES || errno == EAGAIN ? -EBUSY
+								    : -errno;
+			close(fd);
+			return err_set(e, rc,
+				       "%s: a writer holds it (%s): not "
+				       "saving half of its change",
+				       path, strerror(-rc));
+		}
+		nanosleep(&(struct timespec){0, 10000000}, NULL);
+	}
+	return fd;
+}
+
 int stated_save(const struct stated_opts *o, const uint8_t *unless,
 		uint8_t saved[32], struct err *e)
 {
@@ -167,7 +200,12 @@ int stated_save(const struct stated_opts *o, const uint8_t *unless,
 			 o->so_slot);
 		return 0;
 	}
-	if ((rc = state_archive_build(o->so_etc, gen, &buf, &len, e)) < 0)
+	int lock = writers_lock(o, e);
+	if (lock < 0)
+		return lock;
+	rc = state_archive_build(o->so_etc, gen, &buf, &len, e);
+	close(lock); /* the files are read: writers may go on */
+	if (rc < 0)
 		return rc;
 	/* Built from readable files: it parses (and gives its content). */
 	if ((rc = state_archive_parse(buf, len, &info, NULL, NULL, e)) < 0) {

@@ -16,6 +16,7 @@
 
 #define STATED_INTERVAL_MIN_S 60
 #define STATED_INTERVAL_MAX_S 86400
+#define STATED_LOCK_WAIT_MS   2000
 
 struct stated_opts {
 	const char *so_etc;  /* the state: <root>/etc/basalt */
