@@ -74,4 +74,11 @@ struct hostd {
 /* Is the host in maintenance mode (vim/host_system.c)? */
 int host_maintenance_load(const struct hostd *h);
 
+/* Time for a task's answer to reach the client before init stops hostd. */
+#define HOST_POWER_DELAY_S 2
+/* Ask init (PID 1) for sig (SIGTERM: reboot, SIGUSR2: power off) after
+ * HOST_POWER_DELAY_S, from a thread of its own: 0, or -1 if none
+ * started (vim/host_system.c). */
+int host_ask_init(int sig);
+
 #endif

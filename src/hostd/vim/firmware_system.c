@@ -7,22 +7,17 @@
  * hostd leaves the pending configuration for `stated --restore`.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/log.h"
-#include "common/thread.h"
 #include "hostd/firmware.h"
 #include "hostd/hostd.h"
 #include "hostd/soap/soap.h"
 #include "hostd/vim/mo.h"
 
 #define FIRMWARE_ID "ha-firmwareSystem"
-/* Time for the answer to reach the client before init stops hostd. */
-#define REBOOT_DELAY_S 2
 
 static int fw_exists(struct vim_call *c, const char *id)
 {
@@ -80,30 +75,18 @@ static int upload_url(struct vim_call *c)
 	return url_reply(c, FIRMWARE_UPLOAD_URL);
 }
 
-static void *reboot_later(void *arg)
-{
-	(void)arg;
-	sleep(REBOOT_DELAY_S);
-	if (kill(1, SIGTERM) < 0)
-		log_warn("asking init to reboot");
-	return NULL;
-}
-
 /* The appliance reboots into the new configuration. */
 static void reboot_host(struct vim_call *c, const char *why)
 {
-	pthread_t th;
-
 	if (!c->vc_hostd->hd_appliance) {
 		log_info("firmware: %s; hosted, it applies when the host "
 			 "starts next (stated --restore)",
 			 why);
 		return;
 	}
-	log_info("firmware: %s; the host reboots in %d s", why, REBOOT_DELAY_S);
-	if (thread_start(&th, THREAD_STACK_BYTES, reboot_later, NULL) == 0)
-		pthread_detach(th);
-	else
+	log_info("firmware: %s; the host reboots in %d s", why,
+		 HOST_POWER_DELAY_S);
+	if (host_ask_init(SIGTERM) < 0)
 		log_warnx("firmware: cannot start the reboot; reboot the "
 			  "host to apply the configuration");
 }

@@ -229,10 +229,6 @@ const struct mo_type mo_host_system = {
 	.mt_props = host_props,
 };
 
-/* Time for the task's answer to reach the client before init stops
- * hostd. */
-#define HOST_POWER_DELAY_S 2
-
 static void *signal_init(void *arg)
 {
 	int sig = (int)(intptr_t)arg;
@@ -242,6 +238,17 @@ static void *signal_init(void *arg)
 		log_warn("asking init to %s",
 			 sig == SIGUSR2 ? "power off" : "reboot");
 	return NULL;
+}
+
+int host_ask_init(int sig)
+{
+	pthread_t th;
+
+	if (thread_start(&th, THREAD_STACK_BYTES, signal_init,
+			 (void *)(intptr_t)sig) != 0)
+		return -1;
+	pthread_detach(th);
+	return 0;
 }
 
 /*
@@ -254,7 +261,6 @@ static int host_power(struct vim_call *c, int reboot)
 {
 	const char *method = reboot ? "RebootHost_Task" : "ShutdownHost_Task";
 	struct vim_task *t;
-	pthread_t th;
 
 	if (!host_exists(c, c->vc_req->sr_this))
 		return vim_fault_not_found(c);
@@ -274,14 +280,12 @@ static int host_power(struct vim_call *c, int reboot)
 			   "HostSystem", "ha-host", c->vc_hostd->hd_hostname);
 	if (t == NULL)
 		return vim_fault(c, "SystemError", NULL, "out of memory");
-	if (thread_start(&th, THREAD_STACK_BYTES, signal_init,
-			 (void *)(intptr_t)(reboot ? SIGTERM : SIGUSR2)) != 0) {
+	if (host_ask_init(reboot ? SIGTERM : SIGUSR2) < 0) {
 		vim_task_fail(c->vc_hostd, t, "SystemError",
 			      "<reason>thread</reason>",
 			      "cannot start the task");
 		return vim_task_return(c, t);
 	}
-	pthread_detach(th);
 	log_info("%s: the host %s in %d s", method,
 		 reboot ? "reboots" : "powers off", HOST_POWER_DELAY_S);
 	vim_task_succeed(c->vc_hostd, t, NULL);
