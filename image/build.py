@@ -68,6 +68,8 @@ BLOCKLIST_START = SECTOR - 12
 AGENTS = ["src/init/init", "src/hostd/hostd", "src/vmx/vmx",
           "src/rhttpproxy/rhttpproxy", "src/dcui/dcui", "src/stated/stated",
           "src/update/basalt-update", "src/cli/vmxctl"]
+TERMINFO = ["linux", "xterm", "xterm-256color", "vt100", "vt102", "vt220",
+            "screen", "tmux"]
 # Programs from Debian's packages, with the libraries ldd names.
 HOST_PROGRAMS = {"/sbin/mke2fs": "sbin/mke2fs"}
 
@@ -244,6 +246,12 @@ def build_initramfs(build, version, kroot, out_path, report, pubkey):
         w.file(dst, data, 0o755)
         sizes["mke2fs"] += len(data)
         libs.update(libraries(src))
+    # The console's terminals (src/dcui): the VGA console, a serial
+    # console's emulator, and their common fallbacks (ncurses-base).
+    for t in TERMINFO:
+        path = os.path.join("/lib/terminfo", t[0], t)
+        with open(path, "rb") as f:
+            w.file(path, f.read())
     with open("/bin/busybox", "rb") as f:
         data = f.read()
     w.file("bin/busybox", data, 0o755)

@@ -255,7 +255,7 @@ int host_cert_load(const char *confdir, const char *hostname,
 	snprintf(dir, sizeof(dir), "%s/ssl", confdir);
 	snprintf(keyfile, sizeof(keyfile), "%s/rui.key", dir);
 	snprintf(crtfile, sizeof(crtfile), "%s/rui.crt", dir);
-	if (hostname != NULL && mkdir(dir, 0700) < 0 && errno != EEXIST)
+	if (hostname != NULL && mkdir(dir, 0711) < 0 && errno != EEXIST)
 		return err_set(e, -errno, "%s: %s", dir, strerror(errno));
 	if (hostname != NULL && stat(crtfile, &st) < 0 && errno == ENOENT)
 		rc = generate(hostname, keyfile, crtfile, hc, e);
@@ -444,9 +444,10 @@ int host_cert_install(const char *confdir, const char *cert_pem, struct err *e)
 	}
 	gnutls_x509_crt_deinit(crt);
 	/* Key first, then the certificate: the proxy reloads on the
-	 * certificate. The key is 0640: its folder (0700, or in the
-	 * appliance 02750 with the proxy's group, set by the proxy) decides
-	 * who reaches it, and the proxy, no longer root, must read it; a
+	 * certificate. The key is 0640 with the owner's group (in the
+	 * appliance the proxy's, set by the proxy), which the proxy, no
+	 * longer root, must read; the folder lets others pass (0711, in the
+	 * appliance 02751) so that the console reads the certificate. A
 	 * key with the old certificate fails to load
 	 * (the old pair stays in use) rather than mixing. */
 	rc = 0;

@@ -13,8 +13,7 @@
 
 #include "dcui/api.h"
 
-#define API_ANSWER_MAX_BYTES (256u << 10)
-#define API_BODY_MAX_BYTES   4096
+#define API_ANSWER_MAX_BYTES (8u << 20) /* a page of a log */
 
 static const char envelope_head[] =
 	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
@@ -48,23 +47,96 @@ int api_xml_escape(const char *s, char *out, size_t size)
 	return 0;
 }
 
-/* The text of the first <tag>...</tag> in xml into out, or "". */
-static void element_text(const char *xml, const char *tag, char *out,
-			 size_t size)
+/* Where the first element called tag starts its text in xml (after
+ * "<tag>" or "<tag attributes>"), from; NULL when none. */
+static const char *element_at(const char *xml, const char *tag)
 {
-	char open[64];
-	const char *p, *end;
+	size_t n = strlen(tag);
 
-	out[0] = '\0';
-	snprintf(open, sizeof(open), "<%s>", tag);
-	p = strstr(xml, open);
-	if (p == NULL)
+	for (const char *p = strchr(xml, '<'); p != NULL;
+	     p = strchr(p + 1, '<')) {
+		if (strncmp(p + 1, tag, n) != 0 ||
+		    (p[1 + n] != '>' && p[1 + n] != ' '))
+			continue;
+		const char *gt = strchr(p, '>');
+		if (gt == NULL || gt[-1] == '/')
+			return gt == NULL ? NULL : gt + 1; /* <tag/>: "" */
+		return gt + 1;
+	}
+	return NULL;
+}
+
+/* The text at p (up to the next '<') unescaped into out; a bounded
+ * copy. Returns where the text ends. */
+static const char *unescape(const char *p, char *out, size_t size)
+{
+	size_t n = 0;
+
+	while (*p != '\0' && *p != '<') {
+		char ch = *p++;
+		if (ch == '&') {
+			static const struct {
+				const char *name;
+				char ch;
+			} ents[] = {{"lt;", '<'},
+				    {"gt;", '>'},
+				    {"amp;", '&'},
+				    {"quot;", '"'},
+				    {"apos;", '\''}};
+			size_t k;
+			for (k = 0; k < 5; k++)
+				if (strncmp(p, ents[k].name,
+					    strlen(ents[k].name)) == 0)
+					break;
+			if (k < 5) {
+				ch = ents[k].ch;
+				p += strlen(ents[k].name);
+			} else if (*p == '#') {
+				char *end;
+				long v = p[1] == 'x' ? strtol(p + 2, &end, 16)
+						     : strtol(p + 1, &end, 10);
+				if (*end == ';') {
+					ch = v > 0 && v < 128 ? (char)v : '?';
+					p = end + 1;
+				}
+			}
+		}
+		if (n + 1 < size)
+			out[n++] = ch;
+	}
+	if (size > 0)
+		out[n] = '\0';
+	return p;
+}
+
+void api_text(const char *xml, const char *tag, char *out, size_t size)
+{
+	const char *p = element_at(xml, tag);
+
+	if (p == NULL) {
+		if (size > 0)
+			out[0] = '\0';
 		return;
-	p += strlen(open);
-	end = strchr(p, '<');
-	if (end == NULL)
-		return;
-	snprintf(out, size, "%.*s", (int)(end - p), p);
+	}
+	unescape(p, out, size);
+}
+
+int api_each(const char *xml, const char *tag,
+	     void (*fn)(void *ctx, const char *text), void *ctx)
+{
+	char *text = malloc(API_TEXT_MAX_BYTES);
+	const char *p = xml;
+	int n = 0;
+
+	if (text == NULL)
+		return 0;
+	while ((p = element_at(p, tag)) != NULL) {
+		p = unescape(p, text, API_TEXT_MAX_BYTES);
+		fn(ctx, text);
+		n++;
+	}
+	free(text);
+	return n;
 }
 
 /* POST body; the answer in *answer (malloc'd, NUL-terminated). Returns
@@ -146,31 +218,50 @@ fail:
 	return -1;
 }
 
-/* One method call: 0, or -1 with the fault's text. */
-static int invoke(struct api *a, const char *method, const char *args,
-		  struct err *e)
+int api_invoke(struct api *a, const char *method, const char *args,
+	       char **answer, struct err *e)
 {
-	char body[API_BODY_MAX_BYTES], fault[512];
-	char *answer = NULL;
+	size_t size = strlen(envelope_head) + strlen(envelope_tail) +
+		      2 * strlen(method) + strlen(args) + 64;
+	char *body = malloc(size), *ans = NULL;
 	int status;
 
-	if ((size_t)snprintf(body, sizeof(body),
-			     "%s<%s xmlns=\"urn:vim25\">%s</%s>%s",
-			     envelope_head, method, args, method,
-			     envelope_tail) >= sizeof(body))
-		return err_set(e, -E2BIG, "%s: the request is too long",
-			       method);
-	status = call(a, body, &answer, e);
+	a->ap_fault[0] = '\0';
+	if (body == NULL)
+		return err_set(e, -ENOMEM, "out of memory");
+	snprintf(body, size, "%s<%s xmlns=\"urn:vim25\">%s</%s>%s",
+		 envelope_head, method, args, method, envelope_tail);
+	status = call(a, body, &ans, e);
+	explicit_bzero(body, size); /* it may hold a password */
+	free(body);
 	if (status < 0)
 		return -1;
 	if (status != 200) {
-		element_text(answer, "faultstring", fault, sizeof(fault));
+		char fault[512];
+		const char *t = strstr(ans, "<detail>");
+		/* The fault's type: the first element in <detail>. */
+		if (t != NULL && (t = strchr(t + 8, '<')) != NULL)
+			snprintf(a->ap_fault, sizeof(a->ap_fault), "%.*s",
+				 (int)strcspn(t + 1, " />"), t + 1);
+		size_t fl = strlen(a->ap_fault);
+		if (fl > 5 && strcmp(a->ap_fault + fl - 5, "Fault") == 0)
+			a->ap_fault[fl - 5] = '\0'; /* "NoPermissionFault" */
+		api_text(ans, "faultstring", fault, sizeof(fault));
 		err_set(e, -EACCES, "%s", fault[0] ? fault : "hostd refused");
-		free(answer);
+		free(ans);
 		return -1;
 	}
-	free(answer);
+	if (answer != NULL)
+		*answer = ans;
+	else
+		free(ans);
 	return 0;
+}
+
+static int invoke(struct api *a, const char *method, const char *args,
+		  struct err *e)
+{
+	return api_invoke(a, method, args, NULL, e);
 }
 
 /* method with args pre, user, mid, password, post: the user and the

@@ -25,7 +25,7 @@ static const struct {
 	const char *name, *gecos;
 	unsigned uid;
 } system_users[] = {
-	{"dcui", "DCUI User", 100},
+	{CONSOLE_USER, "DCUI User", CONSOLE_UID},
 	{"vpxuser", "VMware VirtualCenter administration account", 500},
 };
 static const struct {
@@ -213,6 +213,8 @@ int auth_init(struct hostd *h, struct err *e)
 	if (rc == 0 && auth_root_is_blank_in(&db))
 		log_warnx("root's password is blank: no login over the "
 			  "network until it is set on the console");
+	if (rc == 0)
+		auth_publish_root_state(h, &db);
 	acct_unlock(fd);
 	acct_free(&db);
 	explicit_bzero(hash, sizeof(hash));
@@ -224,6 +226,33 @@ int auth_root_is_blank_in(const struct acct_db *db)
 	const struct acct_user *root = acct_user_find(db, "root");
 
 	return root != NULL && root->au_hash[0] == '\0';
+}
+
+void auth_publish_root_state(const struct hostd *h, const struct acct_db *db)
+{
+	char path[PATH_MAX + 32];
+	struct err e = {0};
+
+	snprintf(path, sizeof(path), "%.*s/" ROOT_BLANK_MARK, PATH_MAX,
+		 h->hd_rundir);
+	if (!auth_root_is_blank_in(db)) {
+		if (unlink(path) < 0 && errno != ENOENT)
+			log_warn("%s", path);
+	} else if (file_write_atomic(path, "", 0, 0644, &e) < 0) {
+		log_warnx("%s", err_msg(&e));
+	}
+}
+
+int auth_user_exists(struct hostd *h, const char *user)
+{
+	struct acct_db db;
+	int ok;
+
+	if (acct_load(h->hd_confdir, &db, NULL) < 0)
+		return 0;
+	ok = acct_user_find(&db, user) != NULL;
+	acct_free(&db);
+	return ok;
 }
 
 int auth_may_use_console(struct hostd *h, const char *user)

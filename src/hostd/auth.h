@@ -26,6 +26,15 @@ BASALT_MUST_CHECK int auth_init(struct hostd *h, struct err *e);
  * in)? */
 int auth_root_is_blank_in(const struct acct_db *db);
 
+/* The console reads it without rights to the shadow file: the mark
+ * ROOT_BLANK_MARK in the run folder exists while root's password is
+ * blank. Called after every write of the accounts. */
+#define ROOT_BLANK_MARK "root-password-blank"
+void auth_publish_root_state(const struct hostd *h, const struct acct_db *db);
+
+/* Is there a local user called user? */
+int auth_user_exists(struct hostd *h, const char *user);
+
 /* May user log in on the host's console: root, or a member of
  * localadmin (console access without the root password)? */
 int auth_may_use_console(struct hostd *h, const char *user);

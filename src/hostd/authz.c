@@ -57,6 +57,8 @@ const char *const authz_privileges[] = {
 	"Certificate.Manage",
 	"Host.Config.Firmware",
 	"Host.Config.Patch",
+	"Host.Config.NetService",
+	"Global.Diagnostics",
 	NULL,
 };
 

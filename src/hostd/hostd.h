@@ -13,6 +13,7 @@
 #include "hostd/helper.h"
 #include "hostd/datastore.h"
 #include "hostd/inventory.h"
+#include "hostd/lockdown.h"
 #include "hostd/vim/authorization.h"
 #include "hostd/vim/event.h"
 #include "hostd/vim/task.h"
@@ -40,10 +41,15 @@ struct hostd {
 	char hd_update_tool[PATH_MAX];		    /* basalt-update */
 	int hd_children; /* vmx processes not yet reaped */
 	char hd_hostname[256];
-	int hd_appliance; /* under Basalt's init (hostd --appliance) */
+	int hd_appliance;  /* under Basalt's init (hostd --appliance) */
+	int hd_supervised; /* hosted under scripts/hosted.sh (--supervised) */
 	/* Maintenance mode (<confdir>/maintenance exists): no VM powers
 	 * on; restore and reset of the configuration may go ahead. */
 	int hd_maintenance;
+	struct lockdown hd_lockdown; /* lockdown.h */
+	/* Set when hostd ends to be started again (restart management
+	 * agents): hosted, it exits with HOSTD_EXIT_RESTART. */
+	volatile int hd_restart;
 	char hd_instance_uuid[40];
 	/* Every API call runs under this lock (one at a time). */
 	pthread_mutex_t hd_lock;
@@ -70,6 +76,20 @@ struct hostd {
 	struct vim_event hd_events[EVENTS_KEPT]; /* a ring */
 	unsigned hd_event_next;
 };
+
+/* The system user the console (DCUI) acts as. */
+#define CONSOLE_USER "dcui"
+#define CONSOLE_UID  100 /* its uid (auth.c's system users) */
+/* hosted hostd's exit status when it asks to be started again
+ * (scripts/hosted.sh does): sysexits' EX_TEMPFAIL. */
+#define HOSTD_EXIT_RESTART 75
+
+/* Restart the management agents (hostd and rhttpproxy), VMs running on:
+ * the appliance asks init; hosted and --supervised, hostd ends with
+ * HOSTD_EXIT_RESTART. After HOST_POWER_DELAY_S, so the call's answer
+ * goes out first. 0; -EOPNOTSUPP hosted without a runner; -1 when no
+ * thread starts (vim/host_system.c). */
+int host_restart_agents(struct hostd *h);
 
 /* Is the host in maintenance mode (vim/host_system.c)? */
 int host_maintenance_load(const struct hostd *h);

@@ -126,6 +126,23 @@ static int over_tls(struct MHD_Connection *conn)
 	return ci != NULL && ci->tls_session != NULL;
 }
 
+/* The console's socket takes hostd's own user, root and the system
+ * user the DCUI runs as; its mode says the same, this holds if the
+ * folder's permissions were loosened. */
+static int console_peer_ok(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (ci == NULL || getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED,
+				     &cred, &len) < 0)
+		return 0;
+	return cred.uid == 0 || cred.uid == geteuid() ||
+	       cred.uid == CONSOLE_UID;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version, const char *data,
@@ -176,6 +193,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		/* Parsed as such, it answers the fault saying so. */
 		vim_handle(h, "", SOAP_BODY_MAX_BYTES + 1, NULL, "", 0, "", &a);
 	} else if (l->hl_console) {
+		if (!console_peer_ok(conn))
+			return send_text(conn, 403, "text/plain",
+					 strdup("not the console\n"), 16, NULL);
 		vim_handle(h, ul->ul_buf != NULL ? ul->ul_buf : "", ul->ul_len,
 			   MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						       "Cookie"),
@@ -348,7 +368,8 @@ int http_start(struct hostd *h, struct http *srv, const struct http_config *cfg,
 		http_stop(srv);
 		return -EIO;
 	}
-	/* The console's: hostd's own user alone (root in the appliance). */
+	/* The console's: hostd's own user, and the DCUI's where hostd runs
+	 * as root (the appliance): the socket becomes dcui's, 0600. */
 	if (cfg->hc_console_socket != NULL &&
 	    listen_unix(&srv->ht_listen_console, &srv->ht_console,
 			cfg->hc_console_socket, 0600, srv->ht_console_path,
@@ -356,6 +377,10 @@ int http_start(struct hostd *h, struct http *srv, const struct http_config *cfg,
 		http_stop(srv);
 		return -EIO;
 	}
+	if (srv->ht_console_path[0] != '\0' && geteuid() == 0 &&
+	    chown(srv->ht_console_path, CONSOLE_UID, (gid_t)-1) < 0)
+		log_warn("%s: cannot give it to the console's user",
+			 srv->ht_console_path);
 	return 0;
 }
 

@@ -29,7 +29,7 @@
 static const char usage[] =
 	"usage: hostd [--root DIR] [--address A] [--port N] [--https-port N]\n"
 	"             [--socket PATH] [--console-socket PATH] [--syslog PATH]\n"
-	"             [--vmx PATH] [--appliance] [-v]\n"
+	"             [--vmx PATH] [--appliance | --supervised] [-v]\n"
 	"\n"
 	"The Basalt host agent: the VI API (vim25 SOAP) at /sdk.\n"
 	"  --root DIR     hosted mode's root (default ./" DEFAULT_ROOT
@@ -55,6 +55,10 @@ static const char usage[] =
 	"                 or reboot; SIGUSR1 ends hostd leaving the VMs running\n"
 	"                 (restart management agents); SIGTERM gives guests\n"
 	"                 60 s to shut down (the ACPI button) before power-off\n"
+	"  --supervised   hosted, under a runner that starts hostd again when\n"
+	"                 it ends with status 75 (scripts/hosted.sh): restart\n"
+	"                 management agents, a configuration restore or reset\n"
+	"                 end hostd so (VMs keep running)\n"
 	"  -v             log each call\n"
 	"Root's password is blank on a fresh host, and until it is set only\n"
 	"the console socket logs in; BASALT_ROOT_PASSWORD sets it on first\n"
@@ -164,6 +168,8 @@ int main(int argc, char **argv)
 			log_setlevel(LOG_LEVEL_DEBUG);
 		} else if (strcmp(a, "--appliance") == 0) {
 			h.hd_appliance = 1;
+		} else if (strcmp(a, "--supervised") == 0) {
+			h.hd_supervised = 1;
 		} else if ((strcmp(a, "--root") == 0 ||
 			    strcmp(a, "--port") == 0 ||
 			    strcmp(a, "--https-port") == 0 ||
@@ -256,8 +262,8 @@ int main(int argc, char **argv)
 	if (syslog_sink_open(&h.hd_syslog, syslog_path, "hostd", &e) < 0 ||
 	    instance_uuid(&h, &e) < 0 || auth_init(&h, &e) < 0 ||
 	    datastore_init(&h, &e) < 0 || inventory_load(&h, &e) < 0 ||
-	    adv_load(&h, &e) < 0 || authz_store_load(&h, &e) < 0 ||
-	    vm_power_init(&h, vmx, &e) < 0) {
+	    adv_load(&h, &e) < 0 || lockdown_load(&h, &e) < 0 ||
+	    authz_store_load(&h, &e) < 0 || vm_power_init(&h, vmx, &e) < 0) {
 		fprintf(stderr, "hostd: %s\n", err_msg(&e));
 		return 1;
 	}
@@ -301,5 +307,5 @@ int main(int argc, char **argv)
 				  h.hd_appliance ? GUEST_SHUTDOWN_WAIT_S : 0);
 	host_cert_free(&cert);
 	syslog_sink_close(&h.hd_syslog);
-	return 0;
+	return h.hd_restart ? HOSTD_EXIT_RESTART : 0;
 }

@@ -60,8 +60,10 @@
 #define RUN_DIR		  "/var/run/basalt"
 /* rhttpproxy's identity once listening; the run folder carries its
  * group so that it may reach hostd's socket (0660). */
-#define PROXY_ID    "81:81"
-#define PROXY_GID   81
+#define PROXY_ID  "81:81"
+#define PROXY_GID 81
+/* The console's: hostd's system user dcui (hostd/auth.c). */
+#define DCUI_ID	    "100:100"
 #define TMPFS_MAGIC 0x01021994
 
 static struct agent agents[] = {
@@ -86,12 +88,16 @@ static struct agent agents[] = {
 	{.ag_name = "shell",
 	 .ag_argv = {"/init", "shell-login", NULL, NULL},
 	 .ag_stop_sig = SIGHUP},
-	/* The console screen on the screen and on the serial console. */
+	/* The console (DCUI) on the screen and on the serial console, as
+	 * the system user dcui. A serial console's far end is a terminal
+	 * emulator: xterm's sequences. */
 	{.ag_name = "dcui",
-	 .ag_argv = {"/bin/dcui", "--root", "/", NULL},
+	 .ag_argv = {"/bin/dcui", "--root", "/", "--user", DCUI_ID, NULL},
+	 .ag_env = "TERM=linux",
 	 .ag_tty = "/dev/tty1"},
 	{.ag_name = "dcui-serial",
-	 .ag_argv = {"/bin/dcui", "--root", "/", NULL},
+	 .ag_argv = {"/bin/dcui", "--root", "/", "--user", DCUI_ID, NULL},
+	 .ag_env = "TERM=xterm",
 	 .ag_tty = "/dev/ttyS0"},
 };
 #define N_AGENTS      ((int)(sizeof(agents) / sizeof(agents[0])))
@@ -160,9 +166,11 @@ static void early_mounts(void)
 	if (symlink("/run", "/var/run") < 0 && errno != EEXIST)
 		log_warn("/var/run");
 	/* hostd's socket is 0660: the proxy reaches it by this group. */
-	if (mkdir(RUN_DIR, 02750) == 0 || errno == EEXIST) {
+	/* Others pass through to what names them (the console's socket
+	 * and marks), but cannot list or reach the rest. */
+	if (mkdir(RUN_DIR, 02751) == 0 || errno == EEXIST) {
 		if (chown(RUN_DIR, 0, PROXY_GID) < 0 ||
-		    chmod(RUN_DIR, 02750) < 0)
+		    chmod(RUN_DIR, 02751) < 0)
 			log_warn("%s", RUN_DIR);
 	}
 }

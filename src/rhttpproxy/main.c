@@ -190,7 +190,7 @@ static int enter_sandbox(const char *user, const char *ssl_dir, struct err *e)
 	if (user != NULL && geteuid() == 0) {
 		snprintf(key, sizeof(key), "%s/rui.key", ssl_dir);
 		if (chown(ssl_dir, 0, id.sb_gid) < 0 ||
-		    chmod(ssl_dir, 02750) < 0 || chown(key, 0, id.sb_gid) < 0 ||
+		    chmod(ssl_dir, 02751) < 0 || chown(key, 0, id.sb_gid) < 0 ||
 		    chmod(key, 0640) < 0)
 			return err_set(e, -errno, "%s: %s", ssl_dir,
 				       strerror(errno));

@@ -55,6 +55,7 @@ class Appliance:
         self.memory_mb, self.cpus = memory_mb, cpus
         self.console_path = os.path.join(self.dir, "console.log")
         self.shell_sock = os.path.join(self.dir, "ttyS1.sock")
+        self.console_sock = os.path.join(self.dir, "ttyS0.sock")
         self.https_port = free_port()
         self.http_port = free_port()
         self.proc = None
@@ -96,7 +97,10 @@ class Appliance:
                "-drive", f"file={self.datastore},format=raw,if=virtio",
                "-netdev", f"user,id=n0,{fwd}",
                "-device", "virtio-net-pci,netdev=n0,romfile=",
-               "-chardev", f"file,id=con,path={self.console_path}",
+               # The console: a socket a test may join (the DCUI's
+               # keys), everything it shows also kept in console.log.
+               "-chardev", f"socket,id=con,path={self.console_sock},"
+                           f"server=on,wait=off,logfile={self.console_path}",
                "-serial", "chardev:con",
                "-chardev", f"socket,id=sh,path={self.shell_sock},"
                            "server=on,wait=off",
@@ -202,6 +206,17 @@ class Appliance:
             out = out[nl + 1:] if nl >= 0 else b""
         return ANSI.sub(b"", out).decode(errors="replace").replace(
             "\r", ""), int(m.group(1))
+
+    def dcui(self, tmp):
+        """The console on the serial line, in a tmux pane of 80x25 (a
+        dcui.Console), its screen drawn afresh (Ctrl-L)."""
+        from dcui import Console
+        bridge = os.path.join(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__))), "tools", "serial_bridge.py")
+        c = Console(tmp, ["/usr/bin/python3", bridge, self.console_sock])
+        time.sleep(1)
+        c.keys("C-l")
+        return c
 
     def wait_exit(self, timeout):
         try:

@@ -134,8 +134,10 @@ def test_first_boot(app):
         ctx = ssl._create_unverified_context()
         with ctx.wrap_socket(s) as t:
             der = t.getpeercert(binary_form=True)
-    thumb = ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
-    app.wait_console(re.escape(thumb), 30)
+    hexes = [f"{b:02X}" for b in hashlib.sha256(der).digest()]
+    # On two lines of the screen (80 columns).
+    app.wait_console(re.escape(":".join(hexes[16:])), 30)
+    assert ":".join(hexes[:16]) + ":" in app.console()
     assert "Manage this host at https://10.0.2.15/" in app.console()
     # Port 80 sends everything to https.
     r = requests.get(f"http://127.0.0.1:{app.http_port}/sdk",
@@ -143,7 +145,7 @@ def test_first_boot(app):
     assert r.status_code == 301, r.status_code
 
 
-def test_vm_on_the_appliance(app):
+def test_vm_on_the_appliance(app, tmp_path):
     si = connect(app)
     try:
         content = si.content
@@ -166,12 +168,25 @@ def test_vm_on_the_appliance(app):
         out = wait_guest_console(app, l2guest.MARKER)
         assert "action=button" in out
 
-        # "Restart management agents": hostd and the proxy start again,
-        # the VM keeps running.
+        # "Restart management agents" on the console (the DCUI on the
+        # serial line, running as the system user dcui): hostd and the
+        # proxy start again, the VM keeps running.
         before, _ = app.shell("busybox pidof hostd")
         vmx_before, _ = app.shell("busybox pidof vmx")
+        out, _ = app.shell("busybox ps -o user,args | busybox grep "
+                           "'[b]in/dcui'")
+        assert out.split()[0] in ("dcui", "100"), out
         mark = len(app.console())
-        app.shell("kill -HUP 1")
+        con = app.dcui(tmp_path)
+        try:
+            con.wait("To manage this host", 60)
+            con.login(PASSWORD)
+            con.open_item("Restart Management Agents")
+            con.wait("Running VMs keep running", 60)
+            con.keys("y")
+            con.wait("The management agents are restarting", 60)
+        finally:
+            con.close()
         app.wait_console(r"restarting the management agents", 30, mark)
         app.wait_console(r"started rhttpproxy", 90, mark)
         after, _ = app.shell("busybox pidof hostd")

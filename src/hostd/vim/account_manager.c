@@ -158,6 +158,8 @@ static int apply(struct vim_call *c, enum change ch, const char *a,
 	}
 	if (rc == 0)
 		rc = acct_save(h->hd_confdir, &db, &e);
+	if (rc == 0)
+		auth_publish_root_state(h, &db);
 	acct_unlock(fd);
 	acct_free(&db);
 	if (rc < 0) {

@@ -28,6 +28,9 @@ static const struct vim_method *const method_tables[] = {
 	vim_option_manager_methods,
 	vim_certificate_manager_methods,
 	vim_firmware_system_methods,
+	vim_access_manager_methods,
+	vim_service_system_methods,
+	vim_diagnostic_manager_methods,
 	vim_patch_manager_methods,
 	vim_task_methods,
 	vim_account_manager_methods,
@@ -220,20 +223,26 @@ void vim_handle(struct hostd *h, const char *body, size_t len,
 		log_info("api: bad request from %s: %s", peer, err_msg(&e));
 		vim_fault(&c, "InvalidRequest", NULL, "%s", err_msg(&e));
 	} else {
-		char user[VIM_USER_MAX] = "";
+		char user[VIM_USER_MAX] = "", from[VIM_PEER_MAX];
 		c.vc_session = vim_session_find(h, cookie);
 		/* A console session lives on the console socket only. */
 		if (c.vc_session != NULL &&
 		    c.vc_session->vs_console != c.vc_console)
 			c.vc_session = NULL;
-		if (c.vc_session != NULL)
+		snprintf(from, sizeof(from), "%s", peer);
+		if (c.vc_session != NULL) {
 			memcpy(user, c.vc_session->vs_user, sizeof(user));
+			/* The console's: who logged in there. */
+			if (c.vc_console)
+				memcpy(from, c.vc_session->vs_peer,
+				       sizeof(from));
+		}
 		call_method(&c);
 		vim_access_free(&c);
 		/* Logins and session ends audit themselves (with more to
 		 * say); here every other call that changes something. */
 		if (user[0] != '\0' && vim_method_changes(r.sr_name))
-			audit(h, user, peer, r.sr_name, r.sr_this_type,
+			audit(h, user, from, r.sr_name, r.sr_this_type,
 			      r.sr_this, c.vc_fault ? c.vc_fault_type : "ok");
 		log_debug("api: %s %s:%s from %s%s", r.sr_name, r.sr_this_type,
 			  r.sr_this, peer, c.vc_fault ? ": fault" : "");

@@ -22,7 +22,7 @@ struct vim_event {
 	int ev_vm; /* VM id, or 0 */
 	char ev_vm_name[96];
 	char ev_msg[200];
-	char ev_ip[48]; /* session events */
+	char ev_ip[VIM_PEER_MAX]; /* session events */
 	char ev_session[VIM_SESSION_KEY_BYTES];
 };
 

@@ -79,6 +79,14 @@ static int upload_url(struct vim_call *c)
 static void reboot_host(struct vim_call *c, const char *why)
 {
 	if (!c->vc_hostd->hd_appliance) {
+		/* Under scripts/hosted.sh, which applies it as it starts
+		 * hostd again (stated --restore), like the reboot. */
+		if (c->vc_hostd->hd_supervised &&
+		    host_restart_agents(c->vc_hostd) == 0) {
+			log_info("firmware: %s; hostd starts again with it",
+				 why);
+			return;
+		}
 		log_info("firmware: %s; hosted, it applies when the host "
 			 "starts next (stated --restore)",
 			 why);

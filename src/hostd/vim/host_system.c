@@ -137,6 +137,10 @@ static struct vval *config(struct vim_call *c)
 	vval_moref(ci, "host", "HostSystem", "ha-host");
 	vim_about(c, ci, "product");
 	vval_bool(ci, "hyperThread", 0);
+	vval_bool(ci, "adminDisabled",
+		  h->hd_lockdown.ld_mode != LOCKDOWN_DISABLED);
+	vval_prim(ci, "lockdownMode", "HostLockdownMode",
+		  lockdown_mode_name(h->hd_lockdown.ld_mode));
 	vim_host_network_info(ci, "network");
 	fs = vval_obj(ci, "fileSystemVolume", "HostFileSystemVolumeInfo");
 	mounts = vval_array(fs, "mountInfo", "HostFileSystemMountInfo");
@@ -175,6 +179,10 @@ static struct vval *config_manager(void)
 		   "ha-firmwareSystem");
 	vval_moref(m, "patchManager", "HostPatchManager",
 		   "ha-host-patch-manager");
+	vval_moref(m, "serviceSystem", "HostServiceSystem",
+		   "ha-service-system");
+	vval_moref(m, "hostAccessManager", "HostAccessManager",
+		   "ha-host-access-manager");
 	return m;
 }
 
@@ -229,15 +237,44 @@ const struct mo_type mo_host_system = {
 	.mt_props = host_props,
 };
 
+/* arg: the signal, negative for hostd itself. */
 static void *signal_init(void *arg)
 {
 	int sig = (int)(intptr_t)arg;
 
 	sleep(HOST_POWER_DELAY_S);
+	if (sig < 0) {
+		kill(getpid(), -sig);
+		return NULL;
+	}
 	if (kill(1, sig) < 0)
 		log_warn("asking init to %s",
-			 sig == SIGUSR2 ? "power off" : "reboot");
+			 sig == SIGUSR2	 ? "power off"
+			 : sig == SIGHUP ? "restart the management agents"
+					 : "reboot");
 	return NULL;
+}
+
+int host_restart_agents(struct hostd *h)
+{
+	pthread_t th;
+	int sig = SIGHUP;
+
+	/* Hosted: hostd ends leaving VMs running (SIGUSR1) and says it
+	 * wants to start again; its runner starts it and the proxy. */
+	if (!h->hd_appliance) {
+		if (!h->hd_supervised)
+			return -EOPNOTSUPP;
+		h->hd_restart = 1;
+		sig = -SIGUSR1;
+	}
+	if (thread_start(&th, THREAD_STACK_BYTES, signal_init,
+			 (void *)(intptr_t)sig) != 0)
+		return -1;
+	pthread_detach(th);
+	log_info("the management agents restart in %d s (VMs keep running)",
+		 HOST_POWER_DELAY_S);
+	return 0;
 }
 
 int host_ask_init(int sig)

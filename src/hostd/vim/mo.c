@@ -32,6 +32,9 @@ static const struct mo_type *const types[] = {
 	&mo_certificate_manager,
 	&mo_firmware_system,
 	&mo_patch_manager,
+	&mo_access_manager,
+	&mo_service_system,
+	&mo_diagnostic_manager,
 	&mo_user_directory,
 	&mo_authorization_manager,
 };

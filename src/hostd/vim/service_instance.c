@@ -58,6 +58,8 @@ static struct vval *service_content(struct vim_call *c)
 		   "ha-localacctmgr");
 	vval_moref(sc, "authorizationManager", "AuthorizationManager",
 		   "ha-authmgr");
+	vval_moref(sc, "diagnosticManager", "DiagnosticManager",
+		   "ha-diagnosticmgr");
 	return sc;
 }
 

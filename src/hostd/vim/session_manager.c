@@ -14,6 +14,7 @@
 #include "hostd/auth.h"
 #include "hostd/adv_options.h"
 #include "hostd/hostd.h"
+#include "hostd/lockdown.h"
 #include "hostd/vim/mo.h"
 #include "hostd/vim/vim.h"
 
@@ -253,6 +254,10 @@ static int refuse(struct vim_call *c, const char *user, const char *result,
 static const char bad_login[] =
 	"Cannot complete login due to an incorrect user name or password.";
 
+static const char lockdown_refusal[] =
+	"The host is in lockdown mode: only its console (DCUI) and the users "
+	"on its lockdown exception list may log in.";
+
 static const char root_unset[] =
 	"The host's root password is not set yet. Set it on the host's "
 	"console (DCUI) first; until then no login over the network is "
@@ -272,6 +277,15 @@ int vim_password_check(struct hostd *h, const char *user, const char *pw,
 	int ok, known, blank;
 
 	*why = "InvalidLogin";
+	/* Before the password is looked at: a refusal must not tell a
+	 * guesser that the password was right. */
+	if (!lockdown_allows(h, user, 0)) {
+		log_info("api: login of '%s' from %s refused: the host is in "
+			 "lockdown mode",
+			 user, peer);
+		*why = "LockdownMode";
+		goto refused_nohash;
+	}
 	known = auth_lookup_hash(h, user, hash, sizeof(hash), &blank) == 0;
 	if (blank) {
 		log_info("api: login of '%s' from %s refused: root's password "
@@ -341,6 +355,7 @@ int vim_password_check(struct hostd *h, const char *user, const char *pw,
 	return 0;
 refused:
 	explicit_bzero(hash, sizeof(hash));
+refused_nohash:
 	audit(h, user, peer, op, "SessionManager", "ha-sessionmgr", *why);
 	return 0;
 }
@@ -352,6 +367,16 @@ static int network_login(struct vim_call *c, const char *user, const char *pw)
 	if (vim_password_check(c->vc_hostd, user, pw, c->vc_peer, "Login",
 			       &why))
 		return 1;
+	if (strcmp(why, "LockdownMode") == 0) {
+		struct xmlout f;
+		xmlout_init(&f);
+		xmlout_moref(&f, "object", "SessionManager", "ha-sessionmgr");
+		xmlout_elem(&f, "privilegeId", "System.Anonymous");
+		vim_fault(c, "NoPermission", f.xo_oom ? NULL : f.xo_data, "%s",
+			  lockdown_refusal);
+		xmlout_free(&f);
+		return 0;
+	}
 	vim_fault(c, "InvalidLogin", NULL, "%s",
 		  strcmp(why, "RootPasswordNotSet") == 0 ? root_unset
 							 : bad_login);
@@ -371,6 +396,12 @@ static int console_login(struct vim_call *c, const char *user, const char *pw)
 		refuse(c, user, "NotConsoleUser",
 		       "Only root and members of the group localadmin log in "
 		       "on the host's console.");
+		return 0;
+	}
+	if (!lockdown_allows(h, user, 1)) {
+		refuse(c, user, "LockdownMode",
+		       "The host is in strict lockdown mode: only the users on "
+		       "its exception list log in on the console.");
 		return 0;
 	}
 	known = auth_lookup_hash(h, user, hash, sizeof(hash), &blank) == 0;
@@ -411,8 +442,16 @@ static int login(struct vim_call *c)
 	memset(s, 0, sizeof(*s));
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		snprintf(s->vs_key + 2 * i, 3, "%02x", rnd[i]);
-	snprintf(s->vs_user, sizeof(s->vs_user), "%s", user);
-	snprintf(s->vs_peer, sizeof(s->vs_peer), "%s", c->vc_peer);
+	/* The console acts as the system user dcui (Admin on a fresh
+	 * host, as on the reference), for the person who logged in there:
+	 * the audit names both ("dcui" from "console:root"). */
+	if (c->vc_console) {
+		snprintf(s->vs_user, sizeof(s->vs_user), "%s", CONSOLE_USER);
+		snprintf(s->vs_peer, sizeof(s->vs_peer), "console:%s", user);
+	} else {
+		snprintf(s->vs_user, sizeof(s->vs_user), "%s", user);
+		snprintf(s->vs_peer, sizeof(s->vs_peer), "%s", c->vc_peer);
+	}
 	snprintf(s->vs_agent, sizeof(s->vs_agent), "%s", c->vc_user_agent);
 	s->vs_console = c->vc_console;
 	s->vs_login = s->vs_active = time(NULL);

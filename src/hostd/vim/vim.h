@@ -16,6 +16,8 @@
 #define VIM_SESSION_KEY_BYTES 36 /* 32 hex digits, NUL, room */
 #define VIM_SESSIONS_MAX      256
 #define VIM_USER_MAX	      64
+/* A session's origin: an address, or "console:" and a user. */
+#define VIM_PEER_MAX 80
 /* The older WaitForUpdates has no timeout; a wait still ends after this
  * and the client, finding no update, simply asks again. */
 #define VIM_WAIT_MAX_S 1800
@@ -30,8 +32,8 @@ struct vim_view;
 struct vim_session {
 	char vs_key[VIM_SESSION_KEY_BYTES];
 	char vs_user[VIM_USER_MAX];
-	char vs_peer[48];   /* the address it logged in from */
-	char vs_agent[128]; /* its User-Agent */
+	char vs_peer[VIM_PEER_MAX]; /* the address it logged in from */
+	char vs_agent[128];	    /* its User-Agent */
 	time_t vs_login;
 	time_t vs_active;
 	long long vs_calls;
@@ -128,6 +130,9 @@ extern const struct vim_method vim_search_index_methods[];
 extern const struct vim_method vim_option_manager_methods[];
 extern const struct vim_method vim_certificate_manager_methods[];
 extern const struct vim_method vim_firmware_system_methods[];
+extern const struct vim_method vim_access_manager_methods[];
+extern const struct vim_method vim_service_system_methods[];
+extern const struct vim_method vim_diagnostic_manager_methods[];
 extern const struct vim_method vim_patch_manager_methods[];
 extern const struct vim_method vim_task_methods[];
 extern const struct vim_method vim_account_manager_methods[];

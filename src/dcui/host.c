@@ -1,0 +1,212 @@
+/*
+ * host.c: the console's actions as VI API calls (host.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dcui/host.h"
+
+#define TASK_WAIT_MS 30000
+
+char *host_property(struct api *a, const char *type, const char *id,
+		    const char *path, struct err *e)
+{
+	char args[1024];
+	char *answer = NULL;
+
+	snprintf(args, sizeof(args),
+		 "<_this type=\"PropertyCollector\">ha-property-collector"
+		 "</_this><specSet><propSet><type>%s</type>"
+		 "<pathSet>%s</pathSet></propSet><objectSet>"
+		 "<obj type=\"%s\">%s</obj></objectSet></specSet>",
+		 type, path, type, id);
+	if (api_invoke(a, "RetrieveProperties", args, &answer, e) < 0)
+		return NULL;
+	return answer;
+}
+
+int host_lockdown_mode(struct api *a, char *mode, size_t size, struct err *e)
+{
+	char *x = host_property(a, "HostAccessManager",
+				"ha-host-access-manager", "lockdownMode", e);
+
+	if (x == NULL)
+		return -1;
+	api_text(x, "val", mode, size);
+	free(x);
+	return mode[0] != '\0' ? 0 : err_set(e, -EPROTO, "no lockdown mode");
+}
+
+int host_set_lockdown(struct api *a, const char *mode, struct err *e)
+{
+	char args[256];
+
+	snprintf(args, sizeof(args),
+		 "<_this type=\"HostAccessManager\">ha-host-access-manager"
+		 "</_this><mode>%s</mode>",
+		 mode);
+	return api_invoke(a, "ChangeLockdownMode", args, NULL, e);
+}
+
+struct list {
+	char *l_buf;
+	size_t l_size, l_len;
+};
+
+static void add_to_list(void *ctx, const char *text)
+{
+	struct list *l = ctx;
+	int n = snprintf(l->l_buf + l->l_len, l->l_size - l->l_len, "%s%s",
+			 l->l_len ? ", " : "", text);
+
+	if (n > 0 && (size_t)n < l->l_size - l->l_len)
+		l->l_len += (size_t)n;
+}
+
+int host_lockdown_exceptions(struct api *a, char *list, size_t size,
+			     struct err *e)
+{
+	struct list l = {list, size, 0};
+	char *x = NULL;
+
+	list[0] = '\0';
+	if (api_invoke(a, "QueryLockdownExceptions",
+		       "<_this type=\"HostAccessManager\">"
+		       "ha-host-access-manager</_this>",
+		       &x, e) < 0)
+		return -1;
+	api_each(x, "returnval", add_to_list, &l);
+	free(x);
+	return 0;
+}
+
+int host_restart_agents(struct api *a, struct err *e)
+{
+	return api_invoke(a, "RestartService",
+			  "<_this type=\"HostServiceSystem\">"
+			  "ha-service-system</_this><id>hostd</id>",
+			  NULL, e);
+}
+
+int host_log_page(struct api *a, const char *key, long start, long lines,
+		  void (*fn)(void *ctx, const char *line), void *ctx,
+		  long *first, long *last, struct err *e)
+{
+	char args[512], num[32];
+	char *x = NULL;
+
+	snprintf(args, sizeof(args),
+		 "<_this type=\"DiagnosticManager\">ha-diagnosticmgr</_this>"
+		 "<key>%s</key><start>%ld</start><lines>%ld</lines>",
+		 key, start, lines);
+	if (api_invoke(a, "BrowseDiagnosticLog", args, &x, e) < 0)
+		return -1;
+	api_text(x, "lineStart", num, sizeof(num));
+	*first = strtol(num, NULL, 10);
+	api_text(x, "lineEnd", num, sizeof(num));
+	*last = strtol(num, NULL, 10);
+	if (fn != NULL)
+		api_each(x, "lineText", fn, ctx);
+	free(x);
+	return 0;
+}
+
+/* Wait for task id to end: 0 when it succeeded, else -1 with its
+ * error's message. */
+static int wait_task(struct api *a, const char *id, struct err *e)
+{
+	char state[32], msg[512];
+
+	for (int waited = 0; waited < TASK_WAIT_MS; waited += 200) {
+		char *x = host_property(a, "Task", id, "info", e);
+		if (x == NULL)
+			return -1;
+		api_text(x, "state", state, sizeof(state));
+		api_text(x, "localizedMessage", msg, sizeof(msg));
+		free(x);
+		if (strcmp(state, "success") == 0)
+			return 0;
+		if (strcmp(state, "error") == 0)
+			return err_set(e, -EIO, "%s",
+				       msg[0] ? msg : "the task failed");
+		usleep(200 * 1000);
+	}
+	return err_set(e, -ETIMEDOUT, "the task did not end in %d s",
+		       TASK_WAIT_MS / 1000);
+}
+
+/* Call a method that returns a task, and wait for it. */
+static int run_task(struct api *a, const char *method, const char *args,
+		    struct err *e)
+{
+	char id[64];
+	char *x = NULL;
+	int rc;
+
+	if (api_invoke(a, method, args, &x, e) < 0)
+		return -1;
+	api_text(x, "returnval", id, sizeof(id));
+	free(x);
+	if (id[0] == '\0')
+		return err_set(e, -EPROTO, "%s returned no task", method);
+	rc = wait_task(a, id, e);
+	return rc;
+}
+
+int host_reset_config(struct api *a, struct err *e)
+{
+	char *x = host_property(a, "HostSystem", "ha-host",
+				"runtime.inMaintenanceMode", e);
+	char in[16];
+
+	if (x == NULL)
+		return -1;
+	api_text(x, "val", in, sizeof(in));
+	free(x);
+	if (strcmp(in, "true") != 0 &&
+	    run_task(a, "EnterMaintenanceMode_Task",
+		     "<_this type=\"HostSystem\">ha-host</_this>"
+		     "<timeout>0</timeout>",
+		     e) < 0)
+		return -1;
+	return api_invoke(a, "ResetFirmwareToFactoryDefaults",
+			  "<_this type=\"HostFirmwareSystem\">"
+			  "ha-firmwareSystem</_this>",
+			  NULL, e);
+}
+
+int host_power(struct api *a, int reboot, struct err *e)
+{
+	return run_task(a, reboot ? "RebootHost_Task" : "ShutdownHost_Task",
+			"<_this type=\"HostSystem\">ha-host</_this>"
+			"<force>true</force>",
+			e);
+}
+
+int host_support_info(struct api *a, struct support_info *si, struct err *e)
+{
+	char *x;
+
+	memset(si, 0, sizeof(*si));
+	x = host_property(a, "HostSystem", "ha-host", "config.product", e);
+	if (x == NULL)
+		return -1;
+	api_text(x, "fullName", si->si_product, sizeof(si->si_product));
+	api_text(x, "version", si->si_version, sizeof(si->si_version));
+	api_text(x, "build", si->si_build, sizeof(si->si_build));
+	api_text(x, "apiVersion", si->si_api, sizeof(si->si_api));
+	free(x);
+	x = host_property(a, "HostSystem", "ha-host", "hardware", e);
+	if (x == NULL)
+		return -1;
+	api_text(x, "vendor", si->si_vendor, sizeof(si->si_vendor));
+	api_text(x, "model", si->si_model, sizeof(si->si_model));
+	api_text(x, "serialNumber", si->si_serial, sizeof(si->si_serial));
+	api_text(x, "uuid", si->si_uuid, sizeof(si->si_uuid));
+	api_text(x, "biosVersion", si->si_bios, sizeof(si->si_bios));
+	free(x);
+	return 0;
+}

@@ -1,0 +1,58 @@
+/*
+ * host.h: what the console asks of hostd, one function per action of
+ * its menu, over api.h's session. Each returns 0, or -1 with hostd's
+ * reason in e.
+ */
+#ifndef BASALT_DCUI_HOST_H
+#define BASALT_DCUI_HOST_H
+
+#include <stddef.h>
+
+#include "common/err.h"
+#include "dcui/api.h"
+
+/* The answer of RetrieveProperties for one property of one object
+ * (malloc'd XML, the value in <val>); NULL on error. */
+char *host_property(struct api *a, const char *type, const char *id,
+		    const char *path, struct err *e);
+
+/* "lockdownDisabled", "lockdownNormal" or "lockdownStrict". */
+int host_lockdown_mode(struct api *a, char *mode, size_t size, struct err *e);
+int host_set_lockdown(struct api *a, const char *mode, struct err *e);
+/* The exception users, comma-separated. */
+int host_lockdown_exceptions(struct api *a, char *list, size_t size,
+			     struct err *e);
+
+/* Restart hostd and rhttpproxy (VMs keep running); the session ends
+ * with them. */
+int host_restart_agents(struct api *a, struct err *e);
+
+/* Lines [start, start + lines) of log key ("hostd", "syslog",
+ * "vmkernel"); fn(ctx, line) for each; the segment's first and last
+ * line numbers in *first and *last (*last is the log's length when
+ * start lies beyond it). */
+int host_log_page(struct api *a, const char *key, long start, long lines,
+		  void (*fn)(void *ctx, const char *line), void *ctx,
+		  long *first, long *last, struct err *e);
+
+/* Maintenance mode, then the configuration back to factory defaults;
+ * the host then restarts (the appliance reboots). */
+int host_reset_config(struct api *a, struct err *e);
+
+/* Reboot (reboot 1) or power off the host, VMs shut down first. */
+int host_power(struct api *a, int reboot, struct err *e);
+
+struct support_info {
+	char si_product[128]; /* "Basalt 0.1.0 build-..." */
+	char si_version[32];
+	char si_build[32];
+	char si_vendor[128]; /* the machine's maker */
+	char si_model[128];
+	char si_serial[128];
+	char si_uuid[64];
+	char si_bios[128];
+	char si_api[16]; /* the API version */
+};
+int host_support_info(struct api *a, struct support_info *si, struct err *e);
+
+#endif
