@@ -210,3 +210,61 @@ int host_support_info(struct api *a, struct support_info *si, struct err *e)
 	free(x);
 	return 0;
 }
+
+int host_shell_running(struct api *a, int *on, struct err *e)
+{
+	char *x = host_property(a, "HostServiceSystem", "ha-service-system",
+				"serviceInfo", e);
+	const char *t;
+	char val[16];
+
+	if (x == NULL)
+		return -1;
+	t = strstr(x, "<key>TSM</key>");
+	if (t == NULL) {
+		free(x);
+		return err_set(e, -ENOENT, "hostd has no support shell");
+	}
+	api_text(t, "running", val, sizeof(val));
+	*on = strcmp(val, "true") == 0;
+	free(x);
+	return 0;
+}
+
+int host_shell_set(struct api *a, int on, struct err *e)
+{
+	return api_invoke(a, on ? "StartService" : "StopService",
+			  "<_this type=\"HostServiceSystem\">"
+			  "ha-service-system</_this><id>TSM</id>",
+			  NULL, e);
+}
+
+int host_option(struct api *a, const char *key, char *value, size_t size,
+		struct err *e)
+{
+	char args[512];
+	char *x = NULL;
+
+	snprintf(args, sizeof(args),
+		 "<_this type=\"OptionManager\">ha-adv-options</_this>"
+		 "<name>%s</name>",
+		 key);
+	if (api_invoke(a, "QueryOptions", args, &x, e) < 0)
+		return -1;
+	api_text(x, "value", value, size);
+	free(x);
+	return 0;
+}
+
+int host_set_long_option(struct api *a, const char *key, long value,
+			 struct err *e)
+{
+	char args[512];
+
+	snprintf(args, sizeof(args),
+		 "<_this type=\"OptionManager\">ha-adv-options</_this>"
+		 "<changedValue><key>%s</key><value xsi:type=\"xsd:long\">"
+		 "%ld</value></changedValue>",
+		 key, value);
+	return api_invoke(a, "UpdateOptions", args, NULL, e);
+}

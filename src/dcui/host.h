@@ -42,6 +42,16 @@ int host_reset_config(struct api *a, struct err *e);
 /* Reboot (reboot 1) or power off the host, VMs shut down first. */
 int host_power(struct api *a, int reboot, struct err *e);
 
+/* Is the support shell (service TSM) on? Turn it on or off. */
+int host_shell_running(struct api *a, int *on, struct err *e);
+int host_shell_set(struct api *a, int on, struct err *e);
+
+/* An advanced option's value as text; set a long one. */
+int host_option(struct api *a, const char *key, char *value, size_t size,
+		struct err *e);
+int host_set_long_option(struct api *a, const char *key, long value,
+			 struct err *e);
+
 struct support_info {
 	char si_product[128]; /* "Basalt 0.1.0 build-..." */
 	char si_version[32];

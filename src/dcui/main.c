@@ -527,9 +527,99 @@ static int reset_config(void)
 	return -1;
 }
 
+static int shell_timeout(void)
+{
+	char value[32], text[32];
+	struct ui_field f[] = {{"Timeout (seconds):", text, sizeof(text), 0}};
+	struct err e = {0};
+
+	if (host_option(&api, "UserVars.ESXiShellTimeOut", value, sizeof(value),
+			&e) < 0) {
+		if (session_gone())
+			return -1;
+		ui_message("Support Shell Timeout", err_msg(&e));
+		return 0;
+	}
+	snprintf(text, sizeof(text), "%s", value);
+	for (;;) {
+		char *end;
+		long v;
+		if (!ui_form("Support Shell Timeout",
+			     "Seconds after which the support shell, once "
+			     "on, turns itself off again (0: never; at most "
+			     "86400). Logins already open stay.",
+			     f, 1))
+			return 0;
+		v = strtol(text, &end, 10);
+		if (text[0] == '\0' || *end != '\0') {
+			ui_message("Support Shell Timeout",
+				   "A number of seconds, please.");
+			continue;
+		}
+		if (host_set_long_option(&api, "UserVars.ESXiShellTimeOut", v,
+					 &e) < 0) {
+			if (session_gone())
+				return -1;
+			ui_message("Support Shell Timeout", err_msg(&e));
+			continue;
+		}
+		return 0;
+	}
+}
+
 static int troubleshooting(void)
 {
-	return restart_agents();
+	int sel = 0;
+
+	for (;;) {
+		struct err e = {0};
+		int y, x, ch, on = 0, known;
+		const char *names[3];
+
+		known = host_shell_running(&api, &on, &e) == 0;
+		if (!known && session_gone())
+			return -1;
+		names[0] = !known ? "Support Shell (not on this host)"
+			   : on	  ? "Disable Support Shell"
+				  : "Enable Support Shell";
+		names[1] = "Modify Support Shell Timeout";
+		names[2] = "Restart Management Agents";
+		if (!ui_too_small()) {
+			ui_box("Troubleshooting Options", 6, 50, &y, &x);
+			for (int i = 0; i < 3; i++) {
+				if (i == sel)
+					attron(A_REVERSE);
+				mvprintw(y + i, x, "%-48s", names[i]);
+				if (i == sel)
+					attroff(A_REVERSE);
+			}
+			mvprintw(y + 4, x, "Support shell: %s",
+				 !known ? err_msg(&e)
+				 : on	? "on (its login on the console's "
+					  "second terminal, Alt-F2)"
+					: "off");
+			mvprintw(y + 5, x, "<Enter> Choose   <Esc> Back");
+			refresh();
+		}
+		ch = ui_key(-1);
+		if (ch == UI_KEY_EOF || ch == UI_KEY_ESC)
+			return 0;
+		if (ch == KEY_UP)
+			sel = (sel + 2) % 3;
+		else if (ch == KEY_DOWN)
+			sel = (sel + 1) % 3;
+		if (ch != '\r' && ch != '\n' && ch != KEY_ENTER)
+			continue;
+		if (sel == 2 && restart_agents() < 0)
+			return -1; /* restarted: the session is gone */
+		if (sel == 1 && shell_timeout() < 0)
+			return -1;
+		if (sel == 0 && known && host_shell_set(&api, !on, &e) < 0) {
+			if (session_gone())
+				return -1;
+			ui_message("Troubleshooting Options", err_msg(&e));
+		}
+	}
 }
 
 static const struct item {
@@ -544,9 +634,10 @@ static const struct item {
 	 "While lockdown mode is on, the API takes logins only from this "
 	 "console and from the users on the exception list.",
 	 configure_lockdown},
-	{"Restart Management Agents",
-	 "Restart hostd and rhttpproxy. API sessions end; running VMs keep "
-	 "running.",
+	{"Troubleshooting Options",
+	 "Turn the support shell on or off and set how long it stays on; "
+	 "restart the management agents (hostd and rhttpproxy: API sessions "
+	 "end, running VMs keep running).",
 	 troubleshooting},
 	{"View System Logs", "The host's logs: hostd, syslog, the kernel's.",
 	 view_logs},

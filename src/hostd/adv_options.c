@@ -104,6 +104,10 @@ const struct adv_def adv_defs[] = {
 	 "Seconds between comparisons of the host's state with its last "
 	 "save (changes are saved within seconds anyway)",
 	 NULL},
+	{"UserVars.ESXiShellTimeOut", ADV_LONG, "0", 0, 86400,
+	 "Seconds after which the support shell, once started, is turned "
+	 "off again (0: never); sessions already open stay",
+	 NULL},
 	{"UserVars.SuppressShellWarning", ADV_LONG, "0", 0, 1,
 	 "Do not warn that the shell is enabled", NULL},
 	{"Net.BlockGuestBPDU", ADV_BOOL, "false", 0, 0,

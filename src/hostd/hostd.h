@@ -91,6 +91,15 @@ struct hostd {
  * thread starts (vim/host_system.c). */
 int host_restart_agents(struct hostd *h);
 
+/* The run folder's mark of a running support shell ("until=<epoch>"),
+ * read by init (vim/service_system.c). */
+#define SHELL_MARK "support-shell"
+/* Turn the support shell on or off (the appliance's; -EOPNOTSUPP
+ * hosted). */
+int service_shell_set(struct hostd *h, int on, struct err *e);
+/* At start: the support shell on when its policy says so. */
+void service_start_policy(struct hostd *h);
+
 /* Is the host in maintenance mode (vim/host_system.c)? */
 int host_maintenance_load(const struct hostd *h);
 

@@ -291,6 +291,7 @@ int main(int argc, char **argv)
 	log_info("the VI API on %s (root %s); the console's on %s", sock,
 		 h.hd_root, console);
 	log_info("audit records to syslog at %s", syslog_path);
+	service_start_policy(&h);
 	printf("hostd: ready\n");
 	fflush(stdout);
 	sigwait(&set, &sig);

@@ -99,6 +99,11 @@ static struct agent agents[] = {
 	 .ag_argv = {"/bin/dcui", "--root", "/", "--user", DCUI_ID, NULL},
 	 .ag_env = "TERM=xterm",
 	 .ag_tty = "/dev/ttyS0"},
+	/* The support shell hostd turns on and off (shell_sync). */
+	{.ag_name = "support-shell",
+	 .ag_argv = {"/init", "shell-login", "/dev/tty2", NULL},
+	 .ag_tty = "/dev/tty2",
+	 .ag_stop_sig = SIGHUP},
 };
 #define N_AGENTS      ((int)(sizeof(agents) / sizeof(agents[0])))
 #define A_STATED      0
@@ -108,6 +113,7 @@ static struct agent agents[] = {
 #define A_SHELL	      4
 #define A_DCUI	      5
 #define A_DCUI_SERIAL 6
+#define A_TSM	      7
 /* What "restart management agents" restarts: hostd and the proxy, next
  * to each other in the table. */
 #define A_MGMT A_HOSTD
@@ -400,6 +406,81 @@ static void reap(int stopping)
 	}
 }
 
+/*
+ * The support shell on the console's tty2 (Alt-F2), which hostd turns
+ * on and off (HostServiceSystem "TSM") through the run folder's mark
+ * SHELL_MARK ("until=<epoch>", 0: no end) and SIGUSR1. When it goes off,
+ * or its time is up, a login prompt ends; a shell someone logged into
+ * stays until they leave, and is not started again. (The boot option
+ * basalt.shell=TTY is another one, for good, on that terminal.)
+ */
+#define SHELL_MARK RUN_DIR "/support-shell"
+
+static struct {
+	int sh_on;	    /* the mark says on */
+	long long sh_until; /* epoch seconds; 0: no end */
+} shell;
+
+/* Has the agent's process become the shell (logged in)? */
+static int shell_logged_in(pid_t pid)
+{
+	char path[64], exe[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return 0;
+	exe[n] = '\0';
+	return strstr(exe, "busybox") != NULL;
+}
+
+static void shell_sync(void)
+{
+	struct agent *a = &agents[A_TSM];
+	char line[64];
+	long long until = 0;
+	int on, was = shell.sh_on;
+
+	file_read_line(SHELL_MARK, line, sizeof(line));
+	on = sscanf(line, "until=%lld", &until) == 1;
+	if (on && until > 0 && until <= (long long)time(NULL)) {
+		log_warnx("the support shell is off: its time "
+			  "(UserVars.ESXiShellTimeOut) is up");
+		unlink(SHELL_MARK);
+		on = 0;
+	}
+	shell.sh_on = on;
+	shell.sh_until = until;
+	if (shell.sh_on) {
+		if (!was && until > 0)
+			log_warnx("the support shell is on, on %s, for %lld s "
+				  "(UserVars.ESXiShellTimeOut)",
+				  a->ag_tty, until - (long long)time(NULL));
+		else if (!was)
+			log_warnx("the support shell is on, on %s", a->ag_tty);
+		if (a->ag_pid <= 0 && a->ag_due_ms == 0)
+			(void)agent_start(a);
+		return;
+	}
+	a->ag_due_ms = 0; /* not again */
+	if (was)
+		log_warnx("the support shell is off");
+	if (a->ag_pid > 0 && !shell_logged_in(a->ag_pid))
+		kill(a->ag_pid, SIGHUP);
+}
+
+/* Milliseconds until the shell's time is up, or -1. */
+static int shell_timeout_ms(void)
+{
+	long long left;
+
+	if (!shell.sh_on || shell.sh_until == 0)
+		return -1;
+	left = shell.sh_until - (long long)time(NULL);
+	return left <= 0 ? 0 : left > 3600 ? 3600000 : (int)(left * 1000);
+}
+
 static void restart_management(void)
 {
 	log_info("restarting the management agents (VMs keep running)");
@@ -598,6 +679,7 @@ static int init_main(void)
 			  tty);
 		(void)agent_start(&agents[A_SHELL]);
 	}
+	shell_sync();
 	if (first)
 		first_boot_done();
 	ready_banner(&bd, datastores);
@@ -607,7 +689,16 @@ static int init_main(void)
 	for (;;) {
 		struct pollfd pfd[2] = {{sfd, POLLIN, 0}, {ufd, POLLIN, 0}};
 		struct signalfd_siginfo si;
-		int timeout = agent_run_due(agents, N_AGENTS);
+		int timeout, st;
+
+		if (!shell.sh_on)
+			agents[A_TSM].ag_due_ms = 0;
+		timeout = agent_run_due(agents, N_AGENTS);
+		st = shell_timeout_ms();
+		if (st >= 0 && (timeout < 0 || st < timeout))
+			timeout = st;
+		if (st == 0)
+			shell_sync();
 
 		if (trial.bt_trial) {
 			uint64_t now = agent_now_ms();
@@ -635,6 +726,9 @@ static int init_main(void)
 				break;
 			case SIGHUP:
 				restart_management();
+				break;
+			case SIGUSR1:
+				shell_sync();
 				break;
 			case SIGUSR2:
 			case SIGTERM:

@@ -148,12 +148,28 @@ class Console:
 
     def open_item(self, name):
         """In the System Customization menu: select name, Enter."""
-        s = self.wait("System Customization")
-        lines = [ln for ln in s.splitlines()[2:] if ln[:38].strip()]
-        names = [ln[:38].strip(" x") for ln in lines]
-        index = next(i for i, n in enumerate(names) if n.startswith(name))
+        deadline = time.monotonic() + 30
+        while True:     # the menu itself, no dialog over it
+            s = self.screen()
+            lines = [ln for ln in s.splitlines()[2:] if ln[:38].strip()]
+            names = [ln[:38].strip(" x") for ln in lines]
+            found = [i for i, n in enumerate(names) if n.startswith(name)]
+            if "System Customization" in s and found:
+                index = found[0]
+                break
+            assert time.monotonic() < deadline, s
+            time.sleep(0.2)
         self.keys("Home")
         for _ in range(index):
+            self.keys("Down")
+        self.keys("Enter")
+
+    def troubleshooting(self, choice, timeout=30):
+        """Troubleshooting Options, then its line choice (0: the support
+        shell, 1: its timeout, 2: restart management agents)."""
+        self.open_item("Troubleshooting Options")
+        self.wait("Support shell:", timeout)
+        for _ in range(choice):
             self.keys("Down")
         self.keys("Enter")
 

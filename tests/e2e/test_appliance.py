@@ -181,7 +181,32 @@ def test_vm_on_the_appliance(app, tmp_path):
         try:
             con.wait("To manage this host", 60)
             con.login(PASSWORD)
-            con.open_item("Restart Management Agents")
+            # The support shell on tty2, off again by itself after the
+            # timeout set here (UserVars.ESXiShellTimeOut).
+            con.troubleshooting(1, 60)
+            con.wait("Timeout (seconds):", 60)
+            con.keys("C-u")
+            con.type("8")
+            con.keys("Enter")
+            con.wait("Enable Support Shell", 60)
+            shell_mark = len(app.console())
+            con.keys("Up", "Enter")       # from the timeout line
+            con.wait("Disable Support Shell", 60)
+            app.wait_console(r"the support shell is on, on /dev/tty2, "
+                             r"for [5-8] s", 30, shell_mark)
+            out, _ = app.shell("busybox ps -o args")
+            assert "shell-login /dev/tty2" in out, out
+            app.wait_console(r"the support shell is off: its time", 30,
+                             shell_mark)
+            out, _ = app.shell("busybox ps -o args")
+            assert "shell-login /dev/tty2" not in out, out
+            host = si.content.rootFolder.childEntity[0].hostFolder \
+                .childEntity[0].host[0]
+            tsm = [x for x in host.configManager.serviceSystem.serviceInfo
+                   .service if x.key == "TSM"][0]
+            assert not tsm.running
+            con.keys("Escape")
+            con.troubleshooting(2, 60)
             con.wait("Running VMs keep running", 60)
             con.keys("y")
             con.wait("The management agents are restarting", 60)

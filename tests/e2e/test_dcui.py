@@ -207,7 +207,7 @@ def test_lockdown_mode_refuses_api_logins(console, hosted):
     assert h2.config.adminDisabled is True
     # And it stays across a restart of hostd.
     console.keys("Enter")
-    console.open_item("Restart Management Agents")
+    console.troubleshooting(2)
     old = hosted.hostd_pid()
     console.keys("y")
     console.wait("The management agents are restarting")
@@ -234,13 +234,21 @@ def test_restart_management_agents(console, hosted):
     si = hosted.connect()
     before = hosted.hostd_pid()
     console.login(PASSWORD)
-    console.open_item("Restart Management Agents")
+    # Hosted, there is no support shell to turn on: hostd says why.
+    console.troubleshooting(0)
+    s = console.wait("the support shell is the appliance's")
+    console.keys("Enter")
+    console.wait("Enable Support Shell")
+    console.keys("Escape")
+    console.troubleshooting(2)
     s = console.wait("Running VMs keep running")
     console.keys("n")                    # not yet
+    console.wait("Support shell: off")
+    console.keys("Escape")
     console.wait("System Customization")
     time.sleep(3)
     assert hosted.hostd_pid() == before
-    console.open_item("Restart Management Agents")
+    console.troubleshooting(2)
     console.keys("y")
     console.wait("The management agents are restarting")
     after = hosted.wait_ready(after_pid=before)
@@ -341,9 +349,19 @@ def test_console_api_pieces(hostd_bin, tmp_path):
             access.ChangeLockdownMode("lockdownStrict")  # no exceptions
         assert set(access.QuerySystemUsers()) == {"dcui", "vpxuser"}
         services = host.configManager.serviceSystem
-        assert [s.key for s in services.serviceInfo.service] == ["hostd"]
+        info = {s.key: s for s in services.serviceInfo.service}
+        assert set(info) == {"hostd", "TSM"}
+        assert info["hostd"].running and info["hostd"].required
+        assert not info["TSM"].running and info["TSM"].policy == "off"
         with pytest.raises(vmodl.fault.NotSupported):
             services.RestartService(id="hostd")  # no runner here
+        with pytest.raises(vmodl.fault.NotSupported):
+            services.StartService(id="TSM")      # the appliance's
+        services.UpdateServicePolicy(id="TSM", policy="on")
+        with pytest.raises(vmodl.fault.InvalidArgument):
+            services.UpdateServicePolicy(id="TSM", policy="sometimes")
+        info = {s.key: s for s in services.serviceInfo.service}
+        assert info["TSM"].policy == "on"
         with pytest.raises(vim.fault.NotFound):
             services.RestartService(id="ntpd")
         # Lockdown on through the older HostSystem call; the console
