@@ -12,6 +12,9 @@
 # go to the terminal and to ROOT/var/log/hostd.log and rhttpproxy.log,
 # where the API's DiagnosticManager (and the console's log view) reads.
 #
+# BASALT_MANAGE_NETWORK=IFACE lets the management network's changes
+# apply to IFACE (hostd --manage-network; run it in a network namespace).
+#
 # Usage: scripts/hosted.sh BUILD_DIR ROOT ADDRESS HOSTD_PORT HTTP_PORT HTTPS_PORT
 set -u
 build=$1 root=$2 addr=$3 hostd_port=$4 http_port=$5 https_port=$6
@@ -44,6 +47,7 @@ while :; do
 	fi
 	"$build/src/hostd/hostd" --root "$root" --address "$addr" \
 		--port "$hostd_port" --supervised \
+		${BASALT_MANAGE_NETWORK:+--manage-network "$BASALT_MANAGE_NETWORK"} \
 		2> >(tee -a "$root/var/log/hostd.log" >&2) &
 	hostd=$!
 	# Root's password from the environment is the first start's, as an

@@ -268,3 +268,104 @@ int host_set_long_option(struct api *a, const char *key, long value,
 		 key, value);
 	return api_invoke(a, "UpdateOptions", args, NULL, e);
 }
+
+#define NETSYS "<_this type=\"HostNetworkSystem\">ha-network-system</_this>"
+
+/* text XML-escaped into out, or an error. */
+static int esc(const char *text, char *out, size_t size, struct err *e)
+{
+	if (api_xml_escape(text, out, size) < 0)
+		return err_set(e, -E2BIG, "'%.32s...' is too long", text);
+	return 0;
+}
+
+int host_net_vlan(struct api *a, int vlan, struct err *e)
+{
+	char args[1024];
+
+	snprintf(args, sizeof(args),
+		 NETSYS "<pgName>Management Network</pgName><portgrp>"
+			"<name>Management Network</name><vlanId>%d</vlanId>"
+			"<vswitchName>vSwitch0</vswitchName><policy/>"
+			"</portgrp>",
+		 vlan);
+	return api_invoke(a, "UpdatePortGroup", args, NULL, e);
+}
+
+int host_net_uplink(struct api *a, const char *nic, struct err *e)
+{
+	char args[1024], n[64];
+
+	if (esc(nic, n, sizeof(n), e) < 0)
+		return -1;
+	snprintf(args, sizeof(args),
+		 NETSYS "<vswitchName>vSwitch0</vswitchName><spec>"
+			"<numPorts>1024</numPorts><bridge "
+			"xsi:type=\"HostVirtualSwitchBondBridge\">"
+			"<nicDevice>%s</nicDevice></bridge></spec>",
+		 n);
+	return api_invoke(a, "UpdateVirtualSwitch", args, NULL, e);
+}
+
+int host_net_ipv4(struct api *a, const char *address, const char *netmask,
+		  struct err *e)
+{
+	char args[1024], ad[64], nm[64];
+
+	if (address == NULL) {
+		snprintf(args, sizeof(args),
+			 NETSYS "<device>vmk0</device><nic><ip><dhcp>true"
+				"</dhcp></ip></nic>");
+	} else {
+		if (esc(address, ad, sizeof(ad), e) < 0 ||
+		    esc(netmask, nm, sizeof(nm), e) < 0)
+			return -1;
+		snprintf(args, sizeof(args),
+			 NETSYS "<device>vmk0</device><nic><ip><dhcp>false"
+				"</dhcp><ipAddress>%s</ipAddress><subnetMask>"
+				"%s</subnetMask></ip></nic>",
+			 ad, nm);
+	}
+	return api_invoke(a, "UpdateVirtualNic", args, NULL, e);
+}
+
+int host_net_gateway(struct api *a, const char *gateway, struct err *e)
+{
+	char args[1024], gw[64];
+
+	if (esc(gateway, gw, sizeof(gw), e) < 0)
+		return -1;
+	snprintf(args, sizeof(args),
+		 NETSYS "<config><defaultGateway>%s</defaultGateway>"
+			"</config>",
+		 gw);
+	return api_invoke(a, "UpdateIpRouteConfig", args, NULL, e);
+}
+
+int host_net_dns(struct api *a, const char *const servers[3],
+		 const char *hostname, const char *domain, struct err *e)
+{
+	char args[2048], one[64], hn[256], dn[1024];
+	size_t n;
+
+	if (esc(hostname, hn, sizeof(hn), e) < 0 ||
+	    esc(domain, dn, sizeof(dn), e) < 0)
+		return -1;
+	n = (size_t)snprintf(args, sizeof(args),
+			     NETSYS "<config><dhcp>false</dhcp><hostName>%s"
+				    "</hostName><domainName>%s</domainName>",
+			     hn, dn);
+	for (int i = 0; i < 3 && servers[i] != NULL && servers[i][0]; i++) {
+		if (esc(servers[i], one, sizeof(one), e) < 0)
+			return -1;
+		n += (size_t)snprintf(args + n, sizeof(args) - n,
+				      "<address>%s</address>", one);
+	}
+	snprintf(args + n, sizeof(args) - n, "</config>");
+	return api_invoke(a, "UpdateDnsConfig", args, NULL, e);
+}
+
+int host_net_refresh(struct api *a, struct err *e)
+{
+	return api_invoke(a, "RefreshNetworkSystem", NETSYS, NULL, e);
+}

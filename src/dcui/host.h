@@ -65,4 +65,17 @@ struct support_info {
 };
 int host_support_info(struct api *a, struct support_info *si, struct err *e);
 
+/* The management network (HostNetworkSystem). Each applies at once. */
+int host_net_vlan(struct api *a, int vlan, struct err *e);
+int host_net_uplink(struct api *a, const char *nic, struct err *e);
+/* IPv4 by DHCP (address NULL) or static. */
+int host_net_ipv4(struct api *a, const char *address, const char *netmask,
+		  struct err *e);
+int host_net_gateway(struct api *a, const char *gateway, struct err *e);
+/* Up to three servers (NULL or "" ends the list). */
+int host_net_dns(struct api *a, const char *const servers[3],
+		 const char *hostname, const char *domain, struct err *e);
+/* Apply the configuration again ("Restart Management Network"). */
+int host_net_refresh(struct api *a, struct err *e);
+
 #endif

@@ -27,6 +27,7 @@
 #include "dcui/api.h"
 #include "dcui/host.h"
 #include "dcui/logview.h"
+#include "dcui/netmenu.h"
 #include "dcui/ui.h"
 
 #define DEFAULT_ROOT	"run"
@@ -567,6 +568,38 @@ static int shell_timeout(void)
 	}
 }
 
+static int network_conf(char *path, size_t size)
+{
+	path_in_root(path, size, "/etc/basalt/network.conf");
+	return 0;
+}
+
+static int configure_network(void)
+{
+	char path[300];
+
+	network_conf(path, sizeof(path));
+	return netmenu_configure(&api, path) < 0 ? session_gone(), -1 : 0;
+}
+
+static int restart_network(void)
+{
+	return netmenu_restart(&api) < 0 ? session_gone(), -1 : 0;
+}
+
+static int test_network(void)
+{
+	char path[300];
+
+	network_conf(path, sizeof(path));
+	return netmenu_test(&api, path) < 0 ? session_gone(), -1 : 0;
+}
+
+static int restore_network(void)
+{
+	return netmenu_restore(&api) < 0 ? session_gone(), -1 : 0;
+}
+
 static int troubleshooting(void)
 {
 	int sel = 0;
@@ -634,6 +667,22 @@ static const struct item {
 	 "While lockdown mode is on, the API takes logins only from this "
 	 "console and from the users on the exception list.",
 	 configure_lockdown},
+	{"Configure Management Network",
+	 "The NIC, VLAN, IPv4 address (DHCP or static), default gateway, "
+	 "DNS servers, host name and domain of the management network; "
+	 "applied together once confirmed.",
+	 configure_network},
+	{"Restart Management Network",
+	 "Apply the management network's configuration again.",
+	 restart_network},
+	{"Test Management Network",
+	 "Ping the gateway, the DNS servers or other addresses, and look a "
+	 "host name up.",
+	 test_network},
+	{"Network Restore Options",
+	 "Put the management network back to its factory setting (DHCP on "
+	 "the first NIC with a link, no VLAN).",
+	 restore_network},
 	{"Troubleshooting Options",
 	 "Turn the support shell on or off and set how long it stays on; "
 	 "restart the management agents (hostd and rhttpproxy: API sessions "

@@ -351,6 +351,10 @@ int ui_form(const char *title, const char *intro, struct ui_field *f, int n)
 		}
 		if (ch == KEY_UP)
 			cur = cur > 0 ? cur - 1 : n - 1;
+		else if (ch == KEY_HOME)
+			cur = 0;
+		else if (ch == KEY_END)
+			cur = n - 1;
 		else if (ch == KEY_DOWN || ch == '\t')
 			cur = (cur + 1) % n;
 		else if (ch == '\r' || ch == '\n' || ch == KEY_ENTER ||

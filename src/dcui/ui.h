@@ -55,7 +55,8 @@ struct ui_field {
 	int uf_secret; /* shown as '*' */
 };
 
-/* Fields to fill, from the first empty one: Up/Down/Tab move, Enter
+/* Fields to fill, from the first empty one: Up/Down/Tab (Home, End)
+ * move, Enter
  * on the last (or F11) accepts: 1; Esc: 0 (the buffers then hold what
  * was typed). */
 int ui_form(const char *title, const char *intro, struct ui_field *f, int n);

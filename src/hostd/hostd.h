@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "common/netcfg.h"
 #include "common/syslog_send.h"
 #include "hostd/adv_options.h"
 #include "hostd/helper.h"
@@ -47,6 +48,10 @@ struct hostd {
 	 * on; restore and reset of the configuration may go ahead. */
 	int hd_maintenance;
 	struct lockdown hd_lockdown; /* lockdown.h */
+	struct netcfg hd_net;	     /* the management network's setting */
+	/* The interface hostd applies it to (hosted --manage-network);
+	 * "": none here. */
+	char hd_mgmt_iface[IFNAMSIZ];
 	/* Set when hostd ends to be started again (restart management
 	 * agents): hosted, it exits with HOSTD_EXIT_RESTART. */
 	volatile int hd_restart;

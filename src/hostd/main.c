@@ -20,6 +20,7 @@
 #include "hostd/datastore.h"
 #include "hostd/hostd.h"
 #include "hostd/http.h"
+#include "hostd/vim/network.h"
 #include "hostd/vm_power.h"
 
 #define DEFAULT_ROOT	      "run"
@@ -59,6 +60,10 @@ static const char usage[] =
 	"                 it ends with status 75 (scripts/hosted.sh): restart\n"
 	"                 management agents, a configuration restore or reset\n"
 	"                 end hostd so (VMs keep running)\n"
+	"  --manage-network IFACE  hosted: the management network's\n"
+	"                 changes (HostNetworkSystem, the console) apply to\n"
+	"                 IFACE (a static address; best in a network\n"
+	"                 namespace of its own)\n"
 	"  -v             log each call\n"
 	"Root's password is blank on a fresh host, and until it is set only\n"
 	"the console socket logs in; BASALT_ROOT_PASSWORD sets it on first\n"
@@ -176,6 +181,7 @@ int main(int argc, char **argv)
 			    strcmp(a, "--address") == 0 ||
 			    strcmp(a, "--vmx") == 0 ||
 			    strcmp(a, "--update-tool") == 0 ||
+			    strcmp(a, "--manage-network") == 0 ||
 			    strcmp(a, "--console-socket") == 0 ||
 			    strcmp(a, "--syslog") == 0 ||
 			    strcmp(a, "--socket") == 0) &&
@@ -193,6 +199,16 @@ int main(int argc, char **argv)
 				addr = v;
 			} else if (strcmp(a, "--vmx") == 0) {
 				vmx = v;
+			} else if (strcmp(a, "--manage-network") == 0) {
+				if (strlen(v) >= sizeof(h.hd_mgmt_iface) ||
+				    v[0] == '\0') {
+					fprintf(stderr,
+						"hostd: --manage-network '%s': "
+						"an interface's name\n",
+						v);
+					return 2;
+				}
+				strcpy(h.hd_mgmt_iface, v);
 			} else if (strcmp(a, "--update-tool") == 0) {
 				snprintf(h.hd_update_tool,
 					 sizeof(h.hd_update_tool), "%s", v);
@@ -268,6 +284,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	boot_status_event(&h);
+	network_load(&h);
 
 	if (https_port > 0 &&
 	    host_cert_load(h.hd_confdir, h.hd_hostname, &cert, &e) < 0) {

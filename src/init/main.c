@@ -172,6 +172,16 @@ static void early_mounts(void)
 	if (symlink("/run", "/var/run") < 0 && errno != EEXIST)
 		log_warn("/var/run");
 	/* hostd's socket is 0660: the proxy reaches it by this group. */
+	/* The console (group dcui) pings the management network's
+	 * gateway and DNS servers with ICMP datagram sockets. */
+	{
+		int fd = open("/proc/sys/net/ipv4/ping_group_range",
+			      O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "100 100", 7) != 7)
+			log_warn("ping_group_range");
+		if (fd >= 0)
+			close(fd);
+	}
 	/* Others pass through to what names them (the console's socket
 	 * and marks), but cannot list or reach the rest. */
 	if (mkdir(RUN_DIR, 02751) == 0 || errno == EEXIST) {

@@ -23,7 +23,10 @@ def build_dir():
 class Hosted:
     """scripts/hosted.sh on a root of its own."""
 
-    def __init__(self, tmp, password=None, addr="127.0.0.6"):
+    def __init__(self, tmp, password=None, addr="127.0.0.6", netns=None):
+        """netns: shell commands that set up a network namespace of the
+        host's own (hostd manages its interface mgmt0 there), reached
+        then through hostd's Unix socket only."""
         self.root = str(tmp / "root")
         self.addr = addr
         self.hostd_port = free_port(addr)
@@ -35,13 +38,38 @@ class Hosted:
         if password is not None:
             env["BASALT_ROOT_PASSWORD"] = password
         self.password = password
+        self.netns = netns
         self.out = open(self.out_path, "ab")
+        argv = [HOSTED_SH, build_dir(), self.root, addr,
+                str(self.hostd_port), str(self.http_port),
+                str(self.https_port)]
+        if netns is not None:
+            env["BASALT_MANAGE_NETWORK"] = "mgmt0"
+            argv = ["unshare", "--net", "sh", "-ec",
+                    netns + '\nexec "$@"', "netns"] + argv
         self.proc = subprocess.Popen(
-            [HOSTED_SH, build_dir(), self.root, addr, str(self.hostd_port),
-             str(self.http_port), str(self.https_port)],
-            stdout=self.out, stderr=subprocess.STDOUT, env=env,
+            argv, stdout=self.out, stderr=subprocess.STDOUT, env=env,
             start_new_session=True)
         self.wait_ready()
+
+    def in_netns(self, *argv):
+        """argv run in the host's network namespace: its output."""
+        r = subprocess.run(["nsenter", "-t", str(self.hostd_pid()), "-n",
+                            *argv], capture_output=True, text=True,
+                           timeout=30)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    def connect_unix(self, user="root", password=None):
+        """pyVmomi over hostd's Unix socket (any network namespace)."""
+        from pyVmomi import SoapStubAdapter, VmomiSupport, vim
+        stub = SoapStubAdapter(
+            sock=os.path.join(self.root, "var/run/basalt/hostd.sock"),
+            version=VmomiSupport.newestVersions.Get("vim"))
+        si = vim.ServiceInstance("ServiceInstance", stub)
+        si.RetrieveContent().sessionManager.Login(
+            user, self.password if password is None else password)
+        return si
 
     def log(self):
         with open(self.out_path, "rb") as f:
@@ -55,7 +83,11 @@ class Hosted:
         while True:
             assert self.proc.poll() is None, self.log()
             pid = self.hostd_pid()
-            if pid and pid != after_pid:
+            sock = os.path.join(self.root, "var/run/basalt/hostd.sock")
+            if pid and pid != after_pid and self.netns is not None:
+                if os.path.exists(sock):
+                    return pid
+            elif pid and pid != after_pid:
                 try:
                     with socket.create_connection(
                             (self.addr, self.https_port), timeout=2):

@@ -378,3 +378,112 @@ def test_console_api_pieces(hostd_bin, tmp_path):
     finally:
         h.stop()
 
+
+
+NETNS = """ip link set lo up
+ip link add mgmt0 type veth peer name peer0
+ip link set peer0 up
+ip link set mgmt0 up
+ip addr add 192.168.77.1/24 dev peer0
+"""
+
+
+def test_management_network_in_a_namespace(tmp_path):
+    """A static address, gateway, DNS and host name set on the console
+    land on the host's interface (a network namespace of its own) and in
+    its network configuration; the test pings the gateway; bad input is
+    refused with nothing changed; restore goes back to DHCP, which a
+    hosted host cannot do (it says so)."""
+    host = Hosted(tmp_path, password=PASSWORD, netns=NETNS)
+    # The console in the host's namespace, as on the host itself.
+    c = Console(tmp_path, ["nsenter", "-t", str(host.hostd_pid()), "-n",
+                           built("src/dcui/dcui"), "--root", host.root])
+    try:
+        c.wait("To manage this host")
+        c.login(PASSWORD)
+        c.open_item("Configure Management Network")
+        c.wait("Network Adapters")
+        c.keys("Down", "Down", "Enter")          # IPv4 Configuration
+        c.wait("DHCP (yes/no):")
+        c.keys("Home")                           # to the mode
+        c.keys("C-u")
+        c.type("no")
+        c.keys("Down", "C-u")
+        c.type("192.168.77.10")
+        c.keys("Down", "C-u")
+        c.type("255.255.255.0")
+        c.keys("Down", "C-u")
+        c.type("192.168.77.300")                 # not an address
+        c.keys("Enter")
+        c.wait("An address is four numbers")
+        c.keys("Enter")
+        c.keys("C-u")
+        c.type("192.168.78.1")                   # not in the subnet
+        c.keys("Enter")
+        c.wait("not another host in the address's subnet")
+        c.keys("Enter")
+        c.keys("C-u")
+        c.type("192.168.77.1")
+        c.keys("Enter")
+        s = c.wait("192.168.77.10/24")
+        c.keys("Down", "Enter")                  # DNS Configuration
+        c.wait("Primary DNS Server:")
+        c.keys("Home", "C-u")
+        c.type("192.168.77.53")
+        c.keys("Down", "Down", "Down", "C-u")
+        c.type("esx-a")
+        c.keys("Down", "C-u")
+        c.type("lab.example")
+        c.keys("Enter")
+        c.wait("1 server(s), esx-a")
+        # Nothing applied before the confirmation.
+        assert "192.168.77.10" not in host.in_netns("ip", "-4", "addr")
+        c.keys("Escape")
+        c.wait("Apply the changes and restart the management network")
+        c.keys("y")
+        c.wait("The management network is applied.")
+        addrs = host.in_netns("ip", "-4", "addr", "show", "mgmt0")
+        assert "inet 192.168.77.10/24" in addrs, addrs
+        assert "default via 192.168.77.1 dev mgmt0" in \
+            host.in_netns("ip", "route")
+        conf = open(os.path.join(host.root, "etc/basalt/network.conf")).read()
+        assert 'mgmt.ipv4 = "static"' in conf and "esx-a" in conf
+        si = host.connect_unix()
+        hs = si.content.rootFolder.childEntity[0].hostFolder \
+            .childEntity[0].host[0]
+        net = hs.config.network
+        assert ("mgmt0", "192.168.77.10", "255.255.255.0") in [
+            (v.device, v.spec.ip.ipAddress, v.spec.ip.subnetMask)
+            for v in net.vnic]
+        assert net.ipRouteConfig.defaultGateway == "192.168.77.1"
+        assert list(net.dnsConfig.address) == ["192.168.77.53"]
+        assert net.dnsConfig.hostName == "esx-a"
+        assert re.search(r"audit: dcui from console:root: UpdateVirtualNic "
+                         r"on HostNetworkSystem:ha-network-system: ok",
+                         host.log()), host.log()
+        # Test Management Network: the gateway answers, the DNS server
+        # (nobody there) does not.
+        c.keys("Enter")
+        c.open_item("Test Management Network")
+        c.wait("Ping Address #1:")
+        c.keys("End", "Enter")
+        s = c.wait("Resolving hostname", 60)
+        assert "Pinging address 192.168.77.1: OK" in s, s
+        assert "Pinging address 192.168.77.53: Failed" in s, s
+        c.keys("Enter")
+        # Restart Management Network applies it again.
+        c.open_item("Restart Management Network")
+        c.keys("y")
+        c.wait("The management network is applied again.")
+        c.keys("Enter")
+        # Restore: DHCP, which a hosted host cannot run; nothing changes.
+        c.open_item("Network Restore Options")
+        c.keys("y")
+        s = c.wait("Restore Network Settings")
+        c.wait("DHCP needs the appliance")
+        c.keys("Enter")
+        assert "inet 192.168.77.10/24" in host.in_netns(
+            "ip", "-4", "addr", "show", "mgmt0")
+    finally:
+        c.close()
+        host.stop()

@@ -31,6 +31,7 @@ static const struct vim_method *const method_tables[] = {
 	vim_access_manager_methods,
 	vim_service_system_methods,
 	vim_diagnostic_manager_methods,
+	vim_network_system_methods,
 	vim_patch_manager_methods,
 	vim_task_methods,
 	vim_account_manager_methods,

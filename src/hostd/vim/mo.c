@@ -35,6 +35,7 @@ static const struct mo_type *const types[] = {
 	&mo_access_manager,
 	&mo_service_system,
 	&mo_diagnostic_manager,
+	&mo_network_system,
 	&mo_user_directory,
 	&mo_authorization_manager,
 };

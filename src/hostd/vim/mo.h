@@ -51,7 +51,8 @@ extern const struct mo_type mo_service_instance, mo_folder, mo_datacenter,
 	mo_file_manager, mo_virtual_disk_manager, mo_datastore_browser,
 	mo_account_manager, mo_user_directory, mo_authorization_manager,
 	mo_certificate_manager, mo_firmware_system, mo_patch_manager,
-	mo_access_manager, mo_service_system, mo_diagnostic_manager;
+	mo_access_manager, mo_service_system, mo_diagnostic_manager,
+	mo_network_system;
 
 /* AboutInfo as field name of parent (service_instance.c). */
 struct vval *vim_about(struct vim_call *c, struct vval *parent,

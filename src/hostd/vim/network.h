@@ -23,4 +23,12 @@ struct vval *vim_vm_network_refs(const struct vm_config *vc);
  * parent. */
 struct vval *vim_host_network_info(struct vval *parent, const char *name);
 
+struct hostd;
+/* The management network's DNS and route configuration into a
+ * HostNetworkInfo (network_system.c). */
+void vim_host_network_config(const struct hostd *h, struct vval *ni);
+/* Read <confdir>/network.conf into h (damaged or missing: defaults,
+ * logged). */
+void network_load(struct hostd *h);
+
 #endif

@@ -105,6 +105,12 @@ static const struct {
 	{"RestartService", "Host.Config.NetService", ON_HOST, NULL, 1},
 	{"UpdateServicePolicy", "Host.Config.NetService", ON_HOST, NULL, 1},
 	{"RefreshServices", "Host.Config.NetService", ON_HOST, NULL, 0},
+	{"UpdateVirtualNic", "Host.Config.Network", ON_HOST, NULL, 1},
+	{"UpdateIpRouteConfig", "Host.Config.Network", ON_HOST, NULL, 1},
+	{"UpdateDnsConfig", "Host.Config.Network", ON_HOST, NULL, 1},
+	{"UpdatePortGroup", "Host.Config.Network", ON_HOST, NULL, 1},
+	{"UpdateVirtualSwitch", "Host.Config.Network", ON_HOST, NULL, 1},
+	{"RefreshNetworkSystem", "Host.Config.Network", ON_HOST, NULL, 1},
 	{"QueryDescriptions", "Global.Diagnostics", ON_HOST, NULL, 0},
 	{"BrowseDiagnosticLog", "Global.Diagnostics", ON_HOST, NULL, 0},
 	/* Reads of the host's settings and accounts. */

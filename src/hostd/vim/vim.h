@@ -133,6 +133,7 @@ extern const struct vim_method vim_firmware_system_methods[];
 extern const struct vim_method vim_access_manager_methods[];
 extern const struct vim_method vim_service_system_methods[];
 extern const struct vim_method vim_diagnostic_manager_methods[];
+extern const struct vim_method vim_network_system_methods[];
 extern const struct vim_method vim_patch_manager_methods[];
 extern const struct vim_method vim_task_methods[];
 extern const struct vim_method vim_account_manager_methods[];

@@ -1,0 +1,372 @@
+/*
+ * network_system.c: HostNetworkSystem ha-network-system (issue 9): the
+ * management network as configured (common/netcfg.h, kept in
+ * <confdir>/network.conf) and applied. UpdateVirtualNic sets IPv4 (DHCP
+ * or a static address and netmask), UpdateIpRouteConfig the default
+ * gateway, UpdateDnsConfig the DNS servers, host name and domain,
+ * UpdatePortGroup the management port group's VLAN, UpdateVirtualSwitch
+ * the uplink NIC; RefreshNetworkSystem applies the configuration again
+ * (the console's "Restart Management Network"). Each change is checked
+ * whole (netcfg_check), applied, and only then saved; when applying
+ * fails, the configuration before is applied again and nothing is
+ * saved.
+ *
+ * Where it applies: hosted, with --manage-network IFACE, on IFACE (or
+ * IFACE.VLAN), a static address only; the appliance's init owns its
+ * network (DHCP client, bridge) and takes changes at the next step of
+ * issue 9, so there these calls say NotSupported for now.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/file.h"
+#include "common/log.h"
+#include "common/netcfg.h"
+#include "hostd/hostd.h"
+#include "hostd/soap/soap.h"
+#include "hostd/vim/mo.h"
+#include "hostd/vim/network.h"
+
+#define NETSYS_ID    "ha-network-system"
+#define NETWORK_FILE "network.conf"
+#define MGMT_PG	     "Management Network"
+#define MGMT_VNIC    "vmk0"
+
+static void file_path(const struct hostd *h, char *buf, size_t size)
+{
+	snprintf(buf, size, "%.*s/" NETWORK_FILE, PATH_MAX, h->hd_confdir);
+}
+
+void network_load(struct hostd *h)
+{
+	char path[PATH_MAX + 32];
+	void *text;
+	size_t len;
+	struct err e = {0};
+
+	netcfg_defaults(&h->hd_net);
+	file_path(h, path, sizeof(path));
+	if (file_read_all(path, NETCFG_FILE_MAX_BYTES, &text, &len, &e) < 0) {
+		if (e.e_code != -ENOENT)
+			log_warnx("%s; the defaults stay", err_msg(&e));
+		return;
+	}
+	if (netcfg_parse(path, text, len, &h->hd_net, &e) < 0)
+		log_warnx("%s; the defaults stay", err_msg(&e));
+	free(text);
+}
+
+/* May this hostd apply c? 0, or -1 with why in e. */
+static int applicable(const struct hostd *h, const struct netcfg *c,
+		      struct err *e)
+{
+	if (h->hd_mgmt_iface[0] == '\0')
+		return err_set(e, -EOPNOTSUPP,
+			       h->hd_appliance
+				       ? "the appliance's management network "
+					 "is set at boot (DHCP on vSwitch0) so "
+					 "far"
+				       : "this hosted hostd manages no "
+					 "interface (hostd --manage-network "
+					 "IFACE)");
+	if (c->nc_dhcp)
+		return err_set(e, -EOPNOTSUPP,
+			       "DHCP needs the appliance's DHCP client; a "
+			       "hosted host takes a static address");
+	if (c->nc_uplink[0] != '\0' &&
+	    strcmp(c->nc_uplink, h->hd_mgmt_iface) != 0)
+		return err_set(e, -EOPNOTSUPP,
+			       "a hosted host's uplink is its managed "
+			       "interface, %s",
+			       h->hd_mgmt_iface);
+	return 0;
+}
+
+/* Apply c (applicable): 0, or -errno with e saying what failed. */
+static int apply(struct hostd *h, const struct netcfg *c, struct err *e)
+{
+	char resolv[PATH_MAX + 32];
+
+	/* hosted: resolv.conf in the host's root, not the machine's. */
+	snprintf(resolv, sizeof(resolv), "%.*s/etc/resolv.conf", PATH_MAX,
+		 h->hd_root);
+	return netcfg_apply_static(c, h->hd_mgmt_iface, resolv, e);
+}
+
+/* Make c the configuration: checked, applied, saved; answered. */
+static int change(struct vim_call *c, struct netcfg *n, const char *what)
+{
+	struct hostd *h = c->vc_hostd;
+	char path[PATH_MAX + 32], text[NETCFG_FILE_MAX_BYTES];
+	struct err e = {0}, again = {0};
+	int len, rc;
+
+	if (netcfg_check(n, &e) < 0)
+		return vim_fault(c, "InvalidArgument", NULL, "%s", err_msg(&e));
+	if (applicable(h, n, &e) < 0)
+		return vim_fault(c, "NotSupported", NULL, "%s", err_msg(&e));
+	rc = apply(h, n, &e);
+	if (rc < 0) {
+		/* What ran before, back (the old VLAN interface stays). */
+		if (applicable(h, &h->hd_net, &again) == 0 &&
+		    apply(h, &h->hd_net, &again) < 0)
+			log_warnx("network: the configuration before cannot "
+				  "be applied again either: %s",
+				  err_msg(&again));
+		return vim_fault(c, "HostConfigFault", NULL,
+				 "the management network was not changed: %s",
+				 err_msg(&e));
+	}
+	len = netcfg_format(n, text, sizeof(text));
+	file_path(h, path, sizeof(path));
+	if (len < 0 || file_write_atomic(path, text, (size_t)len, 0644, &e) < 0)
+		return vim_fault(c, "HostConfigFault", NULL,
+				 "applied but not saved: %s",
+				 len < 0 ? "too long" : err_msg(&e));
+	h->hd_net = *n;
+	log_info("api: %s (from %s) changed the management network (%s)",
+		 c->vc_session->vs_user, c->vc_session->vs_peer, what);
+	vim_changed(h);
+	return 0;
+}
+
+static int ns_exists(struct vim_call *c, const char *id)
+{
+	(void)c;
+	return strcmp(id, NETSYS_ID) == 0;
+}
+
+static void dns_config(const struct hostd *h, struct vval *d)
+{
+	const struct netcfg *n = &h->hd_net;
+	struct vval *a;
+	char ip[INET_ADDRSTRLEN];
+
+	vval_bool(d, "dhcp", n->nc_dhcp && n->nc_ndns == 0);
+	vval_str(d, "hostName",
+		 n->nc_hostname[0] ? n->nc_hostname : h->hd_hostname);
+	vval_str(d, "domainName", n->nc_domain);
+	a = vval_array(d, "address", "string");
+	for (int i = 0; i < n->nc_ndns; i++)
+		vval_str(a, NULL,
+			 inet_ntop(AF_INET, &n->nc_dns[i], ip, sizeof(ip)));
+}
+
+static void route_config(const struct hostd *h, struct vval *r)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	if (h->hd_net.nc_gateway.s_addr != 0)
+		vval_str(r, "defaultGateway",
+			 inet_ntop(AF_INET, &h->hd_net.nc_gateway, ip,
+				   sizeof(ip)));
+}
+
+void vim_host_network_config(const struct hostd *h, struct vval *ni)
+{
+	dns_config(h, vval_obj(ni, "dnsConfig", "HostDnsConfig"));
+	route_config(h, vval_obj(ni, "ipRouteConfig", "HostIpRouteConfig"));
+}
+
+static enum mo_prop_result ns_prop(struct vim_call *c, const char *id,
+				   const char *name, struct vval **out)
+{
+	*out = NULL;
+	if (!ns_exists(c, id))
+		return MO_PROP_UNKNOWN;
+	if (strcmp(name, "networkInfo") == 0) {
+		*out = vim_host_network_info(NULL, NULL);
+		vim_host_network_config(c->vc_hostd, *out);
+	} else if (strcmp(name, "dnsConfig") == 0) {
+		*out = vval_obj(NULL, NULL, "HostDnsConfig");
+		dns_config(c->vc_hostd, *out);
+	} else if (strcmp(name, "ipRouteConfig") == 0) {
+		*out = vval_obj(NULL, NULL, "HostIpRouteConfig");
+		route_config(c->vc_hostd, *out);
+	} else {
+		return MO_PROP_UNKNOWN;
+	}
+	return MO_PROP_SET;
+}
+
+static const char *const ns_props[] = {"networkInfo", "dnsConfig",
+				       "ipRouteConfig", NULL};
+
+const struct mo_type mo_network_system = {
+	.mt_name = "HostNetworkSystem",
+	.mt_exists = ns_exists,
+	.mt_prop = ns_prop,
+	.mt_props = ns_props,
+};
+
+/* An IPv4 address element (absent: 0.0.0.0 when empty_ok). */
+static int ip_arg(struct soap_node *n, struct in_addr *a, int empty_ok)
+{
+	char text[INET_ADDRSTRLEN + 8];
+
+	if (n == NULL && empty_ok) {
+		a->s_addr = 0;
+		return 0;
+	}
+	if (soap_text(n, text, sizeof(text)) < 0)
+		return -1;
+	if (text[0] == '\0' && empty_ok) {
+		a->s_addr = 0;
+		return 0;
+	}
+	return inet_pton(AF_INET, text, a) == 1 ? 0 : -1;
+}
+
+static int is_mgmt_device(const struct hostd *h, const char *dev)
+{
+	char iface[IFNAMSIZ];
+
+	netcfg_iface(&h->hd_net, h->hd_mgmt_iface, iface, sizeof(iface));
+	return strcmp(dev, MGMT_VNIC) == 0 ||
+	       (h->hd_mgmt_iface[0] != '\0' && strcmp(dev, iface) == 0);
+}
+
+static int update_vnic(struct vim_call *c)
+{
+	struct netcfg n = c->vc_hostd->hd_net;
+	struct soap_node *ip;
+	char dev[IFNAMSIZ + 8];
+
+	if (!ns_exists(c, c->vc_req->sr_this))
+		return vim_fault_not_found(c);
+	if (soap_text(soap_arg(c->vc_req, "device"), dev, sizeof(dev)) < 0)
+		return vim_fault_invalid_argument(c, "device");
+	if (!is_mgmt_device(c->vc_hostd, dev))
+		return vim_fault(
+			c, "NotFound", NULL,
+			"no virtual NIC '%s' (the management one is " MGMT_VNIC
+			")",
+			dev);
+	ip = soap_child(soap_arg(c->vc_req, "nic"), "ip");
+	if (ip == NULL)
+		return 0; /* nothing of the address to change */
+	n.nc_dhcp = soap_bool(soap_child(ip, "dhcp"), 0);
+	if (!n.nc_dhcp) {
+		if (ip_arg(soap_child(ip, "ipAddress"), &n.nc_address, 0) < 0)
+			return vim_fault_invalid_argument(c,
+							  "nic.ip.ipAddress");
+		if (ip_arg(soap_child(ip, "subnetMask"), &n.nc_netmask, 0) < 0)
+			return vim_fault_invalid_argument(c,
+							  "nic.ip.subnetMask");
+		/* A gateway the new subnet does not hold goes with it. */
+		if ((ntohl(n.nc_gateway.s_addr) & ntohl(n.nc_netmask.s_addr)) !=
+		    (ntohl(n.nc_address.s_addr) & ntohl(n.nc_netmask.s_addr)))
+			n.nc_gateway.s_addr = 0;
+	}
+	return change(c, &n, n.nc_dhcp ? "DHCP" : "static address");
+}
+
+static int update_routes(struct vim_call *c)
+{
+	struct netcfg n = c->vc_hostd->hd_net;
+
+	if (!ns_exists(c, c->vc_req->sr_this))
+		return vim_fault_not_found(c);
+	if (ip_arg(soap_child(soap_arg(c->vc_req, "config"), "defaultGateway"),
+		   &n.nc_gateway, 1) < 0)
+		return vim_fault_invalid_argument(c, "config.defaultGateway");
+	return change(c, &n, "default gateway");
+}
+
+static int update_dns(struct vim_call *c)
+{
+	struct netcfg n = c->vc_hostd->hd_net;
+	struct soap_node *cfg = soap_arg(c->vc_req, "config"), *a;
+	char text[NETCFG_DOMAIN_MAX + 1];
+
+	if (!ns_exists(c, c->vc_req->sr_this))
+		return vim_fault_not_found(c);
+	if (cfg == NULL)
+		return vim_fault_invalid_argument(c, "config");
+	n.nc_ndns = 0;
+	for (a = soap_child(cfg, "address"); a != NULL;
+	     a = soap_next(a, "address")) {
+		if (n.nc_ndns == NETCFG_DNS_MAX)
+			return vim_fault(c, "InvalidArgument", NULL,
+					 "at most %d DNS servers",
+					 NETCFG_DNS_MAX);
+		if (ip_arg(a, &n.nc_dns[n.nc_ndns++], 0) < 0)
+			return vim_fault_invalid_argument(c, "config.address");
+	}
+	if (soap_child(cfg, "hostName") != NULL) {
+		if (soap_text(soap_child(cfg, "hostName"), text, sizeof(text)) <
+			    0 ||
+		    strlen(text) >= sizeof(n.nc_hostname))
+			return vim_fault_invalid_argument(c, "config.hostName");
+		strcpy(n.nc_hostname, text);
+	}
+	if (soap_child(cfg, "domainName") != NULL) {
+		if (soap_text(soap_child(cfg, "domainName"), n.nc_domain,
+			      sizeof(n.nc_domain)) < 0)
+			return vim_fault_invalid_argument(c,
+							  "config.domainName");
+	}
+	return change(c, &n, "DNS");
+}
+
+static int update_portgroup(struct vim_call *c)
+{
+	struct netcfg n = c->vc_hostd->hd_net;
+	char name[128], vid[16], *end;
+	long v;
+
+	if (!ns_exists(c, c->vc_req->sr_this))
+		return vim_fault_not_found(c);
+	if (soap_text(soap_arg(c->vc_req, "pgName"), name, sizeof(name)) < 0)
+		return vim_fault_invalid_argument(c, "pgName");
+	if (strcmp(name, MGMT_PG) != 0)
+		return vim_fault(c, "NotFound", NULL,
+				 "no port group '%s' to change here (bridges' "
+				 "port groups follow their bridge)",
+				 name);
+	if (soap_text(soap_child(soap_arg(c->vc_req, "portgrp"), "vlanId"), vid,
+		      sizeof(vid)) < 0 ||
+	    (v = strtol(vid, &end, 10), *end != '\0' || vid[0] == '\0'))
+		return vim_fault_invalid_argument(c, "portgrp.vlanId");
+	n.nc_vlan = (int)v;
+	return change(c, &n, "VLAN");
+}
+
+static int update_vswitch(struct vim_call *c)
+{
+	struct netcfg n = c->vc_hostd->hd_net;
+	struct soap_node *br;
+	char nic[IFNAMSIZ + 8];
+
+	if (!ns_exists(c, c->vc_req->sr_this))
+		return vim_fault_not_found(c);
+	br = soap_child(soap_arg(c->vc_req, "spec"), "bridge");
+	if (soap_text(soap_child(br, "nicDevice"), nic, sizeof(nic)) < 0 ||
+	    strlen(nic) >= sizeof(n.nc_uplink))
+		return vim_fault_invalid_argument(c, "spec.bridge.nicDevice");
+	strcpy(n.nc_uplink, nic);
+	return change(c, &n, "uplink");
+}
+
+static int refresh(struct vim_call *c)
+{
+	struct netcfg n = c->vc_hostd->hd_net;
+
+	if (!ns_exists(c, c->vc_req->sr_this))
+		return vim_fault_not_found(c);
+	return change(c, &n, "applied again");
+}
+
+const struct vim_method vim_network_system_methods[] = {
+	{"UpdateVirtualNic", "HostNetworkSystem", 0, update_vnic},
+	{"UpdateIpRouteConfig", "HostNetworkSystem", 0, update_routes},
+	{"UpdateDnsConfig", "HostNetworkSystem", 0, update_dns},
+	{"UpdatePortGroup", "HostNetworkSystem", 0, update_portgroup},
+	{"UpdateVirtualSwitch", "HostNetworkSystem", 0, update_vswitch},
+	{"RefreshNetworkSystem", "HostNetworkSystem", 0, refresh},
+	{NULL, NULL, 0, NULL},
+};
