@@ -4,11 +4,13 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/file.h"
 #include "common/kvcfg.h"
@@ -296,4 +298,26 @@ int netcfg_apply_static(const struct netcfg *c, const char *base,
 				      "nameserver %s\n", a);
 	}
 	return file_write_atomic(resolv_conf, text, n, 0644, e);
+}
+
+size_t netcfg_nics(char (*out)[IFNAMSIZ], size_t max)
+{
+	DIR *d = opendir("/sys/class/net");
+	struct dirent *de;
+	size_t n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL && n < max) {
+		char path[320];
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= IFNAMSIZ)
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/net/%s/device",
+			 de->d_name);
+		if (access(path, F_OK) == 0)
+			snprintf(out[n++], IFNAMSIZ, "%s", de->d_name);
+	}
+	closedir(d);
+	qsort(out, n, IFNAMSIZ, (int (*)(const void *, const void *))strcmp);
+	return n;
 }

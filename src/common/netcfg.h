@@ -51,6 +51,10 @@ int netcfg_format(const struct netcfg *c, char *buf, size_t size);
 /* The prefix length of a contiguous netmask, or -1. */
 int netcfg_prefix(struct in_addr mask);
 
+/* The physical NICs (interfaces with a device behind them), sorted by
+ * name: how many, at most max. */
+size_t netcfg_nics(char (*out)[IFNAMSIZ], size_t max);
+
 /* The interface the address goes on: base, or "base.VID" with a VLAN. */
 void netcfg_iface(const struct netcfg *c, const char *base, char *out,
 		  size_t size);

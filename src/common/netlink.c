@@ -134,9 +134,9 @@ int nl_link_set_master(const char *ifname, const char *master)
 {
 	struct nl_req r;
 	int idx = (int)if_nametoindex(ifname);
-	int m = (int)if_nametoindex(master);
+	int m = master != NULL ? (int)if_nametoindex(master) : 0;
 
-	if (idx == 0 || m == 0)
+	if (idx == 0 || (master != NULL && m == 0))
 		return -ENODEV;
 	link_req(&r, RTM_NEWLINK, 0, idx);
 	nl_attr(&r, IFLA_MASTER, &m, sizeof(m));

@@ -10,6 +10,7 @@
 
 int nl_link_up(const char *ifname);
 int nl_bridge_create(const char *name);
+/* ifname into bridge master (NULL: out of its bridge). */
 int nl_link_set_master(const char *ifname, const char *master);
 /* A VLAN interface name on parent, tagged vid (1-4094). */
 int nl_vlan_create(const char *parent, const char *name, int vid);

@@ -3,7 +3,6 @@
  */
 #include <arpa/inet.h>
 #include <curses.h>
-#include <dirent.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/ip_icmp.h>
@@ -53,28 +52,6 @@ static const char *ip(struct in_addr a, char *buf)
 		return buf;
 	}
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
-}
-
-/* Physical NICs (with a device behind them). */
-static int nics(char names[NICS_MAX][IFNAMSIZ])
-{
-	DIR *d = opendir("/sys/class/net");
-	struct dirent *de;
-	int n = 0;
-
-	if (d == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL && n < NICS_MAX) {
-		char path[320];
-		if (de->d_name[0] == '.' || strlen(de->d_name) >= IFNAMSIZ)
-			continue;
-		snprintf(path, sizeof(path), "/sys/class/net/%s/device",
-			 de->d_name);
-		if (access(path, F_OK) == 0)
-			snprintf(names[n++], IFNAMSIZ, "%s", de->d_name);
-	}
-	closedir(d);
-	return n;
 }
 
 /* Choose among n names: the index, or -1 on Esc. */
@@ -280,7 +257,7 @@ static void vlan_form(struct netcfg *w)
 static void adapters_form(struct netcfg *w)
 {
 	char names[NICS_MAX][IFNAMSIZ];
-	int n = nics(names), sel = 0, c;
+	int n = (int)netcfg_nics(names, NICS_MAX), sel = 0, c;
 
 	for (int i = 0; i < n; i++)
 		if (strcmp(names[i], w->nc_uplink) == 0)

@@ -153,26 +153,37 @@ void ui_frame(const char *title, const char *hints)
 	attroff(A_REVERSE);
 }
 
+/* The next line of text at width w: its length in *len; returns where
+ * the line after it starts (past the space or newline it broke at). */
+static const char *next_line(const char *text, int w, size_t *len)
+{
+	size_t n = strcspn(text, "\n"), cut = n;
+
+	if ((int)n > w) {
+		cut = (size_t)w;
+		while (cut > 0 && text[cut] != ' ')
+			cut--;
+		if (cut == 0)
+			cut = (size_t)w;
+	}
+	*len = cut;
+	text += cut;
+	if (*text == ' ' || (*text == '\n' && cut == n))
+		text++;
+	return text;
+}
+
 int ui_wrap(int y, int x, int w, int max, const char *text, int attr)
 {
 	int nlines = 0;
 
 	attron(attr);
 	while (*text != '\0' && nlines < max) {
-		size_t n = strcspn(text, "\n");
-		size_t cut = n;
-		if ((int)n > w) {
-			cut = (size_t)w;
-			while (cut > 0 && text[cut] != ' ')
-				cut--;
-			if (cut == 0)
-				cut = (size_t)w;
-		}
-		mvprintw(y + nlines, x, "%.*s", (int)cut, text);
+		size_t len;
+		const char *next = next_line(text, w, &len);
+		mvprintw(y + nlines, x, "%.*s", (int)len, text);
 		nlines++;
-		text += cut;
-		if (*text == ' ' || (*text == '\n' && cut == n))
-			text++;
+		text = next;
 	}
 	attroff(attr);
 	return nlines;
@@ -207,25 +218,15 @@ void ui_box(const char *title, int rows, int cols, int *y, int *x)
 	*x = left + 2;
 }
 
-/* How many nlines text takes at width w. */
+/* How many lines text takes at width w. */
 static int wrapped_lines(const char *text, int w)
 {
 	int nlines = 0;
 
 	while (*text != '\0') {
-		size_t n = strcspn(text, "\n");
-		size_t cut = n;
-		if ((int)n > w) {
-			cut = (size_t)w;
-			while (cut > 0 && text[cut] != ' ')
-				cut--;
-			if (cut == 0)
-				cut = (size_t)w;
-		}
+		size_t len;
+		text = next_line(text, w, &len);
 		nlines++;
-		text += cut;
-		if (*text == ' ' || (*text == '\n' && cut == n))
-			text++;
 	}
 	return nlines;
 }

@@ -16,6 +16,7 @@
  * login ("shell-login TTY"), chosen by argv[0] or argv[1].
  */
 #include <dirent.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
@@ -43,6 +44,8 @@
 #include "init/disks.h"
 #include "init/modules.h"
 #include "init/net.h"
+#include "common/netcfg.h"
+#include "common/netlink.h"
 #include "init/shell.h"
 
 #define CMDLINE_MAX_BYTES 4096
@@ -72,7 +75,8 @@ static struct agent agents[] = {
 	{.ag_name = "stated", .ag_argv = {"/bin/stated", "--daemon", NULL}},
 	{.ag_name = "dhcp",
 	 .ag_argv = {"/bin/busybox", "udhcpc", "-f", "-i", NET_SWITCH, "-s",
-		     "/sbin/dhcp-event", NULL}},
+		     "/sbin/dhcp-event", NULL},
+	 .ag_ready = NULL},
 	{.ag_name = "hostd",
 	 .ag_argv = {"/bin/hostd", "--root", "/", "--port", "0", "--vmx",
 		     "/bin/vmx", "--appliance", NULL},
@@ -491,6 +495,105 @@ static int shell_timeout_ms(void)
 	return left <= 0 ? 0 : left > 3600 ? 3600000 : (int)(left * 1000);
 }
 
+/*
+ * The DHCP client follows the management network's setting: hostd
+ * (and the boot, below) leaves DHCP_MARK ("iface=NAME") while the
+ * management address comes by DHCP on NAME, none while it is static,
+ * and sends SIGUSR1. DHCP_RUNNING exists while the client runs, so that
+ * hostd knows when it is gone before it sets a static address.
+ */
+#define DHCP_MARK    RUN_DIR "/dhcp"
+#define DHCP_RUNNING RUN_DIR "/dhcp.running"
+
+static char dhcp_iface[IFNAMSIZ] = NET_SWITCH;
+
+static void dhcp_sync(void)
+{
+	struct agent *a = &agents[A_DHCP];
+	char line[64], want[IFNAMSIZ] = "";
+	struct err e = {0};
+
+	file_read_line(DHCP_MARK, line, sizeof(line));
+	if (strncmp(line, "iface=", 6) == 0 && strlen(line + 6) < IFNAMSIZ)
+		strcpy(want, line + 6);
+	if (a->ag_pid > 0 && strcmp(want, dhcp_iface) != 0) {
+		agents_stop(a, 1, 5000, 0);
+		log_info("the DHCP client on %s stopped (the management "
+			 "network changed)",
+			 dhcp_iface);
+	}
+	if (want[0] == '\0') {
+		a->ag_due_ms = 0;
+		unlink(DHCP_RUNNING);
+		return;
+	}
+	snprintf(dhcp_iface, sizeof(dhcp_iface), "%s", want);
+	a->ag_argv[4] = dhcp_iface;
+	if (a->ag_pid <= 0) {
+		a->ag_backoff_ms = 0;
+		if (agent_start(a) == 0 &&
+		    file_write_atomic(DHCP_RUNNING, "", 0, 0644, &e) < 0)
+			log_warnx("%s", err_msg(&e));
+	}
+}
+
+/* The boot's management network from /etc/basalt/network.conf: the
+ * uplink, the VLAN, a static address or the DHCP client's interface,
+ * the host name. */
+static void network_setup(void)
+{
+	char uplink[IFNAMSIZ], iface[IFNAMSIZ], line[64];
+	struct netcfg c;
+	void *text;
+	size_t len;
+	struct err e = {0};
+
+	netcfg_defaults(&c);
+	if (file_read_all("/etc/basalt/network.conf", NETCFG_FILE_MAX_BYTES,
+			  &text, &len, &e) == 0) {
+		if (netcfg_parse("/etc/basalt/network.conf", text, len, &c,
+				 &e) < 0) {
+			log_warnx("%s; DHCP instead", err_msg(&e));
+			netcfg_defaults(&c);
+		}
+		free(text);
+	}
+	if (sethostname(c.nc_hostname[0] ? c.nc_hostname : "localhost",
+			c.nc_hostname[0] ? strlen(c.nc_hostname) : 9) < 0)
+		log_warn("sethostname");
+	if (net_setup(c.nc_uplink, uplink, sizeof(uplink), &e) < 0) {
+		log_warnx("management network: %s", err_msg(&e));
+		return;
+	}
+	netcfg_iface(&c, NET_SWITCH, iface, sizeof(iface));
+	if (!c.nc_dhcp) {
+		unlink(DHCP_MARK);
+		if (netcfg_apply_static(&c, NET_SWITCH, "/etc/resolv.conf",
+					&e) < 0)
+			log_warnx("management network: %s", err_msg(&e));
+		else
+			log_info("management network: %s on uplink %s, "
+				 "static %s/%d",
+				 iface, uplink[0] ? uplink : "(none)",
+				 inet_ntop(AF_INET, &c.nc_address, line,
+					   sizeof(line)),
+				 netcfg_prefix(c.nc_netmask));
+		return;
+	}
+	if (c.nc_vlan > 0) {
+		int rc = nl_vlan_create(NET_SWITCH, iface, c.nc_vlan);
+		if ((rc < 0 && rc != -EEXIST) || nl_link_up(iface) < 0)
+			log_warnx("management network: VLAN %d: %s", c.nc_vlan,
+				  strerror(-rc));
+	}
+	snprintf(line, sizeof(line), "iface=%s\n", iface);
+	if (file_write_atomic(DHCP_MARK, line, strlen(line), 0644, &e) < 0)
+		log_warnx("%s", err_msg(&e));
+	log_info("management network: %s on uplink %s, DHCP", iface,
+		 uplink[0] ? uplink : "(none)");
+	dhcp_sync();
+}
+
 static void restart_management(void)
 {
 	log_info("restarting the management agents (VMs keep running)");
@@ -601,7 +704,7 @@ static int init_main(void)
 	struct mod_index mi;
 	struct err e;
 	sigset_t set;
-	char bank_uuid[64], shell_tty[32], uplink[32];
+	char bank_uuid[64], shell_tty[32];
 	int sfd, ufd, datastores, first;
 
 	log_procinit("init");
@@ -655,20 +758,13 @@ static int init_main(void)
 	}
 	datastores = disks_datastores(&bd, first);
 
-	if (sethostname("localhost", 9) < 0)
-		log_warn("sethostname");
-	if (net_setup(uplink, sizeof(uplink), &e) < 0)
-		log_warnx("management network: %s", err_msg(&e));
-	else
-		log_info("management network: %s on uplink %s, DHCP",
-			 NET_SWITCH, uplink[0] ? uplink : "(none)");
-	(void)agent_start(&agents[A_DHCP]);
+	network_setup();
 	/* The address goes into the certificate hostd makes on its first
 	 * start: wait a while for the lease. */
 	for (uint64_t end = agent_now_ms() + ADDRESS_WAIT_MS;
 	     agent_now_ms() < end;) {
 		char addr[64];
-		net_address(NET_SWITCH, addr, sizeof(addr));
+		net_address(dhcp_iface, addr, sizeof(addr));
 		if (addr[0] != '\0')
 			break;
 		nanosleep(&(struct timespec){0, 100000000}, NULL);
@@ -739,6 +835,7 @@ static int init_main(void)
 				break;
 			case SIGUSR1:
 				shell_sync();
+				dhcp_sync();
 				break;
 			case SIGUSR2:
 			case SIGTERM:

@@ -20,35 +20,13 @@
 
 #include "common/file.h"
 #include "common/log.h"
+#include "common/netcfg.h"
 #include "common/netlink.h"
 #include "init/lease.h"
 #include "init/net.h"
 
 #define CARRIER_WAIT_MS 5000
 #define RESOLV_CONF	"/etc/resolv.conf"
-
-/* Physical NICs: interfaces with a device behind them, by name. */
-static size_t nics(char (*out)[IFNAMSIZ], size_t max)
-{
-	DIR *d = opendir("/sys/class/net");
-	struct dirent *de;
-	size_t n = 0;
-
-	if (d == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL && n < max) {
-		char path[320];
-		if (de->d_name[0] == '.' || strlen(de->d_name) >= IFNAMSIZ)
-			continue;
-		snprintf(path, sizeof(path), "/sys/class/net/%s/device",
-			 de->d_name);
-		if (access(path, F_OK) == 0)
-			snprintf(out[n++], IFNAMSIZ, "%s", de->d_name);
-	}
-	closedir(d);
-	qsort(out, n, IFNAMSIZ, (int (*)(const void *, const void *))strcmp);
-	return n;
-}
 
 static int has_carrier(const char *ifname)
 {
@@ -59,7 +37,7 @@ static int has_carrier(const char *ifname)
 	return strcmp(v, "1") == 0;
 }
 
-int net_setup(char *uplink, size_t size, struct err *e)
+int net_setup(const char *want, char *uplink, size_t size, struct err *e)
 {
 	char names[32][IFNAMSIZ];
 	size_t n;
@@ -68,9 +46,16 @@ int net_setup(char *uplink, size_t size, struct err *e)
 	uplink[0] = '\0';
 	if ((rc = nl_link_up("lo")) < 0)
 		return err_set(e, rc, "lo: %s", strerror(-rc));
-	n = nics(names, 32);
+	n = netcfg_nics(names, 32);
 	for (size_t i = 0; i < n; i++)
 		(void)nl_link_up(names[i]);
+	/* The configured one when it is there (network.conf). */
+	for (size_t i = 0; i < n && want != NULL && want[0] != '\0'; i++)
+		if (strcmp(names[i], want) == 0)
+			snprintf(uplink, size, "%s", want);
+	if (want != NULL && want[0] != '\0' && uplink[0] == '\0')
+		log_warnx("the configured uplink %s is not here; choosing",
+			  want);
 	/* A link takes a moment to come up after the NIC does. */
 	for (int waited = 0; n > 0 && waited <= CARRIER_WAIT_MS;
 	     waited += 100) {

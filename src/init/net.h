@@ -13,9 +13,10 @@
 
 #define NET_SWITCH "vSwitch0"
 
-/* Bring lo up, choose the uplink, make the bridge. The uplink's name
- * goes to uplink ("" if the host has no NIC). */
-int net_setup(char *uplink, size_t size, struct err *e);
+/* Bring lo up, choose the uplink (want when it is there, else the
+ * first NIC with a link), make the bridge. The uplink's name goes to
+ * uplink ("" if the host has no NIC). */
+int net_setup(const char *want, char *uplink, size_t size, struct err *e);
 
 /* The first IPv4 address of ifname into buf ("" if none). */
 void net_address(const char *ifname, char *buf, size_t size);

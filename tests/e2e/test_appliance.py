@@ -22,7 +22,7 @@ from appliance import PASSWORD, Appliance
 
 pytest.importorskip("pyVmomi")
 from pyVim.connect import Disconnect, SmartConnect  # noqa: E402
-from pyVmomi import vim  # noqa: E402
+from pyVmomi import vim, vmodl  # noqa: E402
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -186,14 +186,14 @@ def test_vm_on_the_appliance(app, tmp_path):
             con.troubleshooting(1, 60)
             con.wait("Timeout (seconds):", 60)
             con.keys("C-u")
-            con.type("8")
+            con.type("6")
             con.keys("Enter")
             con.wait("Enable Support Shell", 60)
             shell_mark = len(app.console())
             con.keys("Up", "Enter")       # from the timeout line
             con.wait("Disable Support Shell", 60)
             app.wait_console(r"the support shell is on, on /dev/tty2, "
-                             r"for [5-8] s", 30, shell_mark)
+                             r"for [3-6] s", 30, shell_mark)
             out, _ = app.shell("busybox ps -o args")
             assert "shell-login /dev/tty2" in out, out
             app.wait_console(r"the support shell is off: its time", 30,
@@ -259,6 +259,49 @@ def guest_console_on_disk(app):
     return r.stdout.decode(errors="replace")
 
 
+def test_management_network_set_static(app):
+    """The management network through HostNetworkSystem (what the
+    console's Configure Management Network calls): the host name and DNS,
+    then a static address and gateway (the one QEMU's network expects):
+    init's DHCP client stops, the address, route and resolv.conf are
+    there, the API still answers; the next boot (test_state_survives_...)
+    sets it from network.conf."""
+    si = connect(app)
+    host = si.content.rootFolder.childEntity[0].hostFolder.childEntity[0] \
+        .host[0]
+    ns = host.configManager.networkSystem
+    def dhcp_clients():
+        # Short: the shell's echo of a longer line wraps into the output.
+        out, _ = app.shell("busybox grep -l [u]dhc /proc/*/cm*")
+        return out.strip()
+    assert dhcp_clients() != ""
+    ns.UpdateDnsConfig(config=vim.host.DnsConfig(
+        dhcp=False, hostName="esx-b", domainName="lab.example",
+        address=["10.0.2.3"]))
+    ns.UpdateVirtualNic(device="vmk0", nic=vim.host.VirtualNic.Specification(
+        ip=vim.host.IpConfig(dhcp=False, ipAddress="10.0.2.15",
+                             subnetMask="255.255.255.0")))
+    ns.UpdateIpRouteConfig(config=vim.host.IpRouteConfig(
+        defaultGateway="10.0.2.2"))
+    out, _ = app.shell("busybox ip -4 addr show vSwitch0; busybox ip "
+                       "route; cat /etc/resolv.conf; busybox hostname")
+    assert "inet 10.0.2.15/24" in out, out
+    assert "default via 10.0.2.2 dev vSwitch0" in out, out
+    assert "nameserver 10.0.2.3" in out and "search lab.example" in out
+    assert out.strip().splitlines()[-1] == "esx-b", out
+    assert dhcp_clients() == ""
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        ns.UpdateIpRouteConfig(config=vim.host.IpRouteConfig(
+            defaultGateway="10.9.9.9"))
+    Disconnect(si)
+    si = connect(app)
+    net = si.content.rootFolder.childEntity[0].hostFolder.childEntity[0] \
+        .host[0].config.network
+    assert net.ipRouteConfig.defaultGateway == "10.0.2.2"
+    assert net.dnsConfig.hostName == "esx-b"
+    Disconnect(si)
+
+
 def test_shutdown_through_the_api(app):
     si = connect(app)
     host = si.content.rootFolder.childEntity[0].hostFolder.childEntity[0] \
@@ -303,6 +346,9 @@ def test_state_survives_a_clean_restart(app):
     assert f"restored state generation {m.group(1)} " in con, con[-3000:]
     assert "first boot" not in con and "formatting" not in con
     assert "datastore datastore1 on /dev/vdb1" in con
+    # The management network set through the API before the shutdown.
+    assert "management network: vSwitch0 on uplink eth0, static " \
+        "10.0.2.15/24" in con, con[-3000:]
     si = connect(app)
     try:
         vm = si.content.searchIndex.FindByInventoryPath(

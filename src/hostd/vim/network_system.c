@@ -11,21 +11,29 @@
  * fails, the configuration before is applied again and nothing is
  * saved.
  *
- * Where it applies: hosted, with --manage-network IFACE, on IFACE (or
- * IFACE.VLAN), a static address only; the appliance's init owns its
- * network (DHCP client, bridge) and takes changes at the next step of
- * issue 9, so there these calls say NotSupported for now.
+ * Where it applies: on the appliance, to the bridge vSwitch0 (or
+ * vSwitch0.VLAN) and its uplink; DHCP is init's client, which hostd
+ * starts and stops through the run folder's mark "dhcp" (SIGUSR1 to
+ * init), waiting for it to be gone before a static address goes on.
+ * Hosted, with --manage-network IFACE, on IFACE (or IFACE.VLAN), a
+ * static address only.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "common/file.h"
 #include "common/log.h"
 #include "common/netcfg.h"
+#include "common/netlink.h"
 #include "hostd/hostd.h"
 #include "hostd/soap/soap.h"
 #include "hostd/vim/mo.h"
@@ -64,15 +72,12 @@ void network_load(struct hostd *h)
 static int applicable(const struct hostd *h, const struct netcfg *c,
 		      struct err *e)
 {
+	if (h->hd_appliance)
+		return 0;
 	if (h->hd_mgmt_iface[0] == '\0')
 		return err_set(e, -EOPNOTSUPP,
-			       h->hd_appliance
-				       ? "the appliance's management network "
-					 "is set at boot (DHCP on vSwitch0) so "
-					 "far"
-				       : "this hosted hostd manages no "
-					 "interface (hostd --manage-network "
-					 "IFACE)");
+			       "this hosted hostd manages no interface "
+			       "(hostd --manage-network IFACE)");
 	if (c->nc_dhcp)
 		return err_set(e, -EOPNOTSUPP,
 			       "DHCP needs the appliance's DHCP client; a "
@@ -86,10 +91,118 @@ static int applicable(const struct hostd *h, const struct netcfg *c,
 	return 0;
 }
 
+#define APPLIANCE_SWITCH  "vSwitch0"
+#define DHCP_GONE_WAIT_MS 5000
+
+/* Ask init to run the DHCP client on iface (NULL: none), and wait for
+ * it to be gone when none. */
+static int dhcp_client(const struct hostd *h, const char *iface, struct err *e)
+{
+	char mark[PATH_MAX + 32], running[PATH_MAX + 32], line[64];
+	struct stat st;
+	int n;
+
+	snprintf(mark, sizeof(mark), "%.*s/dhcp", PATH_MAX, h->hd_rundir);
+	snprintf(running, sizeof(running), "%.*s/dhcp.running", PATH_MAX,
+		 h->hd_rundir);
+	if (iface != NULL) {
+		n = snprintf(line, sizeof(line), "iface=%s\n", iface);
+		if (file_write_atomic(mark, line, (size_t)n, 0644, e) < 0)
+			return -EIO;
+	} else if (unlink(mark) < 0 && errno != ENOENT) {
+		return err_set(e, -errno, "%s: %s", mark, strerror(errno));
+	}
+	if (kill(1, SIGUSR1) < 0)
+		return err_set(e, -errno, "asking init: %s", strerror(errno));
+	for (int waited = 0; iface == NULL && stat(running, &st) == 0;
+	     waited += 100) {
+		if (waited >= DHCP_GONE_WAIT_MS)
+			return err_set(e, -ETIMEDOUT,
+				       "the DHCP client did not stop in %d s",
+				       DHCP_GONE_WAIT_MS / 1000);
+		nanosleep(&(struct timespec){0, 100000000}, NULL);
+	}
+	return 0;
+}
+
+/* The appliance: c on the bridge, its uplink and VLAN; DHCP by init. */
+static int apply_appliance(struct hostd *h, const struct netcfg *c,
+			   struct err *e)
+{
+	const struct netcfg *old = &h->hd_net;
+	char iface[IFNAMSIZ], oldif[IFNAMSIZ];
+	int rc, idx;
+
+	netcfg_iface(c, APPLIANCE_SWITCH, iface, sizeof(iface));
+	netcfg_iface(old, APPLIANCE_SWITCH, oldif, sizeof(oldif));
+	if (c->nc_uplink[0] != '\0') {
+		DIR *d = opendir("/sys/class/net/" APPLIANCE_SWITCH "/brif");
+		struct dirent *de;
+		char dev[320];
+		snprintf(dev, sizeof(dev), "/sys/class/net/%s/device",
+			 c->nc_uplink);
+		if (access(dev, F_OK) < 0) {
+			if (d != NULL)
+				closedir(d);
+			return err_set(e, -ENODEV, "no NIC %s", c->nc_uplink);
+		}
+		/* The other NICs out of the bridge, the chosen one in. */
+		while (d != NULL && (de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.' ||
+			    strcmp(de->d_name, c->nc_uplink) == 0)
+				continue;
+			snprintf(dev, sizeof(dev),
+				 "/sys/class/net/%.64s/device", de->d_name);
+			if (access(dev, F_OK) == 0)
+				(void)nl_link_set_master(de->d_name, NULL);
+		}
+		if (d != NULL)
+			closedir(d);
+		if ((rc = nl_link_set_master(c->nc_uplink, APPLIANCE_SWITCH)) <
+			    0 ||
+		    (rc = nl_link_up(c->nc_uplink)) < 0)
+			return err_set(e, rc, "%s into %s: %s", c->nc_uplink,
+				       APPLIANCE_SWITCH, strerror(-rc));
+	}
+	if (strcmp(iface, oldif) != 0) {
+		if ((idx = (int)if_nametoindex(oldif)) > 0)
+			nl_flush_addresses(oldif, idx);
+		if (old->nc_vlan > 0)
+			(void)nl_link_delete(oldif);
+	}
+	if (c->nc_hostname[0] != '\0' &&
+	    strcmp(c->nc_hostname, h->hd_hostname) != 0) {
+		if (sethostname(c->nc_hostname, strlen(c->nc_hostname)) < 0)
+			return err_set(e, -errno, "sethostname: %s",
+				       strerror(errno));
+		snprintf(h->hd_hostname, sizeof(h->hd_hostname), "%s",
+			 c->nc_hostname);
+	}
+	if (c->nc_dhcp) {
+		if (c->nc_vlan > 0 &&
+		    (rc = nl_vlan_create(APPLIANCE_SWITCH, iface, c->nc_vlan)) <
+			    0 &&
+		    rc != -EEXIST)
+			return err_set(e, rc, "VLAN %d: %s", c->nc_vlan,
+				       strerror(-rc));
+		if ((rc = nl_link_up(iface)) < 0)
+			return err_set(e, rc, "%s: %s", iface, strerror(-rc));
+		if (!old->nc_dhcp && (idx = (int)if_nametoindex(iface)) > 0)
+			nl_flush_addresses(iface, idx);
+		return dhcp_client(h, iface, e) < 0 ? -EIO : 0;
+	}
+	if (dhcp_client(h, NULL, e) < 0)
+		return -EIO;
+	return netcfg_apply_static(c, APPLIANCE_SWITCH, "/etc/resolv.conf", e);
+}
+
 /* Apply c (applicable): 0, or -errno with e saying what failed. */
 static int apply(struct hostd *h, const struct netcfg *c, struct err *e)
 {
 	char resolv[PATH_MAX + 32];
+
+	if (h->hd_appliance)
+		return apply_appliance(h, c, e);
 
 	/* hosted: resolv.conf in the host's root, not the machine's. */
 	snprintf(resolv, sizeof(resolv), "%.*s/etc/resolv.conf", PATH_MAX,
@@ -224,10 +337,12 @@ static int ip_arg(struct soap_node *n, struct in_addr *a, int empty_ok)
 static int is_mgmt_device(const struct hostd *h, const char *dev)
 {
 	char iface[IFNAMSIZ];
+	const char *base =
+		h->hd_appliance ? APPLIANCE_SWITCH : h->hd_mgmt_iface;
 
-	netcfg_iface(&h->hd_net, h->hd_mgmt_iface, iface, sizeof(iface));
+	netcfg_iface(&h->hd_net, base, iface, sizeof(iface));
 	return strcmp(dev, MGMT_VNIC) == 0 ||
-	       (h->hd_mgmt_iface[0] != '\0' && strcmp(dev, iface) == 0);
+	       (base[0] != '\0' && strcmp(dev, iface) == 0);
 }
 
 static int update_vnic(struct vim_call *c)
@@ -358,6 +473,13 @@ static int refresh(struct vim_call *c)
 
 	if (!ns_exists(c, c->vc_req->sr_this))
 		return vim_fault_not_found(c);
+	/* Again from scratch: a DHCP client restarts (a new lease). */
+	if (c->vc_hostd->hd_appliance && n.nc_dhcp) {
+		struct err e = {0};
+		if (dhcp_client(c->vc_hostd, NULL, &e) < 0)
+			return vim_fault(c, "HostConfigFault", NULL, "%s",
+					 err_msg(&e));
+	}
 	return change(c, &n, "applied again");
 }
 
