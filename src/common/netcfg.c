@@ -209,6 +209,25 @@ int netcfg_parse(const char *name, const char *text, size_t len,
 	return rc;
 }
 
+int netcfg_load(const char *path, struct netcfg *c, struct err *e)
+{
+	void *text;
+	size_t len;
+	int rc;
+
+	netcfg_defaults(c);
+	rc = file_read_all(path, NETCFG_FILE_MAX_BYTES, &text, &len, e);
+	if (rc == -ENOENT) {
+		err_clear(e);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	rc = netcfg_parse(path, text, len, c, e);
+	free(text);
+	return rc;
+}
+
 int netcfg_format(const struct netcfg *c, char *buf, size_t size)
 {
 	char addr[INET_ADDRSTRLEN], mask[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];

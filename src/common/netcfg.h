@@ -40,6 +40,10 @@ BASALT_MUST_CHECK int netcfg_parse(const char *name, const char *text,
 				   size_t len, struct netcfg *out,
 				   struct err *e);
 
+/* Read and parse the file at path into *c: 0 (a missing file is the
+ * factory setting), or an error in e with *c the factory setting. */
+int netcfg_load(const char *path, struct netcfg *c, struct err *e);
+
 /* Is c sound: a static address with a contiguous netmask, not the
  * network's or broadcast address, a gateway inside the subnet, a VLAN
  * in range, a host name and domain of letters, digits and '-'? */

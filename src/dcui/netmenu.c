@@ -33,16 +33,9 @@ static int gone(struct api *a)
 /* network.conf as it stands (defaults when missing or damaged). */
 static void current(const char *path, struct netcfg *c)
 {
-	void *text;
-	size_t len;
 	struct err e = {0};
 
-	netcfg_defaults(c);
-	if (file_read_all(path, NETCFG_FILE_MAX_BYTES, &text, &len, &e) < 0)
-		return;
-	if (netcfg_parse(path, text, len, c, &e) < 0)
-		netcfg_defaults(c);
-	free(text);
+	(void)netcfg_load(path, c, &e);
 }
 
 static const char *ip(struct in_addr a, char *buf)

@@ -544,20 +544,10 @@ static void network_setup(void)
 {
 	char uplink[IFNAMSIZ], iface[IFNAMSIZ], line[64];
 	struct netcfg c;
-	void *text;
-	size_t len;
 	struct err e = {0};
 
-	netcfg_defaults(&c);
-	if (file_read_all("/etc/basalt/network.conf", NETCFG_FILE_MAX_BYTES,
-			  &text, &len, &e) == 0) {
-		if (netcfg_parse("/etc/basalt/network.conf", text, len, &c,
-				 &e) < 0) {
-			log_warnx("%s; DHCP instead", err_msg(&e));
-			netcfg_defaults(&c);
-		}
-		free(text);
-	}
+	if (netcfg_load("/etc/basalt/network.conf", &c, &e) < 0)
+		log_warnx("%s; DHCP instead", err_msg(&e));
 	if (sethostname(c.nc_hostname[0] ? c.nc_hostname : "localhost",
 			c.nc_hostname[0] ? strlen(c.nc_hostname) : 9) < 0)
 		log_warn("sethostname");

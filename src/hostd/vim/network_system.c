@@ -52,20 +52,11 @@ static void file_path(const struct hostd *h, char *buf, size_t size)
 void network_load(struct hostd *h)
 {
 	char path[PATH_MAX + 32];
-	void *text;
-	size_t len;
 	struct err e = {0};
 
-	netcfg_defaults(&h->hd_net);
 	file_path(h, path, sizeof(path));
-	if (file_read_all(path, NETCFG_FILE_MAX_BYTES, &text, &len, &e) < 0) {
-		if (e.e_code != -ENOENT)
-			log_warnx("%s; the defaults stay", err_msg(&e));
-		return;
-	}
-	if (netcfg_parse(path, text, len, &h->hd_net, &e) < 0)
+	if (netcfg_load(path, &h->hd_net, &e) < 0)
 		log_warnx("%s; the defaults stay", err_msg(&e));
-	free(text);
 }
 
 /* May this hostd apply c? 0, or -1 with why in e. */
