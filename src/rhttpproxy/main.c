@@ -29,7 +29,8 @@
 static const char usage[] =
 	"usage: rhttpproxy [--root DIR] [--address A] [--http-port N]\n"
 	"                  [--https-port N] [--upstream PATH] [--workers N]\n"
-	"                  [--user NAME|UID[:GID]] [--ready-file PATH] [-v]\n"
+	"                  [--body-timeout S] [--user NAME|UID[:GID]]\n"
+	"                  [--ready-file PATH] [-v]\n"
 	"\n"
 	"The host's public listener: port 80 (a welcome page; everything\n"
 	"else redirected to https) and 443 (TLS 1.2/1.3 with the host's key\n"
@@ -42,6 +43,8 @@ static const char usage[] =
 	"  --upstream PATH  hostd's socket (default\n"
 	"                   DIR/var/run/basalt/hostd.sock)\n"
 	"  --workers N      event loops (default: one per CPU, at most 16)\n"
+	"  --body-timeout S a request or answer body that stops moving for S\n"
+	"                   seconds ends its connection (default 60)\n"
 	"  --user U         the identity to run as once listening (from root;\n"
 	"                   the key's folder gets its group)\n"
 	"  --ready-file PATH  made once listening (init waits for it)\n"
@@ -238,6 +241,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	px.px_http_port = 80;
+	px.px_body_timeout = PROXY_BODY_TIMEOUT_S;
 	px.px_https_port = 443;
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	px.px_workers = ncpu < 1		   ? 1
@@ -278,6 +282,19 @@ int main(int argc, char **argv)
 							"65535\n");
 				return 2;
 			}
+			i++;
+		} else if (v != NULL && strcmp(a, "--body-timeout") == 0) {
+			char *end;
+			long n = strtol(v, &end, 10);
+			if (*end != '\0' || n < 1 ||
+			    n > PROXY_BODY_TIMEOUT_MAX_S) {
+				fprintf(stderr,
+					"rhttpproxy: --body-timeout: 1 to %d "
+					"seconds\n",
+					PROXY_BODY_TIMEOUT_MAX_S);
+				return 2;
+			}
+			px.px_body_timeout = (int)n;
 			i++;
 		} else if (v != NULL && strcmp(a, "--workers") == 0) {
 			char *end;

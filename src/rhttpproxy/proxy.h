@@ -21,7 +21,9 @@
 #define PROXY_CONNS_PER_CLIENT_MAX 256	/* from one address */
 #define PROXY_HEAD_TIMEOUT_S	   10	/* TLS handshake and request head */
 #define PROXY_IDLE_TIMEOUT_S	   60	/* keep-alive between requests */
-#define PROXY_BODY_TIMEOUT_S	   60	/* a body with no byte moving */
+/* A body with no byte moving (the default of --body-timeout). */
+#define PROXY_BODY_TIMEOUT_S	 60
+#define PROXY_BODY_TIMEOUT_MAX_S 3600
 /* hostd may answer late: WaitForUpdates waits up to 1800 s. */
 #define PROXY_UPSTREAM_TIMEOUT_S 1900
 #define PROXY_BUF_BYTES		 (64u << 10) /* each direction's buffer */
@@ -51,6 +53,7 @@ struct proxy {
 	int px_http_port, px_https_port;
 	int px_http_fd, px_https_fd; /* listening */
 	int px_workers;
+	int px_body_timeout; /* seconds, PROXY_BODY_TIMEOUT_S by default */
 	gnutls_priority_t px_priority;
 	pthread_mutex_t px_lock; /* creds, the counts below */
 	struct proxy_creds *px_creds;

@@ -280,7 +280,7 @@ static void respond(struct conn *c, int status, const char *type,
 	}
 	c->cn_close_after = close;
 	c->cn_state = CS_RESPOND;
-	c->cn_deadline = now_s() + PROXY_BODY_TIMEOUT_S;
+	c->cn_deadline = now_s() + c->cn_w->w_px->px_body_timeout;
 }
 
 static void respond_error(struct conn *c, int status, int close)
@@ -539,8 +539,9 @@ static void start_relay(struct conn *c, const struct http_head *h,
 	if (h->hd_expect_continue && !c->cn_body_done)
 		(void)out_put(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	c->cn_state = CS_RELAY;
-	c->cn_deadline = now_s() + (c->cn_body_done ? PROXY_UPSTREAM_TIMEOUT_S
-						    : PROXY_BODY_TIMEOUT_S);
+	c->cn_deadline =
+		now_s() + (c->cn_body_done ? PROXY_UPSTREAM_TIMEOUT_S
+					   : c->cn_w->w_px->px_body_timeout);
 }
 
 /* Move request body bytes from cn_in to hostd's buffer. -1: the body is
@@ -938,14 +939,15 @@ static void run(struct conn *c)
 				c->cn_resp_done = 1;
 				progress = 1;
 			}
-			/* A body moving either way has 60 s for its next
-			 * byte; only hostd thinking (a long property wait)
+			/* A body moving either way has px_body_timeout for its
+			 * next byte; only hostd thinking (a long property wait)
 			 * gets the long deadline. */
 			if (progress)
 				c->cn_deadline =
 					now_s() +
 					(c->cn_resp_head || !c->cn_body_done
-						 ? PROXY_BODY_TIMEOUT_S
+						 ? c->cn_w->w_px
+							   ->px_body_timeout
 						 : PROXY_UPSTREAM_TIMEOUT_S);
 		}
 		/* Write to the client. */
