@@ -340,3 +340,25 @@ size_t netcfg_nics(char (*out)[IFNAMSIZ], size_t max)
 	qsort(out, n, IFNAMSIZ, (int (*)(const void *, const void *))strcmp);
 	return n;
 }
+
+void netcfg_uplink(const char *want, char *out, size_t size)
+{
+	char names[32][IFNAMSIZ], path[320], v[8];
+	size_t n = netcfg_nics(names, 32);
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n && want[0] != '\0'; i++)
+		if (strcmp(names[i], want) == 0) {
+			snprintf(out, size, "%s", want);
+			return;
+		}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "/sys/class/net/%s/carrier",
+			 names[i]);
+		file_read_line(path, v, sizeof(v));
+		if (strcmp(v, "1") == 0) {
+			snprintf(out, size, "%s", names[i]);
+			return;
+		}
+	}
+}

@@ -59,6 +59,10 @@ int netcfg_prefix(struct in_addr mask);
  * name: how many, at most max. */
 size_t netcfg_nics(char (*out)[IFNAMSIZ], size_t max);
 
+/* The uplink for want ("" or a NIC's name): want when that NIC is
+ * here, else the first NIC with a link; "" in out when none is. */
+void netcfg_uplink(const char *want, char *out, size_t size);
+
 /* The interface the address goes on: base, or "base.VID" with a VLAN. */
 void netcfg_iface(const struct netcfg *c, const char *base, char *out,
 		  size_t size);

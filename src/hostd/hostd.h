@@ -49,8 +49,8 @@ struct hostd {
 	int hd_maintenance;
 	struct lockdown hd_lockdown; /* lockdown.h */
 	struct netcfg hd_net;	     /* the management network's setting */
-	/* The interface hostd applies it to (hosted --manage-network);
-	 * "": none here. */
+	/* The interface it goes on (its VLAN's base): the appliance's
+	 * vSwitch0, hosted --manage-network's; "": none here. */
 	char hd_mgmt_iface[IFNAMSIZ];
 	/* Set when hostd ends to be started again (restart management
 	 * agents): hosted, it exits with HOSTD_EXIT_RESTART. */

@@ -284,6 +284,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	boot_status_event(&h);
+	/* The appliance's management network is on its bridge (init's). */
+	if (h.hd_appliance && h.hd_mgmt_iface[0] == '\0')
+		strcpy(h.hd_mgmt_iface, NET_APPLIANCE_SWITCH);
 	network_load(&h);
 
 	if (https_port > 0 &&

@@ -28,15 +28,6 @@
 #define CARRIER_WAIT_MS 5000
 #define RESOLV_CONF	"/etc/resolv.conf"
 
-static int has_carrier(const char *ifname)
-{
-	char path[128], v[8];
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s/carrier", ifname);
-	file_read_line(path, v, sizeof(v));
-	return strcmp(v, "1") == 0;
-}
-
 int net_setup(const char *want, char *uplink, size_t size, struct err *e)
 {
 	char names[32][IFNAMSIZ];
@@ -49,23 +40,19 @@ int net_setup(const char *want, char *uplink, size_t size, struct err *e)
 	n = netcfg_nics(names, 32);
 	for (size_t i = 0; i < n; i++)
 		(void)nl_link_up(names[i]);
-	/* The configured one when it is there (network.conf). */
-	for (size_t i = 0; i < n && want != NULL && want[0] != '\0'; i++)
-		if (strcmp(names[i], want) == 0)
-			snprintf(uplink, size, "%s", want);
-	if (want != NULL && want[0] != '\0' && uplink[0] == '\0')
-		log_warnx("the configured uplink %s is not here; choosing",
-			  want);
-	/* A link takes a moment to come up after the NIC does. */
+	/* The configured one when it is there (network.conf), else the
+	 * first with a link: a link takes a moment to come up after the
+	 * NIC does. */
 	for (int waited = 0; n > 0 && waited <= CARRIER_WAIT_MS;
 	     waited += 100) {
-		for (size_t i = 0; i < n && uplink[0] == '\0'; i++)
-			if (has_carrier(names[i]))
-				snprintf(uplink, size, "%s", names[i]);
+		netcfg_uplink(want != NULL ? want : "", uplink, size);
 		if (uplink[0] != '\0')
 			break;
 		nanosleep(&(struct timespec){0, 100000000}, NULL);
 	}
+	if (want != NULL && want[0] != '\0' && strcmp(uplink, want) != 0)
+		log_warnx("the configured uplink %s is not here; chose %s",
+			  want, uplink[0] ? uplink : "none");
 	if (uplink[0] == '\0' && n > 0) {
 		snprintf(uplink, size, "%s", names[0]);
 		log_warnx("no NIC has a link; using %s", uplink);

@@ -41,7 +41,9 @@ def free_port(addr="127.0.0.1"):
 
 class Appliance:
     def __init__(self, workdir, image, datastore_gb=4, memory_mb=2048,
-                 cpus=2):
+                 cpus=2, netdevs=()):
+        """netdevs: QEMU -netdev values (without id) for NICs after the
+        first, e.g. a tagged_lan.TaggedLan's."""
         self.dir = str(workdir)
         os.makedirs(self.dir, exist_ok=True)
         if not os.path.exists(image):
@@ -53,6 +55,7 @@ class Appliance:
         with open(self.datastore, "wb") as f:
             f.truncate(datastore_gb << 30)
         self.memory_mb, self.cpus = memory_mb, cpus
+        self.netdevs = list(netdevs)
         self.console_path = os.path.join(self.dir, "console.log")
         self.shell_sock = os.path.join(self.dir, "ttyS1.sock")
         self.console_sock = os.path.join(self.dir, "ttyS0.sock")
@@ -105,6 +108,9 @@ class Appliance:
                "-chardev", f"socket,id=sh,path={self.shell_sock},"
                            "server=on,wait=off",
                "-serial", "chardev:sh"]
+        for i, nd in enumerate(self.netdevs, 1):
+            cmd += ["-netdev", f"{nd},id=n{i}",
+                    "-device", f"virtio-net-pci,netdev=n{i},romfile="]
         if reboot_exits:
             cmd.append("-no-reboot")
         if os.path.exists(self.console_path):  # an earlier boot's

@@ -165,6 +165,21 @@ class Console:
                 f"{text!r} never showed; the screen:\n{s}"
             time.sleep(0.2)
 
+    def to_idle(self, timeout=60):
+        """Back to the idle screen from wherever the console was left:
+        Enter on a message, Esc out of forms and menus (a logout)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            s = self.screen()
+            if "To manage this host" in s:
+                return s
+            assert time.monotonic() < deadline, s
+            if "<Enter> OK" in s and "<Esc>" not in s:
+                self.keys("Enter")
+            else:
+                self.keys("Escape")
+            time.sleep(1.5)     # Esc waits 1 s for a sequence's rest
+
     def login(self, password, user=None):
         """F2 and the login dialog; the screen after it."""
         self.keys("F2")

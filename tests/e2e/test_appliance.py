@@ -19,6 +19,7 @@ import urllib3
 
 import l2guest
 from appliance import PASSWORD, Appliance
+from tagged_lan import TaggedLan
 
 pytest.importorskip("pyVmomi")
 from pyVim.connect import Disconnect, SmartConnect  # noqa: E402
@@ -35,7 +36,12 @@ BOOT_TIMEOUT_S = 300  # a bound, not a measure (docs/performance.md)
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    a = Appliance(tmp_path_factory.mktemp("appliance"), IMAGE)
+    # A second NIC on a segment tagged VLAN 42 (tests/e2e/tagged_lan.py):
+    # the management network moved there from the console.
+    lan = TaggedLan(vlan=42)
+    a = Appliance(tmp_path_factory.mktemp("appliance"), IMAGE,
+                  netdevs=[lan.netdev()])
+    a.lan = lan
     try:
         a.boot(BOOT_TIMEOUT_S)
         print(f"appliance ready {a.ready_seconds:.1f} s after QEMU started")
@@ -44,6 +50,7 @@ def app(tmp_path_factory):
         print("--- appliance console (last lines)\n" +
               "\n".join(a.console().splitlines()[-40:]))
         a.close()
+        lan.close()
 
 
 def connect(app):
@@ -210,6 +217,7 @@ def test_vm_on_the_appliance(app, tmp_path):
             con.wait("Running VMs keep running", 60)
             con.keys("y")
             con.wait("The management agents are restarting", 60)
+            con.keys("Enter")
         finally:
             con.close()
         app.wait_console(r"restarting the management agents", 30, mark)
@@ -259,6 +267,88 @@ def guest_console_on_disk(app):
     return r.stdout.decode(errors="replace")
 
 
+def test_management_network_vlan_on_a_second_nic(app, tmp_path):
+    """From the console on the serial line: the management network moved
+    to the second NIC (eth1) on VLAN 42 by DHCP. Only tagged frames get
+    answers there, so the lease and a ping of the segment's server prove
+    the tagging both ways; the API's NIC (eth0) has left vSwitch0. Then
+    Network Restore Options: DHCP on the first NIC with a link (eth0),
+    no VLAN, and the API answers over eth0 again."""
+    def shell(cmd):
+        out, _ = app.shell(cmd)
+        return out
+    con = app.dcui(tmp_path)
+    try:
+        con.to_idle()
+        con.login(PASSWORD)
+        con.open_item("Configure Management Network")
+        con.wait("Network Adapters", 60)
+        con.keys("Enter")
+        s = con.wait("eth1", 30)
+        assert "eth0" in s and "link up" in s, s
+        con.keys("Down", "Enter")                # eth1
+        con.wait(f"{'Network Adapters':<22} eth1", 30)
+        con.keys("Down", "Enter")                # VLAN (optional)
+        con.wait("VLAN ID:", 30)
+        con.keys("C-u")
+        con.type("4095")
+        con.keys("Enter")
+        con.wait("A number from 0 (none) to 4094.", 30)
+        con.keys("Enter")
+        con.keys("C-u")
+        con.type("42")
+        con.keys("Enter")
+        con.wait(f"{'VLAN (optional)':<22} 42", 30)
+        con.keys("Escape")
+        con.wait("Apply the changes and restart the management network",
+                 30)
+        con.keys("y")
+        con.wait("The management network is applied.", 120)
+        con.keys("Enter")
+        deadline = time.monotonic() + 90
+        while not app.lan.leases and time.monotonic() < deadline:
+            time.sleep(1)
+        assert app.lan.leases, (app.lan.frames, shell("busybox ip addr"))
+        deadline = time.monotonic() + 30
+        while "inet 192.168.42.10/24" not in shell(
+                "busybox ip -4 addr show vSwitch0.42"):
+            assert time.monotonic() < deadline, shell("busybox ip addr")
+            time.sleep(1)
+        out = shell("busybox ping -c 2 -W 3 192.168.42.1")
+        assert "2 packets received" in out and app.lan.pings >= 2, out
+        out = shell("cat /proc/net/vlan/config")
+        assert "vSwitch0.42" in out and "| 42" in out, out
+        out = shell("ls /sys/class/net/vSwitch0/brif")
+        assert out.split() == ["eth1"], out
+        out = shell("cat /etc/basalt/network.conf")
+        assert 'mgmt.uplink = "eth1"' in out, out
+        assert 'mgmt.vlan = "42"' in out, out
+
+        # Back to the factory setting from the console.
+        con.open_item("Network Restore Options")
+        con.wait("Put the management network back", 30)
+        con.keys("y")
+        con.wait("The management network is back to DHCP.", 120)
+        con.keys("Enter")
+        out = shell("ls /sys/class/net/vSwitch0/brif; "
+                    "ls /sys/class/net | busybox grep -c [.]")
+        assert out.split() == ["eth0", "0"], out
+    finally:
+        con.close()
+    si = connect(app)
+    net = si.content.rootFolder.childEntity[0].hostFolder.childEntity[0] \
+        .host[0].config.network
+    vsw = [v for v in net.vswitch if v.name == "vSwitch0"][0]
+    pg = [p for p in net.portgroup
+          if p.spec.name == "Management Network"][0]
+    assert pg.spec.vlanId == 0 and pg.vswitch == vsw.key
+    assert list(vsw.spec.bridge.nicDevice) == ["eth0"]
+    vmk = [(v.portgroup, v.spec.ip.dhcp) for v in net.vnic
+           if v.device == "vmk0"]
+    assert vmk == [("Management Network", True)], net.vnic
+    Disconnect(si)
+
+
 def test_management_network_set_static(app):
     """The management network through HostNetworkSystem (what the
     console's Configure Management Network calls): the host name and DNS,
@@ -299,6 +389,8 @@ def test_management_network_set_static(app):
         .host[0].config.network
     assert net.ipRouteConfig.defaultGateway == "10.0.2.2"
     assert net.dnsConfig.hostName == "esx-b"
+    assert [(v.spec.ip.ipAddress, v.spec.ip.dhcp) for v in net.vnic
+            if v.device == "vmk0"] == [("10.0.2.15", False)]
     Disconnect(si)
 
 

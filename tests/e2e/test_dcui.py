@@ -452,9 +452,12 @@ def test_management_network_in_a_namespace(tmp_path):
         hs = si.content.rootFolder.childEntity[0].hostFolder \
             .childEntity[0].host[0]
         net = hs.config.network
-        assert ("mgmt0", "192.168.77.10", "255.255.255.0") in [
-            (v.device, v.spec.ip.ipAddress, v.spec.ip.subnetMask)
-            for v in net.vnic]
+        # The managed interface is the vmkernel NIC vmk0.
+        assert ("vmk0", "Management Network", "192.168.77.10",
+                "255.255.255.0", False) in [
+            (v.device, v.portgroup, v.spec.ip.ipAddress,
+             v.spec.ip.subnetMask, v.spec.ip.dhcp) for v in net.vnic]
+        assert "mgmt0" not in [v.device for v in net.vnic]
         assert net.ipRouteConfig.defaultGateway == "192.168.77.1"
         assert list(net.dnsConfig.address) == ["192.168.77.53"]
         assert net.dnsConfig.hostName == "esx-a"

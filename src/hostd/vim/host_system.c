@@ -141,7 +141,7 @@ static struct vval *config(struct vim_call *c)
 		  h->hd_lockdown.ld_mode != LOCKDOWN_DISABLED);
 	vval_prim(ci, "lockdownMode", "HostLockdownMode",
 		  lockdown_mode_name(h->hd_lockdown.ld_mode));
-	vim_host_network_config(h, vim_host_network_info(ci, "network"));
+	vim_host_network_info(h, ci, "network");
 	fs = vval_obj(ci, "fileSystemVolume", "HostFileSystemVolumeInfo");
 	mounts = vval_array(fs, "mountInfo", "HostFileSystemMountInfo");
 	for (size_t i = 0; i < n; i++) {

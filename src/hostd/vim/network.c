@@ -6,7 +6,8 @@
  * /sys/class/net at each call, so one made with ip(8) shows at once.
  * Also the host's side of them for HostConfigInfo.network: physical NICs
  * (interfaces with a device), and the host's own addresses as vmkernel
- * NICs would be (every interface with IPv4 but loopback).
+ * NICs would be (every interface with IPv4 but loopback; the management
+ * network's is vmk0 on "Management Network").
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -19,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "common/file.h"
+#include "common/netcfg.h"
 #include "hostd/hostd.h"
 #include "hostd/vim/entity.h"
 #include "hostd/vim/mo.h"
@@ -223,9 +225,35 @@ static size_t uplinks(const char *br, char (*out)[IFNAMSIZ], size_t max)
 	return interfaces(dir, "device", out, max);
 }
 
+/* The port group "Management Network" of switch sw into pgs, its key
+ * into the switch's list keys. */
+static void mgmt_portgroup(const struct hostd *h, struct vval *pgs,
+			   struct vval *keys, const char *sw)
+{
+	struct vval *pg = vval_obj(pgs, NULL, "HostPortGroup");
+	struct vval *spec, *ports, *port;
+	char key[IFNAMSIZ + 64];
+
+	vval_str(keys, NULL, "key-vim.host.PortGroup-" NET_MGMT_PG);
+	vval_str(pg, "key", "key-vim.host.PortGroup-" NET_MGMT_PG);
+	snprintf(key, sizeof(key), "key-vim.host.VirtualSwitch-%s", sw);
+	vval_str(pg, "vswitch", key);
+	ports = vval_array(pg, "port", "HostPortGroupPort");
+	port = vval_obj(ports, NULL, "HostPortGroupPort");
+	vval_str(port, "key", "key-vim.host.PortGroup.Port-" NET_MGMT_VNIC);
+	vval_str(port, "type", "host");
+	spec = vval_obj(pg, "spec", "HostPortGroupSpec");
+	vval_str(spec, "name", NET_MGMT_PG);
+	vval_int(spec, "vlanId", "xsd:int", h->hd_net.nc_vlan);
+	vval_str(spec, "vswitchName", sw);
+	vval_obj(spec, "policy", "HostNetworkPolicy");
+}
+
 /* HostNetworkInfo.vswitch and .portgroup: a switch and a port group per
- * bridge; the switch's uplinks are the bridge's physical members. */
-static void switches(struct vval *ni)
+ * bridge; the switch's uplinks are the bridge's physical members. The
+ * management switch also has the port group "Management Network" (its
+ * VLAN) and its uplinks as spec.bridge, what UpdateVirtualSwitch sets. */
+static void switches(const struct hostd *h, struct vval *ni)
 {
 	char br[NET_BRIDGES_MAX][IFNAMSIZ], mem[32][IFNAMSIZ];
 	char key[IFNAMSIZ + 40];
@@ -236,7 +264,7 @@ static void switches(struct vval *ni)
 	for (size_t i = 0; i < n; i++) {
 		struct vval *s = vval_obj(vs, NULL, "HostVirtualSwitch");
 		struct vval *pg = vval_obj(pgs, NULL, "HostPortGroup");
-		struct vval *spec, *a;
+		struct vval *spec, *a, *pgkeys;
 		size_t nm;
 		long mtu = sys_long(br[i], "mtu", 1500);
 
@@ -247,9 +275,9 @@ static void switches(struct vval *ni)
 		vval_int(s, "numPorts", "xsd:int", 1024);
 		vval_int(s, "numPortsAvailable", "xsd:int", 1024);
 		vval_int(s, "mtu", "xsd:int", mtu);
-		a = vval_array(s, "portgroup", "string");
+		pgkeys = vval_array(s, "portgroup", "string");
 		snprintf(key, sizeof(key), "key-vim.host.PortGroup-%s", br[i]);
-		vval_str(a, NULL, key);
+		vval_str(pgkeys, NULL, key);
 		a = vval_array(s, "pnic", "string");
 		nm = uplinks(br[i], mem, 32);
 		for (size_t k = 0; k < nm; k++) {
@@ -261,6 +289,15 @@ static void switches(struct vval *ni)
 		spec = vval_obj(s, "spec", "HostVirtualSwitchSpec");
 		vval_int(spec, "numPorts", "xsd:int", 1024);
 		vval_int(spec, "mtu", "xsd:int", mtu);
+		if (strcmp(br[i], h->hd_mgmt_iface) == 0) {
+			struct vval *b = vval_obj(
+				spec, "bridge", "HostVirtualSwitchBondBridge");
+			struct vval *nics =
+				vval_array(b, "nicDevice", "string");
+			for (size_t k = 0; k < nm; k++)
+				vval_str(nics, NULL, mem[k]);
+			mgmt_portgroup(h, pgs, pgkeys, br[i]);
+		}
 
 		snprintf(key, sizeof(key), "key-vim.host.PortGroup-%s", br[i]);
 		vval_str(pg, "key", key);
@@ -306,20 +343,24 @@ static void physical_nics(struct vval *ni)
 
 /* HostNetworkInfo.vnic: the host's own IPv4 addresses, one entry per
  * interface (its first address), as the reference host's vmk NICs. */
-static void host_nics(struct vval *ni)
+static void host_nics(const struct hostd *h, struct vval *ni)
 {
 	struct vval *a = vval_array(ni, "vnic", "HostVirtualNic");
 	struct ifaddrs *ifs = NULL;
 	char done[64][IFNAMSIZ];
 	size_t nd = 0;
 
+	char mgmt[IFNAMSIZ] = "";
+
+	if (h->hd_mgmt_iface[0] != '\0')
+		netcfg_iface(&h->hd_net, h->hd_mgmt_iface, mgmt, sizeof(mgmt));
 	if (getifaddrs(&ifs) < 0)
 		return;
 	for (struct ifaddrs *i = ifs; i != NULL && nd < 64; i = i->ifa_next) {
 		char ip[INET_ADDRSTRLEN], mask[INET_ADDRSTRLEN], mac[32];
 		char key[IFNAMSIZ + 16];
 		struct vval *v, *spec, *ipc;
-		int seen = 0;
+		int seen = 0, is_mgmt;
 		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET ||
 		    (i->ifa_flags & IFF_LOOPBACK) ||
 		    strlen(i->ifa_name) >= IFNAMSIZ)
@@ -342,16 +383,19 @@ static void host_nics(struct vval *ni)
 				  mask, sizeof(mask));
 		else
 			strcpy(mask, "255.255.255.255");
+		is_mgmt = strcmp(i->ifa_name, mgmt) == 0;
 		v = vval_obj(a, NULL, "HostVirtualNic");
-		vval_str(v, "device", i->ifa_name);
+		vval_str(v, "device", is_mgmt ? NET_MGMT_VNIC : i->ifa_name);
 		snprintf(key, sizeof(key), "key-vim.host.VirtualNic-%s",
-			 i->ifa_name);
+			 is_mgmt ? NET_MGMT_VNIC : i->ifa_name);
 		vval_str(v, "key", key);
 		vval_str(v, "portgroup",
-			 net_bridge_exists(i->ifa_name) ? i->ifa_name : "");
+			 is_mgmt			  ? NET_MGMT_PG
+			 : net_bridge_exists(i->ifa_name) ? i->ifa_name
+							  : "");
 		spec = vval_obj(v, "spec", "HostVirtualNicSpec");
 		ipc = vval_obj(spec, "ip", "HostIpConfig");
-		vval_bool(ipc, "dhcp", 0);
+		vval_bool(ipc, "dhcp", is_mgmt && h->hd_net.nc_dhcp);
 		vval_str(ipc, "ipAddress", ip);
 		vval_str(ipc, "subnetMask", mask);
 		read_sys(i->ifa_name, "address", mac, sizeof(mac));
@@ -362,12 +406,14 @@ static void host_nics(struct vval *ni)
 	freeifaddrs(ifs);
 }
 
-struct vval *vim_host_network_info(struct vval *parent, const char *name)
+struct vval *vim_host_network_info(const struct hostd *h, struct vval *parent,
+				   const char *name)
 {
 	struct vval *ni = vval_obj(parent, name, "HostNetworkInfo");
 
-	switches(ni);
+	switches(h, ni);
 	physical_nics(ni);
-	host_nics(ni);
+	host_nics(h, ni);
+	vim_host_network_config(h, ni);
 	return ni;
 }

@@ -19,11 +19,18 @@ size_t net_bridges(char (*out)[IFNAMSIZ], size_t max);
 int net_bridge_exists(const char *name);
 /* The existing networks a VM's NICs are on, as references. */
 struct vval *vim_vm_network_refs(const struct vm_config *vc);
-/* HostNetworkInfo (switches, port groups, NICs) as field name of
- * parent. */
-struct vval *vim_host_network_info(struct vval *parent, const char *name);
+/* The management network as the reference host shows it: the vmkernel
+ * NIC on the port group "Management Network" of the management switch
+ * (the appliance's bridge vSwitch0). */
+#define NET_MGMT_VNIC	     "vmk0"
+#define NET_MGMT_PG	     "Management Network"
+#define NET_APPLIANCE_SWITCH "vSwitch0"
 
 struct hostd;
+/* HostNetworkInfo (switches, port groups, NICs, the management
+ * network's DNS and routes) as field name of parent. */
+struct vval *vim_host_network_info(const struct hostd *h, struct vval *parent,
+				   const char *name);
 /* The management network's DNS and route configuration into a
  * HostNetworkInfo (network_system.c). */
 void vim_host_network_config(const struct hostd *h, struct vval *ni);

@@ -41,8 +41,6 @@
 
 #define NETSYS_ID    "ha-network-system"
 #define NETWORK_FILE "network.conf"
-#define MGMT_PG	     "Management Network"
-#define MGMT_VNIC    "vmk0"
 
 static void file_path(const struct hostd *h, char *buf, size_t size)
 {
@@ -82,7 +80,6 @@ static int applicable(const struct hostd *h, const struct netcfg *c,
 	return 0;
 }
 
-#define APPLIANCE_SWITCH  "vSwitch0"
 #define DHCP_GONE_WAIT_MS 5000
 
 /* Ask init to run the DHCP client on iface (NULL: none), and wait for
@@ -121,26 +118,24 @@ static int apply_appliance(struct hostd *h, const struct netcfg *c,
 			   struct err *e)
 {
 	const struct netcfg *old = &h->hd_net;
-	char iface[IFNAMSIZ], oldif[IFNAMSIZ];
+	char iface[IFNAMSIZ], oldif[IFNAMSIZ], uplink[IFNAMSIZ];
 	int rc, idx;
 
-	netcfg_iface(c, APPLIANCE_SWITCH, iface, sizeof(iface));
-	netcfg_iface(old, APPLIANCE_SWITCH, oldif, sizeof(oldif));
-	if (c->nc_uplink[0] != '\0') {
-		DIR *d = opendir("/sys/class/net/" APPLIANCE_SWITCH "/brif");
+	netcfg_iface(c, NET_APPLIANCE_SWITCH, iface, sizeof(iface));
+	netcfg_iface(old, NET_APPLIANCE_SWITCH, oldif, sizeof(oldif));
+	/* "": the first NIC with a link, as at boot (init's net_setup). */
+	netcfg_uplink(c->nc_uplink, uplink, sizeof(uplink));
+	if (c->nc_uplink[0] != '\0' && strcmp(uplink, c->nc_uplink) != 0)
+		return err_set(e, -ENODEV, "no NIC %s", c->nc_uplink);
+	if (uplink[0] != '\0') {
+		DIR *d =
+			opendir("/sys/class/net/" NET_APPLIANCE_SWITCH "/brif");
 		struct dirent *de;
 		char dev[320];
-		snprintf(dev, sizeof(dev), "/sys/class/net/%s/device",
-			 c->nc_uplink);
-		if (access(dev, F_OK) < 0) {
-			if (d != NULL)
-				closedir(d);
-			return err_set(e, -ENODEV, "no NIC %s", c->nc_uplink);
-		}
 		/* The other NICs out of the bridge, the chosen one in. */
 		while (d != NULL && (de = readdir(d)) != NULL) {
 			if (de->d_name[0] == '.' ||
-			    strcmp(de->d_name, c->nc_uplink) == 0)
+			    strcmp(de->d_name, uplink) == 0)
 				continue;
 			snprintf(dev, sizeof(dev),
 				 "/sys/class/net/%.64s/device", de->d_name);
@@ -149,11 +144,11 @@ static int apply_appliance(struct hostd *h, const struct netcfg *c,
 		}
 		if (d != NULL)
 			closedir(d);
-		if ((rc = nl_link_set_master(c->nc_uplink, APPLIANCE_SWITCH)) <
+		if ((rc = nl_link_set_master(uplink, NET_APPLIANCE_SWITCH)) <
 			    0 ||
-		    (rc = nl_link_up(c->nc_uplink)) < 0)
-			return err_set(e, rc, "%s into %s: %s", c->nc_uplink,
-				       APPLIANCE_SWITCH, strerror(-rc));
+		    (rc = nl_link_up(uplink)) < 0)
+			return err_set(e, rc, "%s into %s: %s", uplink,
+				       NET_APPLIANCE_SWITCH, strerror(-rc));
 	}
 	if (strcmp(iface, oldif) != 0) {
 		if ((idx = (int)if_nametoindex(oldif)) > 0)
@@ -171,8 +166,8 @@ static int apply_appliance(struct hostd *h, const struct netcfg *c,
 	}
 	if (c->nc_dhcp) {
 		if (c->nc_vlan > 0 &&
-		    (rc = nl_vlan_create(APPLIANCE_SWITCH, iface, c->nc_vlan)) <
-			    0 &&
+		    (rc = nl_vlan_create(NET_APPLIANCE_SWITCH, iface,
+					 c->nc_vlan)) < 0 &&
 		    rc != -EEXIST)
 			return err_set(e, rc, "VLAN %d: %s", c->nc_vlan,
 				       strerror(-rc));
@@ -184,7 +179,8 @@ static int apply_appliance(struct hostd *h, const struct netcfg *c,
 	}
 	if (dhcp_client(h, NULL, e) < 0)
 		return -EIO;
-	return netcfg_apply_static(c, APPLIANCE_SWITCH, "/etc/resolv.conf", e);
+	return netcfg_apply_static(c, NET_APPLIANCE_SWITCH, "/etc/resolv.conf",
+				   e);
 }
 
 /* Apply c (applicable): 0, or -errno with e saying what failed. */
@@ -283,8 +279,7 @@ static enum mo_prop_result ns_prop(struct vim_call *c, const char *id,
 	if (!ns_exists(c, id))
 		return MO_PROP_UNKNOWN;
 	if (strcmp(name, "networkInfo") == 0) {
-		*out = vim_host_network_info(NULL, NULL);
-		vim_host_network_config(c->vc_hostd, *out);
+		*out = vim_host_network_info(c->vc_hostd, NULL, NULL);
 	} else if (strcmp(name, "dnsConfig") == 0) {
 		*out = vval_obj(NULL, NULL, "HostDnsConfig");
 		dns_config(c->vc_hostd, *out);
@@ -328,12 +323,10 @@ static int ip_arg(struct soap_node *n, struct in_addr *a, int empty_ok)
 static int is_mgmt_device(const struct hostd *h, const char *dev)
 {
 	char iface[IFNAMSIZ];
-	const char *base =
-		h->hd_appliance ? APPLIANCE_SWITCH : h->hd_mgmt_iface;
 
-	netcfg_iface(&h->hd_net, base, iface, sizeof(iface));
-	return strcmp(dev, MGMT_VNIC) == 0 ||
-	       (base[0] != '\0' && strcmp(dev, iface) == 0);
+	netcfg_iface(&h->hd_net, h->hd_mgmt_iface, iface, sizeof(iface));
+	return strcmp(dev, NET_MGMT_VNIC) == 0 ||
+	       (h->hd_mgmt_iface[0] != '\0' && strcmp(dev, iface) == 0);
 }
 
 static int update_vnic(struct vim_call *c)
@@ -349,7 +342,7 @@ static int update_vnic(struct vim_call *c)
 	if (!is_mgmt_device(c->vc_hostd, dev))
 		return vim_fault(
 			c, "NotFound", NULL,
-			"no virtual NIC '%s' (the management one is " MGMT_VNIC
+			"no virtual NIC '%s' (the management one is " NET_MGMT_VNIC
 			")",
 			dev);
 	ip = soap_child(soap_arg(c->vc_req, "nic"), "ip");
@@ -429,7 +422,7 @@ static int update_portgroup(struct vim_call *c)
 		return vim_fault_not_found(c);
 	if (soap_text(soap_arg(c->vc_req, "pgName"), name, sizeof(name)) < 0)
 		return vim_fault_invalid_argument(c, "pgName");
-	if (strcmp(name, MGMT_PG) != 0)
+	if (strcmp(name, NET_MGMT_PG) != 0)
 		return vim_fault(c, "NotFound", NULL,
 				 "no port group '%s' to change here (bridges' "
 				 "port groups follow their bridge)",
