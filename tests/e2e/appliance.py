@@ -59,6 +59,7 @@ class Appliance:
         self.console_path = os.path.join(self.dir, "console.log")
         self.shell_sock = os.path.join(self.dir, "ttyS1.sock")
         self.console_sock = os.path.join(self.dir, "ttyS0.sock")
+        self.monitor_sock = os.path.join(self.dir, "monitor.sock")
         self.https_port = free_port()
         self.http_port = free_port()
         self.proc = None
@@ -107,7 +108,9 @@ class Appliance:
                "-serial", "chardev:con",
                "-chardev", f"socket,id=sh,path={self.shell_sock},"
                            "server=on,wait=off",
-               "-serial", "chardev:sh"]
+               "-serial", "chardev:sh",
+               # QEMU's monitor: keys typed on the emulated keyboard.
+               "-monitor", f"unix:{self.monitor_sock},server=on,wait=off"]
         for i, nd in enumerate(self.netdevs, 1):
             cmd += ["-netdev", f"{nd},id=n{i}",
                     "-device", f"virtio-net-pci,netdev=n{i},romfile="]
@@ -212,6 +215,30 @@ class Appliance:
             out = out[nl + 1:] if nl >= 0 else b""
         return ANSI.sub(b"", out).decode(errors="replace").replace(
             "\r", ""), int(m.group(1))
+
+    def sendkeys(self, *keys):
+        """Keys on the machine's keyboard (tty1), in QEMU's names
+        ("f2", "ret", "shift-a"), through its monitor."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as m:
+            m.connect(self.monitor_sock)
+            m.settimeout(5)
+            for k in keys:
+                m.sendall(f"sendkey {k}\n".encode())
+                time.sleep(0.15)
+            m.sendall(b"info name\n")  # answered once the keys are in
+            got = b""
+            while b"(qemu)" not in got.split(b"info name", 1)[-1]:
+                got += m.recv(4096)
+
+    def tty1(self):
+        """What tty1's screen shows (/dev/vcs1), as lines."""
+        size, _ = self.shell("busybox stty -F /dev/tty1 size")
+        cols = int(size.split()[1])
+        out, status = self.shell("cat /dev/vcs1; echo")
+        if status != 0:
+            raise ApplianceError(f"/dev/vcs1: {out}")
+        text = out.rstrip("\n")
+        return [text[i:i + cols] for i in range(0, len(text), cols)]
 
     def dcui(self, tmp):
         """The console on the serial line, in a tmux pane of 80x25 (a

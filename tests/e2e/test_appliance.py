@@ -152,6 +152,45 @@ def test_first_boot(app):
     assert r.status_code == 301, r.status_code
 
 
+def type_keys(text):
+    """QEMU sendkey names for text (letters, digits, '-')."""
+    keys = []
+    for ch in text:
+        if ch == "-":
+            keys.append("minus")
+        elif ch.isupper():
+            keys.append("shift-" + ch.lower())
+        else:
+            keys.append(ch)
+    return keys
+
+
+def test_console_on_tty1(app):
+    """The console on the machine's own screen (tty1, TERM=linux): the
+    idle screen, F2 and a login typed on the emulated keyboard, the
+    menu, Esc back out; the screen read from /dev/vcs1."""
+    def wait_tty1(text, timeout=60):
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = "\n".join(app.tty1())
+            if text in screen:
+                return screen
+            assert time.monotonic() < deadline, screen
+            time.sleep(1)
+    out, _ = app.shell("busybox ps -o user,tty,args | busybox grep "
+                       "'[b]in/dcui'")
+    assert "4,1 " in out, out     # busybox shows tty1 as its numbers
+    screen = wait_tty1("To manage this host")
+    assert "Manage this host at https://" in screen, screen
+    app.sendkeys("f2")
+    wait_tty1("Authentication Required")
+    app.sendkeys(*type_keys(PASSWORD), "ret")
+    screen = wait_tty1("System Customization (root)")
+    assert "Configure Management Network" in screen, screen
+    app.sendkeys("esc")
+    wait_tty1("To manage this host")
+
+
 def test_vm_on_the_appliance(app, tmp_path):
     si = connect(app)
     try:
