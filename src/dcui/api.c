@@ -258,12 +258,6 @@ int api_invoke(struct api *a, const char *method, const char *args,
 	return 0;
 }
 
-static int invoke(struct api *a, const char *method, const char *args,
-		  struct err *e)
-{
-	return api_invoke(a, method, args, NULL, e);
-}
-
 /* method with args pre, user, mid, password, post: the user and the
  * password escaped, the copies wiped after. */
 static int invoke_secret(struct api *a, const char *method, const char *pre,
@@ -278,7 +272,7 @@ static int invoke_secret(struct api *a, const char *method, const char *pre,
 		return err_set(e, -E2BIG, "the name or password is too long");
 	snprintf(args, sizeof(args), "%s%s%s%s%s", pre, u, mid, p, post);
 	explicit_bzero(p, sizeof(p));
-	rc = invoke(a, method, args, e);
+	rc = api_invoke(a, method, args, NULL, e);
 	explicit_bzero(args, sizeof(args));
 	return rc;
 }
@@ -310,9 +304,9 @@ void api_logout(struct api *a)
 	struct err e;
 
 	if (a->ap_cookie[0] != '\0')
-		(void)invoke(a, "Logout",
-			     "<_this type=\"SessionManager\">ha-sessionmgr"
-			     "</_this>",
-			     &e);
+		(void)api_invoke(a, "Logout",
+				 "<_this type=\"SessionManager\">ha-sessionmgr"
+				 "</_this>",
+				 NULL, &e);
 	a->ap_cookie[0] = '\0';
 }
