@@ -123,6 +123,13 @@ def rhttpproxy_bin():
         "src/rhttpproxy/rhttpproxy")
 
 
+@pytest.fixture(scope="session")
+def syslogd_bin():
+    """syslogd, the sanitizer build when there is one (as hostd)."""
+    asan = os.path.join(ASAN_BUILD, "src/syslogd/syslogd")
+    return asan if os.path.exists(asan) else built("src/syslogd/syslogd")
+
+
 @pytest.fixture
 def proxy(hostd, rhttpproxy_bin):
     """rhttpproxy in front of the test's hostd (tests/e2e/rhttpproxy.py);

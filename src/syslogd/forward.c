@@ -1,0 +1,258 @@
+/*
+ * forward.c: remote syslog targets over UDP and TCP (forward.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "syslogd/forward.h"
+
+#define BACKOFF_MIN_MS 500
+#define BACKOFF_MAX_MS 10000 /* a collector back is used within 10 s */
+
+struct fwd_msg {
+	struct fwd_msg *m_next;
+	size_t m_len;
+	char m_data[];
+};
+
+void target_init(struct target *t, const struct syslog_target *conf, long max)
+{
+	memset(t, 0, sizeof(*t));
+	t->t_conf = *conf;
+	t->t_fd = -1;
+	t->t_max = max;
+	t->t_backoff_ms = BACKOFF_MIN_MS;
+}
+
+static void pop(struct target *t)
+{
+	struct fwd_msg *m = t->t_head;
+
+	t->t_head = m->m_next;
+	if (t->t_head == NULL)
+		t->t_tail = NULL;
+	t->t_count--;
+	free(m);
+}
+
+void target_free(struct target *t)
+{
+	if (t->t_fd >= 0)
+		close(t->t_fd);
+	t->t_fd = -1;
+	while (t->t_head != NULL)
+		pop(t);
+}
+
+static void down(struct target *t, long long now_ms, const char *why)
+{
+	if (t->t_state == TARGET_UP)
+		log_warnx("%s: %s; %ld message(s) kept until it is back",
+			  t->t_conf.st_url, why, t->t_count);
+	else if (strcmp(why, t->t_why) != 0)
+		log_warnx("%s: %s", t->t_conf.st_url, why);
+	snprintf(t->t_why, sizeof(t->t_why), "%s", why);
+	if (t->t_fd >= 0)
+		close(t->t_fd);
+	t->t_fd = -1;
+	t->t_state = TARGET_DOWN;
+	/* What was written and not acknowledged goes again. */
+	t->t_unsent = t->t_head;
+	t->t_unsent_off = 0;
+	t->t_written = t->t_popped = 0;
+	t->t_retry_ms = now_ms + t->t_backoff_ms;
+	t->t_backoff_ms = t->t_backoff_ms * 2 > BACKOFF_MAX_MS
+				  ? BACKOFF_MAX_MS
+				  : t->t_backoff_ms * 2;
+}
+
+/* A socket for the target, connecting (TCP) or connected (UDP). */
+static void connect_now(struct target *t, long long now_ms)
+{
+	struct addrinfo hints = {0}, *res = NULL, *a;
+	char why[160];
+	int rc, fd = -1;
+
+	hints.ai_socktype =
+		t->t_conf.st_proto == SYSLOG_UDP ? SOCK_DGRAM : SOCK_STREAM;
+	/* A name is looked up here, on the loop: a numeric address (what
+	 * a host's syslog target usually is) never waits. */
+	rc = getaddrinfo(t->t_conf.st_host, t->t_conf.st_port, &hints, &res);
+	if (rc != 0) {
+		snprintf(why, sizeof(why), "cannot resolve %.64s: %s",
+			 t->t_conf.st_host, gai_strerror(rc));
+		down(t, now_ms, why);
+		return;
+	}
+	snprintf(why, sizeof(why), "no address");
+	for (a = res; a != NULL; a = a->ai_next) {
+		fd = socket(a->ai_family,
+			    a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0 ||
+		    errno == EINPROGRESS)
+			break;
+		snprintf(why, sizeof(why), "connect: %s", strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		down(t, now_ms, why);
+		return;
+	}
+	t->t_fd = fd;
+	t->t_state = t->t_conf.st_proto == SYSLOG_UDP ? TARGET_UP
+						      : TARGET_CONNECTING;
+}
+
+/* Pop what the collector's TCP acknowledged. */
+static void acked(struct target *t)
+{
+	int outq = 0;
+	unsigned long long ack;
+
+	if (t->t_fd < 0 || ioctl(t->t_fd, SIOCOUTQ, &outq) < 0)
+		return;
+	ack = t->t_written - (unsigned long long)outq;
+	while (t->t_head != NULL && t->t_head != t->t_unsent &&
+	       t->t_popped + t->t_head->m_len <= ack) {
+		t->t_popped += t->t_head->m_len;
+		t->t_sent++;
+		pop(t);
+	}
+}
+
+/* Write queued messages until the socket takes no more. */
+static void flush(struct target *t, long long now_ms)
+{
+	while (t->t_state == TARGET_UP && t->t_unsent != NULL) {
+		struct fwd_msg *m = t->t_unsent;
+		ssize_t n = send(t->t_fd, m->m_data + t->t_unsent_off,
+				 m->m_len - t->t_unsent_off, MSG_NOSIGNAL);
+		if (n < 0) {
+			char why[160];
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			snprintf(why, sizeof(why), "send: %s", strerror(errno));
+			down(t, now_ms, why);
+			return;
+		}
+		t->t_written += (unsigned long long)n;
+		t->t_unsent_off += (size_t)n;
+		if (t->t_unsent_off == m->m_len) {
+			t->t_unsent = m->m_next;
+			t->t_unsent_off = 0;
+		}
+	}
+	acked(t);
+}
+
+int target_push(struct target *t, const char *msg, size_t len)
+{
+	struct fwd_msg *m;
+	char head[24];
+	int hl = 0;
+
+	if (t->t_conf.st_proto == SYSLOG_UDP) {
+		if (t->t_state != TARGET_UP ||
+		    send(t->t_fd, msg, len, MSG_NOSIGNAL) < 0) {
+			t->t_dropped++;
+			return -1;
+		}
+		t->t_sent++;
+		return 0;
+	}
+	if (t->t_count >= t->t_max) {
+		t->t_dropped++;
+		return -1;
+	}
+	/* RFC 6587 octet counting: "LEN SP MSG". */
+	hl = snprintf(head, sizeof(head), "%zu ", len);
+	m = malloc(sizeof(*m) + (size_t)hl + len);
+	if (m == NULL) {
+		t->t_dropped++;
+		return -1;
+	}
+	m->m_next = NULL;
+	m->m_len = (size_t)hl + len;
+	memcpy(m->m_data, head, (size_t)hl);
+	memcpy(m->m_data + hl, msg, len);
+	if (t->t_tail != NULL)
+		t->t_tail->m_next = m;
+	else
+		t->t_head = m;
+	t->t_tail = m;
+	if (t->t_unsent == NULL) {
+		t->t_unsent = m;
+		t->t_unsent_off = 0;
+	}
+	t->t_count++;
+	return 0;
+}
+
+void target_tick(struct target *t, long long now_ms)
+{
+	if (t->t_state == TARGET_DOWN && now_ms >= t->t_retry_ms)
+		connect_now(t, now_ms);
+	if (t->t_state == TARGET_UP && t->t_conf.st_proto != SYSLOG_UDP)
+		flush(t, now_ms);
+}
+
+unsigned target_events(const struct target *t)
+{
+	if (t->t_fd < 0 || t->t_conf.st_proto == SYSLOG_UDP)
+		return 0;
+	/* A collector sends nothing: readable means it closed. */
+	return EPOLLIN | EPOLLRDHUP |
+	       (t->t_state == TARGET_CONNECTING || t->t_unsent != NULL
+			? EPOLLOUT
+			: 0);
+}
+
+void target_ready(struct target *t, unsigned events, long long now_ms)
+{
+	char buf[256], why[160];
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (t->t_state == TARGET_CONNECTING &&
+	    (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+		if (getsockopt(t->t_fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 ||
+		    err != 0) {
+			snprintf(why, sizeof(why), "connect: %s",
+				 strerror(err ? err : errno));
+			down(t, now_ms, why);
+			return;
+		}
+		t->t_state = TARGET_UP;
+		t->t_backoff_ms = BACKOFF_MIN_MS;
+		t->t_why[0] = '\0';
+		log_info("%s: connected; %ld message(s) to send",
+			 t->t_conf.st_url, t->t_count);
+	}
+	if (t->t_state == TARGET_UP &&
+	    (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+		ssize_t n = recv(t->t_fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN)) {
+			acked(t);
+			down(t, now_ms,
+			     n == 0 ? "the collector closed the connection"
+				    : strerror(errno));
+			return;
+		}
+	}
+	if (t->t_state == TARGET_UP)
+		flush(t, now_ms);
+}

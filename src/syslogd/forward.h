@@ -1,0 +1,58 @@
+/*
+ * forward.h: remote syslog targets. Each has its own queue of messages
+ * in RFC 5424 (octet-counted on TCP, RFC 6587), bounded by a count: a
+ * collector that is away keeps its messages here, in order, until it is
+ * back; past the bound the newest are dropped and counted exactly. A
+ * message leaves the queue only once the collector's TCP acknowledged
+ * its last byte (SIOCOUTQ), so a connection that breaks loses nothing:
+ * what was not acknowledged is sent again on the next one. UDP is sent
+ * as it comes (a datagram has no acknowledgement to wait for).
+ */
+#ifndef BASALT_SYSLOGD_FORWARD_H
+#define BASALT_SYSLOGD_FORWARD_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "common/syslogcfg.h"
+
+struct fwd_msg;
+
+enum target_state { TARGET_DOWN, TARGET_CONNECTING, TARGET_UP };
+
+struct target {
+	struct syslog_target t_conf;
+	enum target_state t_state;
+	int t_fd;
+	/* The queue: written and waiting for their acknowledgement first,
+	 * then t_unsent onwards. */
+	struct fwd_msg *t_head, *t_tail, *t_unsent;
+	size_t t_unsent_off; /* bytes of t_unsent already written */
+	long t_count, t_max;
+	/* Since this connection began: bytes written, bytes popped. */
+	unsigned long long t_written, t_popped;
+	unsigned long long t_sent;    /* messages acknowledged or sent */
+	unsigned long long t_dropped; /* the queue was full */
+	unsigned long long t_dropped_said;
+	long long t_retry_ms; /* monotonic: when to connect again */
+	int t_backoff_ms;
+	char t_why[160]; /* why it is down, for the log */
+};
+
+/* A target for conf, down, with a queue of at most max messages. */
+void target_init(struct target *t, const struct syslog_target *conf, long max);
+/* Close it and free its queue. */
+void target_free(struct target *t);
+
+/* Queue one message (RFC 5424 text, no framing): 0, or -1 when it was
+ * dropped (full queue; UDP that could not be sent). */
+int target_push(struct target *t, const char *msg, size_t len);
+
+/* Connect when due (now_ms: CLOCK_MONOTONIC in ms). The socket, when
+ * there is one, wants epoll events target_events() says. */
+void target_tick(struct target *t, long long now_ms);
+unsigned target_events(const struct target *t);
+/* The socket is ready (EPOLLIN/OUT/ERR/HUP in events). */
+void target_ready(struct target *t, unsigned events, long long now_ms);
+
+#endif
