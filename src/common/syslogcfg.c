@@ -120,6 +120,55 @@ int syslogcfg_targets(const char *value, struct syslog_target *out, int max,
 	return n;
 }
 
+int syslogcfg_logdir(const char *value, char *out, size_t size, struct err *e)
+{
+	const char *close, *path;
+	int n;
+
+	out[0] = '\0';
+	if (value[0] == '\0' || strcmp(value, SYSLOGCFG_LOGDIR_DEFAULT) == 0)
+		return 0;
+	if (value[0] != '[' || (close = strchr(value, ']')) == NULL ||
+	    close[1] != ' ' || close[2] == '\0')
+		return err_set(e, -EINVAL,
+			       "Syslog.global.logDir '%.64s': \"[datastore] "
+			       "path\" or \"[] /absolute/path\"",
+			       value);
+	path = close + 2;
+	for (const char *p = value; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == '\\')
+			return err_set(e, -EINVAL,
+				       "Syslog.global.logDir: a control "
+				       "character or backslash");
+	for (const char *p = path; *p; p++)
+		if (p[0] == '.' && p[1] == '.' && (p == path || p[-1] == '/') &&
+		    (p[2] == '/' || p[2] == '\0'))
+			return err_set(e, -EINVAL,
+				       "Syslog.global.logDir: no '..'");
+	if (close == value + 1) {
+		if (path[0] != '/')
+			return err_set(e, -EINVAL,
+				       "Syslog.global.logDir: \"[] PATH\" "
+				       "needs an absolute path");
+		n = snprintf(out, size, "%s", path);
+	} else {
+		for (const char *p = value + 1; p < close; p++)
+			if (*p == '/')
+				return err_set(e, -EINVAL,
+					       "Syslog.global.logDir: a "
+					       "datastore name has no '/'");
+		n = snprintf(out, size, "/vmfs/volumes/%.*s/%s",
+			     (int)(close - value - 1), value + 1,
+			     path[0] == '/' ? path + 1 : path);
+	}
+	if (n < 0 || (size_t)n >= size) {
+		out[0] = '\0';
+		return err_set(e, -ENAMETOOLONG,
+			       "Syslog.global.logDir: too long");
+	}
+	return 0;
+}
+
 /* A long option's value in [lo, hi], else the default kept and e set. */
 static void long_opt(struct kvcfg *k, const char *key, long lo, long hi,
 		     long *out, struct err *e)
@@ -158,6 +207,10 @@ int syslogcfg_load(const char *path, struct syslogcfg *c, struct err *e)
 					  SYSLOGCFG_TARGETS_MAX, e);
 		c->sc_ntargets = n < 0 ? 0 : n;
 	}
+	if ((en = kvcfg_find(&k, "Syslog.global.logDir")) != NULL &&
+	    syslogcfg_logdir(en->ke_value, c->sc_logdir, sizeof(c->sc_logdir),
+			     e) < 0)
+		c->sc_logdir[0] = '\0';
 	long_opt(&k, "Syslog.global.defaultRotate", 0, 100, &c->sc_rotate, e);
 	long_opt(&k, "Syslog.global.defaultSize", 10, 1024 * 1024,
 		 &c->sc_size_kib, e);

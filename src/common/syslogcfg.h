@@ -26,9 +26,14 @@ struct syslog_target {
 	char st_url[300]; /* as configured, for messages */
 };
 
+#define SYSLOGCFG_LOGDIR_DEFAULT "[] /scratch/log"
+
 struct syslogcfg {
 	struct syslog_target sc_targets[SYSLOGCFG_TARGETS_MAX];
 	int sc_ntargets;
+	/* Syslog.global.logDir as a path ("" for the default, the log
+	 * folder syslogd was started with). */
+	char sc_logdir[1024];
 	long sc_rotate;	    /* Syslog.global.defaultRotate: files kept */
 	long sc_size_kib;   /* Syslog.global.defaultSize: rotate past */
 	long sc_queue_msgs; /* Syslog.global.queue.memoryMessages */
@@ -45,6 +50,12 @@ void syslogcfg_defaults(struct syslogcfg *c);
 BASALT_MUST_CHECK int syslogcfg_targets(const char *value,
 					struct syslog_target *out, int max,
 					struct err *e);
+
+/* A logDir value ("[datastore] path" or "[] /absolute/path") as the
+ * path it means (a datastore's under /vmfs/volumes; "" for the
+ * default): 0, or -1 with e. No "..", no control characters. */
+BASALT_MUST_CHECK int syslogcfg_logdir(const char *value, char *out,
+				       size_t size, struct err *e);
 
 /* Read the Syslog.* keys of advanced.conf at path (missing: defaults).
  * A value that does not parse keeps its default and is said in e (the

@@ -12,6 +12,7 @@
 #include "common/file.h"
 #include "common/kvcfg.h"
 #include "common/log.h"
+#include "common/syslogcfg.h"
 #include "hostd/adv_options.h"
 #include "hostd/hostd.h"
 #include "hostd/password_policy.h"
@@ -26,6 +27,21 @@ static int valid_password_policy(const char *text, struct err *e)
 			       "Security.PasswordQualityControl: %s",
 			       err_msg(&why));
 	return 0;
+}
+
+static int valid_log_host(const char *text, struct err *e)
+{
+	struct syslog_target t[SYSLOGCFG_TARGETS_MAX];
+
+	return syslogcfg_targets(text, t, SYSLOGCFG_TARGETS_MAX, e) < 0 ? -1
+									: 0;
+}
+
+static int valid_log_dir(const char *text, struct err *e)
+{
+	char path[1024];
+
+	return syslogcfg_logdir(text, path, sizeof(path), e);
 }
 
 /* What a configuration restore keeps of this host's own: paths under
@@ -89,9 +105,27 @@ const struct adv_def adv_defs[] = {
 	 "retry=3 min=disabled,disabled,disabled,7,7", 0, 0,
 	 "Password quality rules (pam_passwdqc syntax)", valid_password_policy},
 	{"Syslog.global.logHost", ADV_STRING, "", 0, 0,
-	 "Remote syslog targets: udp://host:514, tcp://..., ssl://...", NULL},
-	{"Syslog.global.logDir", ADV_STRING, "[] /scratch/log", 0, 0,
-	 "Where the host's logs are kept", NULL},
+	 "Remote syslog targets, comma-separated: udp://host:514, "
+	 "tcp://host:514, ssl://host:1514",
+	 valid_log_host},
+	{"Syslog.global.logDir", ADV_STRING, SYSLOGCFG_LOGDIR_DEFAULT, 0, 0,
+	 "Where the host's logs are kept: \"[datastore] path\" or "
+	 "\"[] /path\"",
+	 valid_log_dir},
+	{"Syslog.global.defaultRotate", ADV_LONG, "8", 0, 100,
+	 "Rotated log files kept of each log", NULL},
+	{"Syslog.global.defaultSize", ADV_LONG, "1024", 10, 1048576,
+	 "KiB a log file reaches before it rotates", NULL},
+	{"Syslog.global.queue.memoryMessages", ADV_LONG, "10000", 10, 1000000,
+	 "Messages kept in memory for each remote target while it is away",
+	 NULL},
+	{"Syslog.global.queue.fileSize", ADV_LONG, "64", 0, 4096,
+	 "MiB on disk for each remote target's messages beyond the memory "
+	 "queue (0: none)",
+	 NULL},
+	{"Syslog.global.certificate.checkSSLCerts", ADV_BOOL, "true", 0, 0,
+	 "Check ssl:// targets' certificates against the host's CA store",
+	 NULL},
 	{"UserVars.HostClientSessionTimeout", ADV_LONG, "900", 0, 7200,
 	 "Seconds an idle API session lives (0: for ever)", NULL},
 	{"UserVars.ConfigRestoreKeep", ADV_STRING, "", 0, 0,

@@ -310,6 +310,36 @@ static void configure(struct syslogd *s, int first)
 
 	if (syslogcfg_load(s->sd_conf_path, &c, &e) < 0 || e.e_code != 0)
 		say(s, 4, "%s: %s", s->sd_conf_path, err_msg(&e));
+	/* Syslog.global.logDir: a folder of its own, made when missing;
+	 * one that cannot be made keeps the logs where they are. */
+	if (first || strcmp(c.sc_logdir, s->sd_cfg.sc_logdir) != 0) {
+		char dir[PATH_MAX * 2], was[PATH_MAX];
+		int rc = 0;
+		snprintf(dir, sizeof(dir), "%s%s",
+			 c.sc_logdir[0] ? s->sd_root : "",
+			 c.sc_logdir[0] ? c.sc_logdir : s->sd_logdir);
+		snprintf(was, sizeof(was), "%s", s->sd_files.lf_dir);
+		if (strlen(dir) >= sizeof(s->sd_files.lf_dir))
+			rc = -ENAMETOOLONG;
+		else if (c.sc_logdir[0] != '\0')
+			rc = file_mkdirs(dir);
+		if (rc < 0) {
+			say(s, 3,
+			    "Syslog.global.logDir %s: %s; the logs stay "
+			    "in %s",
+			    dir, strerror(-rc), was);
+			snprintf(c.sc_logdir, sizeof(c.sc_logdir), "%s",
+				 s->sd_cfg.sc_logdir);
+		} else if (strcmp(dir, was) != 0) {
+			if (!first)
+				say(s, 5, "the logs move to %s", dir);
+			files_reconfigure(&s->sd_files, dir,
+					  c.sc_size_kib * 1024,
+					  (int)c.sc_rotate);
+			if (!first)
+				say(s, 5, "the logs moved here from %s", was);
+		}
+	}
 	files_reconfigure(&s->sd_files, s->sd_files.lf_dir,
 			  c.sc_size_kib * 1024, (int)c.sc_rotate);
 	/* A target that stays keeps its queue and connection. */
@@ -549,6 +579,12 @@ int main(int argc, char **argv)
 	}
 	if (kmsg == NULL)
 		kmsg = in_root ? "/dev/kmsg" : "none";
+	snprintf(s.sd_root, sizeof(s.sd_root), "%s", rootp);
+	if (strlen(logdir) >= sizeof(s.sd_logdir)) {
+		fprintf(stderr, "syslogd: %s: too long\n", logdir);
+		return 1;
+	}
+	memcpy(s.sd_logdir, logdir, strlen(logdir) + 1);
 	(void)gethostname(s.sd_hostname, sizeof(s.sd_hostname) - 1);
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_BOOTTIME, &bt);

@@ -25,6 +25,8 @@ struct stream_conn {
 
 struct syslogd {
 	char sd_hostname[256];
+	char sd_root[PATH_MAX];	     /* "" for "/" */
+	char sd_logdir[PATH_MAX];    /* --log-dir: the default folder */
 	char sd_conf_path[PATH_MAX]; /* advanced.conf */
 	char sd_conf_dir[PATH_MAX];
 	int sd_ep;

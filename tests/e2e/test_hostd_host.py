@@ -144,6 +144,13 @@ def test_bad_settings_are_faults_and_change_nothing(hostd):
         [("Security.AccountLockFailures", "five")],
         [("Net.BlockGuestBPDU", LONG(1))],
         [("Annotations.WelcomeMessage", "two\nlines")],
+        # syslog targets and folders syslogd could not use
+        [("Syslog.global.logHost", "tcp://ok.example:514,ftp://x")],
+        [("Syslog.global.logHost", "udp://10.0.0.1:70000")],
+        [("Syslog.global.logHost", "tcp://fe80::1:514")],
+        [("Syslog.global.logDir", "[datastore1] ../../etc")],
+        [("Syslog.global.logDir", "/var/log")],
+        [("Syslog.global.defaultRotate", LONG(101))],
     ]
     for changes in bad:
         with pytest.raises(vmodl.fault.InvalidArgument):

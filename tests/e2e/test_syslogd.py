@@ -150,3 +150,25 @@ def test_settings_change_without_a_restart(syslogd, collector):
     collector.wait_lines(lambda ln: "late" in ln, 1)
     assert not [ln for ln in collector.lines() if "early" in ln]
     assert syslogd.proc.pid == pid
+
+
+def test_log_dir_on_a_datastore(syslogd):
+    """Syslog.global.logDir "[datastore1] logs/host-a": the files move
+    there at once (persistent, unlike the in-memory /var/log)."""
+    ds = os.path.join(syslogd.root, "vmfs", "volumes", "datastore1")
+    os.makedirs(ds)
+    syslogd.start()
+    syslogd.send(b"<14>app: before the move")
+    syslogd.wait_file("syslog.log", "before the move")
+    syslogd.settings(logDir="[datastore1] logs/host-a")
+    syslogd.wait_file("syslog.log", "the logs move to")
+    syslogd.send(b"<14>app: after the move")
+    moved = os.path.join(ds, "logs", "host-a", "syslog.log")
+    deadline = time.monotonic() + 10
+    while "after the move" not in (open(moved).read()
+                                   if os.path.exists(moved) else ""):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    text = open(moved).read()
+    assert "the logs moved here from" in text
+    assert "after the move" not in syslogd.file("syslog.log")
