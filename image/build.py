@@ -67,6 +67,7 @@ BLOCKLIST_START = SECTOR - 12
 
 AGENTS = ["src/init/init", "src/hostd/hostd", "src/vmx/vmx",
           "src/rhttpproxy/rhttpproxy", "src/dcui/dcui", "src/stated/stated",
+          "src/syslogd/syslogd",
           "src/update/basalt-update", "src/cli/vmxctl"]
 TERMINFO = ["linux", "xterm", "xterm-256color", "vt100", "vt102", "vt220",
             "screen", "tmux"]

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/syslog_send.h"
+
 #define LOG_LINE_MAX_BYTES 1024
 
 static char log_name[64] = "basalt";
@@ -44,9 +46,24 @@ static void log_file_line(const char *line, size_t len)
 		return; /* stderr still has it */
 }
 
+/* With BASALT_SYSLOG set (init sets it for the appliance's agents),
+ * lines go to the syslog daemon there; stderr gets only those it did
+ * not take (no daemon yet, its queue full). */
+static struct syslog_sink log_sink = {.ss_fd = -1};
+
 void log_procinit(const char *name)
 {
+	const char *sock = getenv("BASALT_SYSLOG");
+	char app[64];
+
 	snprintf(log_name, sizeof(log_name), "%s", name);
+	syslog_sink_close(&log_sink);
+	if (sock == NULL || sock[0] == '\0')
+		return;
+	/* "vmx[demo]": the program is the APP-NAME. */
+	snprintf(app, sizeof(app), "%.*s", (int)strcspn(name, "["), name);
+	if (syslog_sink_open(&log_sink, sock, app, NULL) < 0)
+		syslog_sink_close(&log_sink);
 }
 
 void log_setlevel(enum log_level level)
@@ -88,6 +105,16 @@ static void log_vline(enum log_level level, const char *suffix, const char *fmt,
 		log_file_line(line, len);
 	if (level > log_level)
 		return;
+	if (log_sink.ss_fd >= 0) {
+		static const int sev[] = {SYSLOG_SEV_WARNING, SYSLOG_SEV_INFO,
+					  SYSLOG_SEV_DEBUG};
+		size_t skip = strlen(log_name) + 2;
+		line[len - 1] = '\0';
+		if (syslog_send(&log_sink, SYSLOG_FAC_DAEMON, sev[level], NULL,
+				NULL, skip < len ? line + skip : line) == 0)
+			return;
+		line[len - 1] = '\n';
+	}
 	/* Nothing useful to do if stderr is gone. */
 	if (write(STDERR_FILENO, line, len) < 0)
 		return;

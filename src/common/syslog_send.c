@@ -25,9 +25,6 @@ int syslog_sink_open(struct syslog_sink *s, const char *path, const char *app,
 	s->ss_addr.sun_family = AF_UNIX;
 	strcpy(s->ss_addr.sun_path, path);
 	snprintf(s->ss_app, sizeof(s->ss_app), "%s", app);
-	if (gethostname(s->ss_host, sizeof(s->ss_host) - 1) < 0 ||
-	    s->ss_host[0] == '\0')
-		strcpy(s->ss_host, "-");
 	s->ss_fd =
 		socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->ss_fd < 0)
@@ -71,10 +68,12 @@ int syslog_send(struct syslog_sink *s, int facility, int severity,
 	gmtime_r(&tv.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	/* <PRI>VERSION TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG */
-	n = snprintf(rec, sizeof(rec), "<%d>1 %s.%06ldZ %s %s %ld %s %s %s",
-		     facility * 8 + severity, ts, (long)tv.tv_usec, s->ss_host,
-		     s->ss_app, (long)getpid(), msgid, sd != NULL ? sd : "-",
-		     msg);
+	/* No HOSTNAME: the daemon writes the host's name as it is now
+	 * (it may change while a process runs). */
+	n = snprintf(rec, sizeof(rec), "<%d>1 %s.%06ldZ - %s %ld %s %s %s",
+		     facility * 8 + severity, ts, (long)tv.tv_usec, s->ss_app,
+		     (long)getpid(), msgid != NULL ? msgid : "-",
+		     sd != NULL ? sd : "-", msg);
 	if (n < 0)
 		return -EINVAL;
 	if ((size_t)n >= sizeof(rec))

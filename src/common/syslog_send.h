@@ -16,16 +16,17 @@
 #include "common/err.h"
 
 /* Facilities and severities of RFC 5424 §6.2.1. */
+#define SYSLOG_FAC_DAEMON   3
 #define SYSLOG_FAC_AUTHPRIV 10
 #define SYSLOG_SEV_WARNING  4
 #define SYSLOG_SEV_NOTICE   5
 #define SYSLOG_SEV_INFO	    6
+#define SYSLOG_SEV_DEBUG    7
 
 struct syslog_sink {
 	int ss_fd;
 	struct sockaddr_un ss_addr;
-	char ss_app[48];   /* APP-NAME: "hostd" */
-	char ss_host[256]; /* HOSTNAME */
+	char ss_app[48]; /* APP-NAME: "hostd" */
 	unsigned long ss_sent, ss_dropped;
 };
 
@@ -40,7 +41,7 @@ void syslog_sink_close(struct syslog_sink *s);
 void syslog_sd_escape(char *out, size_t size, const char *value);
 
 /*
- * Send one record: msgid ("audit"), sd the structured data already
+ * Send one record: msgid ("audit", or NULL), sd the structured data already
  * formatted ("[audit@... k=\"v\"]", or NULL for "-") and msg. 0 when the
  * daemon took it, -errno when it was dropped (no daemon, full queue).
  * Thread-safe: one sendto(2) per record.

@@ -1,6 +1,7 @@
 /*
  * agents.c: start, supervise and stop the host's agents (agents.h).
- * Each agent's output goes to /var/log/<name>.log; init's own lines
+ * Each agent's output goes to /var/log/<name>.stderr.log (its log
+ * lines go to syslogd, src/common/log.c); init's own lines
  * (started, ended, restarting in N s) go to the console.
  */
 #include <errno.h>
@@ -63,7 +64,10 @@ static void child_setup(const struct agent *a)
 		if (fd >= 0)
 			(void)ioctl(fd, TIOCSCTTY, 0);
 	} else {
-		snprintf(path, sizeof(path), LOG_DIR "/%s.log", a->ag_name);
+		/* What does not go through syslogd (src/common/log.c):
+		 * lines before it was up, crash reports. */
+		snprintf(path, sizeof(path), LOG_DIR "/%s.stderr.log",
+			 a->ag_name);
 		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOCTTY, 0640);
 	}
 	if (fd >= 0) {

@@ -73,6 +73,11 @@ static struct agent agents[] = {
 	/* Stopped after the others (stop_everything): it saves what they
 	 * changed on their way out. */
 	{.ag_name = "stated", .ag_argv = {"/bin/stated", "--daemon", NULL}},
+	/* Before the others, stopped after them: their last lines. */
+	{.ag_name = "syslogd",
+	 .ag_argv = {"/bin/syslogd", "--root", "/", "--ready-file",
+		     RUN_DIR "/syslogd.ready", NULL},
+	 .ag_ready = RUN_DIR "/syslogd.ready"},
 	{.ag_name = "dhcp",
 	 .ag_argv = {"/bin/busybox", "udhcpc", "-f", "-i", NET_SWITCH, "-s",
 		     "/sbin/dhcp-event", NULL},
@@ -111,17 +116,19 @@ static struct agent agents[] = {
 };
 #define N_AGENTS      ((int)(sizeof(agents) / sizeof(agents[0])))
 #define A_STATED      0
-#define A_DHCP	      1
-#define A_HOSTD	      2
-#define A_PROXY	      3
-#define A_SHELL	      4
-#define A_DCUI	      5
-#define A_DCUI_SERIAL 6
-#define A_TSM	      7
+#define A_SYSLOG      1
+#define A_DHCP	      2
+#define A_HOSTD	      3
+#define A_PROXY	      4
+#define A_SHELL	      5
+#define A_DCUI	      6
+#define A_DCUI_SERIAL 7
+#define A_TSM	      8
 /* What "restart management agents" restarts: hostd and the proxy, next
  * to each other in the table. */
-#define A_MGMT A_HOSTD
-#define N_MGMT 2
+#define SYSLOG_READY_MS 5000
+#define A_MGMT		A_HOSTD
+#define N_MGMT		2
 
 static char cmdline[CMDLINE_MAX_BYTES];
 static char root_password_env[600];
@@ -637,9 +644,11 @@ static void stop_everything(void)
 	uint64_t end;
 
 	log_info("stopping the agents (hostd powers its VMs off first)");
-	/* stated last: its last save holds what the others changed on
-	 * their way out. */
-	agents_stop(&agents[A_STATED + 1], N_AGENTS - 1, AGENTS_STOP_MS, 0);
+	/* syslogd after the others (their last lines), stated last: its
+	 * last save holds what the others changed on their way out. */
+	agents_stop(&agents[A_SYSLOG + 1], N_AGENTS - A_SYSLOG - 1,
+		    AGENTS_STOP_MS, 0);
+	agents_stop(&agents[A_SYSLOG], 1, AGENTS_STOP_MS, 0);
 	agents_stop(&agents[A_STATED], 1, AGENTS_STOP_MS, 0);
 	/* What is left: VMs no hostd owned, anything started by hand. */
 	kill(-1, SIGTERM);
@@ -666,7 +675,7 @@ static void stop_everything(void)
  * to call an update healthy? */
 static int agents_healthy(uint64_t now)
 {
-	static const int need[] = {A_STATED, A_HOSTD, A_PROXY};
+	static const int need[] = {A_STATED, A_SYSLOG, A_HOSTD, A_PROXY};
 
 	for (size_t i = 0; i < sizeof(need) / sizeof(*need); i++) {
 		const struct agent *a = &agents[need[i]];
@@ -738,6 +747,13 @@ static int init_main(void)
 	bootbank_start(&bd, &trial, agent_now_ms());
 	crash_setup(&mi);
 	restore_state(bd.bd_bank[0] != '\0');
+	/* The agents (and init's helpers) log through syslogd from here;
+	 * init's own lines stay on the console. */
+	setenv("BASALT_SYSLOG", "/dev/log", 1);
+	(void)agent_start(&agents[A_SYSLOG]);
+	if (!agent_wait_ready(&agents[A_SYSLOG], SYSLOG_READY_MS))
+		log_warnx("syslogd is not up: the agents' lines go to "
+			  "/var/log/NAME.stderr.log");
 	/* From here every change to /etc/basalt is saved within seconds. */
 	if (bd.bd_bank[0] != '\0')
 		(void)agent_start(&agents[A_STATED]);

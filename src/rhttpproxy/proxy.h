@@ -20,7 +20,10 @@
 #define PROXY_CONNS_MAX		   4096 /* open client connections */
 #define PROXY_CONNS_PER_CLIENT_MAX 256	/* from one address */
 #define PROXY_HEAD_TIMEOUT_S	   10	/* TLS handshake and request head */
-#define PROXY_IDLE_TIMEOUT_S	   60	/* keep-alive between requests */
+/* Keep-alive between requests: API clients (pyVmomi, govmomi) hold a
+ * connection across pauses and do not retry on one closed under them;
+ * the reference keeps established ones for good, vCenter 900 s. */
+#define PROXY_IDLE_TIMEOUT_S 900
 /* A body with no byte moving (the default of --body-timeout). */
 #define PROXY_BODY_TIMEOUT_S	 60
 #define PROXY_BODY_TIMEOUT_MAX_S 3600

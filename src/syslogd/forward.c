@@ -21,17 +21,98 @@
 
 struct fwd_msg {
 	struct fwd_msg *m_next;
+	/* t_written once its last byte went to the socket: acknowledged
+	 * when the collector's TCP has acknowledged that far. */
+	unsigned long long m_end;
 	size_t m_len;
 	char m_data[];
 };
 
-void target_init(struct target *t, const struct syslog_target *conf, long max)
+void target_init(struct target *t, const struct syslog_target *conf, long max,
+		 const struct target_tls *tls)
 {
 	memset(t, 0, sizeof(*t));
 	t->t_conf = *conf;
 	t->t_fd = -1;
 	t->t_max = max;
+	t->t_tls = tls;
 	t->t_backoff_ms = BACKOFF_MIN_MS;
+}
+
+static void tls_end(struct target *t)
+{
+	if (t->t_session != NULL)
+		gnutls_deinit(t->t_session);
+	t->t_session = NULL;
+	if (t->t_cred != NULL)
+		gnutls_certificate_free_credentials(t->t_cred);
+	t->t_cred = NULL;
+}
+
+/* GnuTLS writes through here: every byte counted in t_written. */
+static ssize_t tls_push(gnutls_transport_ptr_t p, const void *data, size_t len)
+{
+	struct target *t = p;
+	ssize_t n = send(t->t_fd, data, len, MSG_NOSIGNAL);
+
+	if (n > 0)
+		t->t_written += (unsigned long long)n;
+	else if (n < 0)
+		gnutls_transport_set_errno(t->t_session, errno);
+	return n;
+}
+
+static ssize_t tls_pull(gnutls_transport_ptr_t p, void *data, size_t len)
+{
+	struct target *t = p;
+	ssize_t n = recv(t->t_fd, data, len, 0);
+
+	if (n < 0)
+		gnutls_transport_set_errno(t->t_session, errno);
+	return n;
+}
+
+/* A client session on the connected socket: the CA store trusted, the
+ * target's name checked against the certificate. 0, or -1 with why. */
+static int tls_start(struct target *t, char *why, size_t size)
+{
+	int rc;
+
+	if ((rc = gnutls_certificate_allocate_credentials(&t->t_cred)) < 0 ||
+	    (rc = gnutls_init(&t->t_session, GNUTLS_CLIENT | GNUTLS_NONBLOCK)) <
+		    0 ||
+	    (rc = gnutls_set_default_priority(t->t_session)) < 0) {
+		snprintf(why, size, "TLS: %s", gnutls_strerror(rc));
+		return -1;
+	}
+	if (t->t_tls->tt_check) {
+		if (gnutls_certificate_set_x509_trust_file(
+			    t->t_cred, t->t_tls->tt_castore,
+			    GNUTLS_X509_FMT_PEM) <= 0) {
+			snprintf(why, size,
+				 "no CA certificate in %.96s to check its "
+				 "certificate against",
+				 t->t_tls->tt_castore);
+			return -1;
+		}
+		gnutls_session_set_verify_cert(t->t_session, t->t_conf.st_host,
+					       0);
+	}
+	if ((rc = gnutls_credentials_set(t->t_session, GNUTLS_CRD_CERTIFICATE,
+					 t->t_cred)) < 0) {
+		snprintf(why, size, "TLS: %s", gnutls_strerror(rc));
+		return -1;
+	}
+	/* SNI only for a name, never an address (RFC 6066 §3). */
+	if (strspn(t->t_conf.st_host, "0123456789.:") !=
+	    strlen(t->t_conf.st_host))
+		(void)gnutls_server_name_set(t->t_session, GNUTLS_NAME_DNS,
+					     t->t_conf.st_host,
+					     strlen(t->t_conf.st_host));
+	gnutls_transport_set_ptr(t->t_session, t);
+	gnutls_transport_set_push_function(t->t_session, tls_push);
+	gnutls_transport_set_pull_function(t->t_session, tls_pull);
+	return 0;
 }
 
 static void pop(struct target *t)
@@ -47,6 +128,7 @@ static void pop(struct target *t)
 
 void target_free(struct target *t)
 {
+	tls_end(t);
 	if (t->t_fd >= 0)
 		close(t->t_fd);
 	t->t_fd = -1;
@@ -62,6 +144,7 @@ static void down(struct target *t, long long now_ms, const char *why)
 	else if (strcmp(why, t->t_why) != 0)
 		log_warnx("%s: %s", t->t_conf.st_url, why);
 	snprintf(t->t_why, sizeof(t->t_why), "%s", why);
+	tls_end(t);
 	if (t->t_fd >= 0)
 		close(t->t_fd);
 	t->t_fd = -1;
@@ -69,7 +152,7 @@ static void down(struct target *t, long long now_ms, const char *why)
 	/* What was written and not acknowledged goes again. */
 	t->t_unsent = t->t_head;
 	t->t_unsent_off = 0;
-	t->t_written = t->t_popped = 0;
+	t->t_written = 0;
 	t->t_retry_ms = now_ms + t->t_backoff_ms;
 	t->t_backoff_ms = t->t_backoff_ms * 2 > BACKOFF_MAX_MS
 				  ? BACKOFF_MAX_MS
@@ -127,8 +210,7 @@ static void acked(struct target *t)
 		return;
 	ack = t->t_written - (unsigned long long)outq;
 	while (t->t_head != NULL && t->t_head != t->t_unsent &&
-	       t->t_popped + t->t_head->m_len <= ack) {
-		t->t_popped += t->t_head->m_len;
+	       t->t_head->m_end <= ack) {
 		t->t_sent++;
 		pop(t);
 	}
@@ -139,19 +221,36 @@ static void flush(struct target *t, long long now_ms)
 {
 	while (t->t_state == TARGET_UP && t->t_unsent != NULL) {
 		struct fwd_msg *m = t->t_unsent;
-		ssize_t n = send(t->t_fd, m->m_data + t->t_unsent_off,
-				 m->m_len - t->t_unsent_off, MSG_NOSIGNAL);
-		if (n < 0) {
-			char why[160];
-			if (errno == EAGAIN || errno == EINTR)
+		const char *p = m->m_data + t->t_unsent_off;
+		size_t left = m->m_len - t->t_unsent_off;
+		char why[160];
+		ssize_t n;
+		if (t->t_session != NULL) {
+			/* After EAGAIN GnuTLS wants the same call again. */
+			n = gnutls_record_send(t->t_session, p, left);
+			if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
 				break;
-			snprintf(why, sizeof(why), "send: %s", strerror(errno));
-			down(t, now_ms, why);
-			return;
+			if (n < 0) {
+				snprintf(why, sizeof(why), "TLS: %s",
+					 gnutls_strerror((int)n));
+				down(t, now_ms, why);
+				return;
+			}
+		} else {
+			n = send(t->t_fd, p, left, MSG_NOSIGNAL);
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				break;
+			if (n < 0) {
+				snprintf(why, sizeof(why), "send: %s",
+					 strerror(errno));
+				down(t, now_ms, why);
+				return;
+			}
+			t->t_written += (unsigned long long)n;
 		}
-		t->t_written += (unsigned long long)n;
 		t->t_unsent_off += (size_t)n;
 		if (t->t_unsent_off == m->m_len) {
+			m->m_end = t->t_written;
 			t->t_unsent = m->m_next;
 			t->t_unsent_off = 0;
 		}
@@ -210,10 +309,47 @@ void target_tick(struct target *t, long long now_ms)
 		flush(t, now_ms);
 }
 
+/* The TLS handshake, a step at a time: 1 done, 0 more to come, -1 down. */
+static int handshake(struct target *t, long long now_ms)
+{
+	char why[400];
+	int rc = gnutls_handshake(t->t_session);
+
+	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED)
+		return 0;
+	if (rc < 0) {
+		if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
+			gnutls_datum_t out = {0};
+			unsigned status = gnutls_session_get_verify_cert_status(
+				t->t_session);
+			if (gnutls_certificate_verification_status_print(
+				    status, GNUTLS_CRT_X509, &out, 0) == 0) {
+				snprintf(why, sizeof(why),
+					 "its certificate is refused: %s",
+					 (const char *)out.data);
+				gnutls_free(out.data);
+			} else {
+				snprintf(why, sizeof(why),
+					 "its certificate is refused");
+			}
+		} else {
+			snprintf(why, sizeof(why), "TLS handshake: %s",
+				 gnutls_strerror(rc));
+		}
+		down(t, now_ms, why);
+		return -1;
+	}
+	return 1;
+}
+
 unsigned target_events(const struct target *t)
 {
 	if (t->t_fd < 0 || t->t_conf.st_proto == SYSLOG_UDP)
 		return 0;
+	if (t->t_state == TARGET_HANDSHAKE)
+		return EPOLLRDHUP |
+		       (gnutls_record_get_direction(t->t_session) ? EPOLLOUT
+								  : EPOLLIN);
 	/* A collector sends nothing: readable means it closed. */
 	return EPOLLIN | EPOLLRDHUP |
 	       (t->t_state == TARGET_CONNECTING || t->t_unsent != NULL
@@ -221,9 +357,48 @@ unsigned target_events(const struct target *t)
 			: 0);
 }
 
+static void up(struct target *t)
+{
+	t->t_state = TARGET_UP;
+	t->t_backoff_ms = BACKOFF_MIN_MS;
+	t->t_why[0] = '\0';
+	log_info("%s: connected; %ld message(s) to send", t->t_conf.st_url,
+		 t->t_count);
+}
+
+/* Readable while up: the collector closed (or, on TLS, sent a session
+ * ticket or an alert). 0, or -1 when it is down now. */
+static int drain(struct target *t, long long now_ms)
+{
+	char buf[512], why[160];
+	ssize_t n;
+
+	if (t->t_session != NULL) {
+		n = gnutls_record_recv(t->t_session, buf, sizeof(buf));
+		if (n > 0 || n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+			return 0;
+		acked(t);
+		if (n == 0)
+			snprintf(why, sizeof(why),
+				 "the collector closed the connection");
+		else
+			snprintf(why, sizeof(why), "TLS: %s",
+				 gnutls_strerror((int)n));
+		down(t, now_ms, why);
+		return -1;
+	}
+	n = recv(t->t_fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
+		return 0;
+	acked(t);
+	down(t, now_ms,
+	     n == 0 ? "the collector closed the connection" : strerror(errno));
+	return -1;
+}
+
 void target_ready(struct target *t, unsigned events, long long now_ms)
 {
-	char buf[256], why[160];
+	char why[160];
 	int err = 0;
 	socklen_t len = sizeof(err);
 
@@ -236,23 +411,24 @@ void target_ready(struct target *t, unsigned events, long long now_ms)
 			down(t, now_ms, why);
 			return;
 		}
-		t->t_state = TARGET_UP;
-		t->t_backoff_ms = BACKOFF_MIN_MS;
-		t->t_why[0] = '\0';
-		log_info("%s: connected; %ld message(s) to send",
-			 t->t_conf.st_url, t->t_count);
-	}
-	if (t->t_state == TARGET_UP &&
-	    (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
-		ssize_t n = recv(t->t_fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n == 0 || (n < 0 && errno != EAGAIN)) {
-			acked(t);
-			down(t, now_ms,
-			     n == 0 ? "the collector closed the connection"
-				    : strerror(errno));
+		if (t->t_conf.st_proto != SYSLOG_TLS) {
+			up(t);
+		} else if (tls_start(t, why, sizeof(why)) < 0) {
+			down(t, now_ms, why);
 			return;
+		} else {
+			t->t_state = TARGET_HANDSHAKE;
 		}
 	}
+	if (t->t_state == TARGET_HANDSHAKE) {
+		if (handshake(t, now_ms) <= 0)
+			return;
+		up(t);
+	}
+	if (t->t_state == TARGET_UP &&
+	    (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) &&
+	    drain(t, now_ms) < 0)
+		return;
 	if (t->t_state == TARGET_UP)
 		flush(t, now_ms);
 }

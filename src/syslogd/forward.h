@@ -14,23 +14,40 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <gnutls/gnutls.h>
+
 #include "common/syslogcfg.h"
 
 struct fwd_msg;
 
-enum target_state { TARGET_DOWN, TARGET_CONNECTING, TARGET_UP };
+enum target_state {
+	TARGET_DOWN,
+	TARGET_CONNECTING,
+	TARGET_HANDSHAKE, /* ssl:// */
+	TARGET_UP
+};
+
+/* What ssl:// targets trust: the host's CA store (PEM), checked or
+ * not (Syslog.global.certificate.checkSSLCerts). */
+struct target_tls {
+	char tt_castore[4096];
+	int tt_check;
+};
 
 struct target {
 	struct syslog_target t_conf;
 	enum target_state t_state;
 	int t_fd;
+	const struct target_tls *t_tls;
+	gnutls_session_t t_session;
+	gnutls_certificate_credentials_t t_cred;
 	/* The queue: written and waiting for their acknowledgement first,
 	 * then t_unsent onwards. */
 	struct fwd_msg *t_head, *t_tail, *t_unsent;
 	size_t t_unsent_off; /* bytes of t_unsent already written */
 	long t_count, t_max;
-	/* Since this connection began: bytes written, bytes popped. */
-	unsigned long long t_written, t_popped;
+	/* Bytes written to this connection's socket. */
+	unsigned long long t_written;
 	unsigned long long t_sent;    /* messages acknowledged or sent */
 	unsigned long long t_dropped; /* the queue was full */
 	unsigned long long t_dropped_said;
@@ -39,8 +56,10 @@ struct target {
 	char t_why[160]; /* why it is down, for the log */
 };
 
-/* A target for conf, down, with a queue of at most max messages. */
-void target_init(struct target *t, const struct syslog_target *conf, long max);
+/* A target for conf, down, with a queue of at most max messages; tls
+ * (kept by the caller) for ssl://. */
+void target_init(struct target *t, const struct syslog_target *conf, long max,
+		 const struct target_tls *tls);
 /* Close it and free its queue. */
 void target_free(struct target *t);
 

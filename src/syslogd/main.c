@@ -342,6 +342,7 @@ static void configure(struct syslogd *s, int first)
 	}
 	files_reconfigure(&s->sd_files, s->sd_files.lf_dir,
 			  c.sc_size_kib * 1024, (int)c.sc_rotate);
+	s->sd_tls.tt_check = c.sc_check_certs;
 	/* A target that stays keeps its queue and connection. */
 	memcpy(old, s->sd_targets, sizeof(old));
 	s->sd_ntargets = 0;
@@ -358,7 +359,8 @@ static void configure(struct syslogd *s, int first)
 			t->t_max = c.sc_queue_msgs;
 			old[k].t_conf.st_url[0] = '\0';
 		} else {
-			target_init(t, &c.sc_targets[i], c.sc_queue_msgs);
+			target_init(t, &c.sc_targets[i], c.sc_queue_msgs,
+				    &s->sd_tls);
 		}
 	}
 	for (int k = 0; k < nold; k++) {
@@ -580,6 +582,9 @@ int main(int argc, char **argv)
 	if (kmsg == NULL)
 		kmsg = in_root ? "/dev/kmsg" : "none";
 	snprintf(s.sd_root, sizeof(s.sd_root), "%s", rootp);
+	/* ssl:// targets are checked against the host's CA store. */
+	snprintf(s.sd_tls.tt_castore, sizeof(s.sd_tls.tt_castore),
+		 "%s/etc/basalt/ssl/castore.pem", rootp);
 	if (strlen(logdir) >= sizeof(s.sd_logdir)) {
 		fprintf(stderr, "syslogd: %s: too long\n", logdir);
 		return 1;

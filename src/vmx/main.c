@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -138,6 +139,10 @@ int main(int argc, char *argv[])
 	struct err e = {0};
 	int console_fd, status;
 
+	/* The VM's lines go to its vmware.log and stderr, not to the host's
+	 * syslog: the descriptors are closed below, and its sandbox is for
+	 * the VM's own. */
+	unsetenv("BASALT_SYSLOG");
 	log_procinit("vmx");
 	/* Descriptors a parent leaked to us are none of the VM's business. */
 	close_range(3, ~0U, 0);

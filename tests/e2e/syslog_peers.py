@@ -90,10 +90,50 @@ action(type="omfile" file="{out}" template="line" flushOnTXEnd="on"
 """
 
 
-class Collector:
-    """rsyslogd on 127.0.0.1: .udp_port and .tcp_port; lines()."""
+TLS_CONF = """
+global(workDirectory="{work}"
+       defaultNetstreamDriver="gtls"
+       defaultNetstreamDriverCAFile="{ca}"
+       defaultNetstreamDriverCertFile="{cert}"
+       defaultNetstreamDriverKeyFile="{key}")
+module(load="imtcp" streamDriver.name="gtls" streamDriver.mode="1"
+       streamDriver.authMode="anon")
+input(type="imtcp" address="127.0.0.1" port="{tcp}")
+template(name="line" type="string"
+         string="%hostname%|%app-name%|%syslogseverity%|%procid%|%msg%\\n")
+action(type="omfile" file="{out}" template="line" flushOnTXEnd="on"
+       asyncWriting="off")
+"""
 
-    def __init__(self, workdir):
+
+def make_ca(d, name):
+    """A CA and a certificate it signed for 127.0.0.1 (an IP SAN):
+    (ca.pem, cert.pem, key.pem) paths under d."""
+    os.makedirs(d, exist_ok=True)
+    ca, cakey = os.path.join(d, "ca.pem"), os.path.join(d, "ca.key")
+    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    csr, ext = os.path.join(d, "cert.csr"), os.path.join(d, "ext.cnf")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+          "-nodes"]
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    for cmd in (
+            ["openssl", "req", "-x509", *ec, "-keyout", cakey, "-out", ca,
+             "-days", "2", "-subj", f"/CN={name}"],
+            ["openssl", "req", *ec, "-keyout", key, "-out", csr, "-subj",
+             "/CN=127.0.0.1"],
+            ["openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey",
+             cakey, "-CAcreateserial", "-out", cert, "-days", "2",
+             "-extfile", ext]):
+        subprocess.run(cmd, check=True, capture_output=True)
+    return ca, cert, key
+
+
+class Collector:
+    """rsyslogd on 127.0.0.1: .udp_port and .tcp_port; lines(). With
+    tls=(ca, cert, key) its TCP port takes TLS only."""
+
+    def __init__(self, workdir, tls=None):
         self.dir = str(workdir)
         os.makedirs(self.dir, exist_ok=True)
         self.udp_port = free_port("127.0.0.1")
@@ -101,8 +141,13 @@ class Collector:
         self.out = os.path.join(self.dir, "received.log")
         self.conf = os.path.join(self.dir, "rsyslog.conf")
         with open(self.conf, "w") as f:
-            f.write(CONF.format(work=self.dir, udp=self.udp_port,
-                                tcp=self.tcp_port, out=self.out))
+            if tls:
+                f.write(TLS_CONF.format(work=self.dir, tcp=self.tcp_port,
+                                        out=self.out, ca=tls[0],
+                                        cert=tls[1], key=tls[2]))
+            else:
+                f.write(CONF.format(work=self.dir, udp=self.udp_port,
+                                    tcp=self.tcp_port, out=self.out))
         self.proc = None
         self.start()
 

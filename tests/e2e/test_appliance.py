@@ -122,7 +122,7 @@ def test_first_boot(app):
     con = app.console()
     # GRUB booted bank 1; init found the boot disk and the agents ran.
     assert "boot disk vda, boot bank 1" in con, con[-3000:]
-    for agent in ("dhcp", "hostd", "rhttpproxy"):
+    for agent in ("syslogd", "dhcp", "hostd", "rhttpproxy"):
         assert re.search(rf"started {agent} \(pid \d+\)", con), agent
     assert "KVM ready" in con
     # The empty disk became datastore1 (first boot), the answer file
@@ -150,6 +150,19 @@ def test_first_boot(app):
     r = requests.get(f"http://127.0.0.1:{app.http_port}/sdk",
                      allow_redirects=False, timeout=30)
     assert r.status_code == 301, r.status_code
+    # The agents log through syslogd (issue 10): each program's lines in
+    # its file with an RFC 5424 timestamp, the kernel's in vmkernel.log.
+    # (No cd: a longer prompt wraps the shell's echo into the output.)
+    out, _ = app.shell("ls /var/log; busybox head -n3 /var/log/hostd.log")
+    names = out.split()
+    for f in ("hostd.log", "rhttpproxy.log", "vmkernel.log", "stated.log",
+              "syslog.log"):
+        assert f in names, out
+    assert re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z \S+ "
+                     r"hostd\[\d+\]: ", out, re.M), out
+    out, _ = app.shell("busybox grep -c 'vmkernel: Linux version' "
+                       "/var/log/vmkernel.log")
+    assert out.strip() == "1", out
 
 
 def type_keys(text):

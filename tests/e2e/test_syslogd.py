@@ -1,6 +1,6 @@
 """syslogd (issue 10) against rsyslog from Debian as the collector on
 loopback (tests/e2e/syslog_peers.py): messages in RFC 3164, RFC 5424 and
-raw text to the files by source and to UDP and TCP targets with their
+raw text to the files by source and to UDP, TCP and TLS targets with their
 host name, app name and severity; a collector away for 30 s while 10,000
 messages are logged gets all of them afterwards, in order, once each; a
 queue smaller than the burst drops exactly the rest and says how many;
@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from syslog_peers import Collector, Syslogd
+from syslog_peers import Collector, Syslogd, make_ca
 
 HOST = socket.gethostname()
 
@@ -172,3 +172,34 @@ def test_log_dir_on_a_datastore(syslogd):
     text = open(moved).read()
     assert "the logs moved here from" in text
     assert "after the move" not in syslogd.file("syslog.log")
+
+
+def test_tls_target_checks_the_collector_certificate(syslogd, tmp_path):
+    """ssl:// against rsyslog's gtls: a certificate from a CA the host's
+    store does not hold is refused (nothing sent, the messages kept);
+    with its CA in etc/basalt/ssl/castore.pem they arrive."""
+    good = make_ca(str(tmp_path / "ca-good"), "Good CA")
+    other = make_ca(str(tmp_path / "ca-other"), "Other CA")
+    c = Collector(tmp_path / "tls-collector", tls=good)
+    try:
+        ssl_dir = os.path.join(syslogd.root, "etc", "basalt", "ssl")
+        os.makedirs(ssl_dir)
+        store = os.path.join(ssl_dir, "castore.pem")
+        with open(other[0]) as f, open(store, "w") as out:
+            out.write(f.read())
+        syslogd.settings(logHost=f"ssl://127.0.0.1:{c.tcp_port}")
+        syslogd.start()
+        syslogd.send(b"<13>tls-app[3]: sealed one")
+        deadline = time.monotonic() + 20
+        while "its certificate is refused" not in syslogd.output():
+            assert time.monotonic() < deadline, syslogd.output()
+            time.sleep(0.2)
+        assert not [ln for ln in c.lines() if "sealed" in ln]
+        with open(good[0]) as f, open(store, "w") as out:
+            out.write(f.read())
+        syslogd.send(b"<13>tls-app[3]: sealed two")
+        got = c.wait_lines(lambda ln: "sealed" in ln, 2, timeout=30)
+        assert got == [f"{HOST}|tls-app|5|3|sealed one",
+                       f"{HOST}|tls-app|5|3|sealed two"], got
+    finally:
+        c.stop()
