@@ -5,14 +5,17 @@
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <netdb.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/file.h"
 #include "common/log.h"
 #include "syslogd/forward.h"
 
@@ -29,14 +32,67 @@ struct fwd_msg {
 };
 
 void target_init(struct target *t, const struct syslog_target *conf, long max,
-		 const struct target_tls *tls)
+		 const struct target_shared *tls)
 {
 	memset(t, 0, sizeof(*t));
 	t->t_conf = *conf;
 	t->t_fd = -1;
 	t->t_max = max;
-	t->t_tls = tls;
+	t->t_sh = tls;
 	t->t_backoff_ms = BACKOFF_MIN_MS;
+	t->t_spill_fd = -1;
+}
+
+/* The spill file, made on first use: the target's URL as its name. */
+static int spill_open(struct target *t)
+{
+	char path[8192], name[300];
+	size_t i;
+
+	if (t->t_spill_fd >= 0)
+		return 0;
+	for (i = 0; t->t_conf.st_url[i] != '\0' && i < sizeof(name) - 1; i++) {
+		char c = t->t_conf.st_url[i];
+		name[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+					  (c >= '0' && c <= '9') || c == '.' ||
+					  c == '-'
+				  ? c
+				  : '_';
+	}
+	name[i] = '\0';
+	if (file_mkdirs(t->t_sh->tt_spool) < 0) {
+		log_warnx("%s: cannot make it", t->t_sh->tt_spool);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s.spill", t->t_sh->tt_spool, name);
+	/* Its messages are this process's: one left from before is stale
+	 * (what it held was reported lost then). */
+	t->t_spill_fd =
+		open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		     0600);
+	if (t->t_spill_fd < 0) {
+		log_warn("%s", path);
+		return -1;
+	}
+	(void)unlink(path); /* gone with us; nobody else reads it */
+	t->t_spill_rd = t->t_spill_wr = 0;
+	return 0;
+}
+
+/* Append one framed message to the spill file: 0, or -1 (no room). */
+static int spill(struct target *t, const char *data, size_t len)
+{
+	uint32_t n = (uint32_t)len;
+
+	if (t->t_spill_wr + 4 + (long long)len > t->t_sh->tt_spill_max ||
+	    spill_open(t) < 0)
+		return -1;
+	if (pwrite(t->t_spill_fd, &n, 4, t->t_spill_wr) != 4 ||
+	    pwrite(t->t_spill_fd, data, len, t->t_spill_wr + 4) != (ssize_t)len)
+		return -1;
+	t->t_spill_wr += 4 + (long long)len;
+	t->t_spilled++;
+	return 0;
 }
 
 static void tls_end(struct target *t)
@@ -85,14 +141,14 @@ static int tls_start(struct target *t, char *why, size_t size)
 		snprintf(why, size, "TLS: %s", gnutls_strerror(rc));
 		return -1;
 	}
-	if (t->t_tls->tt_check) {
+	if (t->t_sh->tt_check) {
 		if (gnutls_certificate_set_x509_trust_file(
-			    t->t_cred, t->t_tls->tt_castore,
+			    t->t_cred, t->t_sh->tt_castore,
 			    GNUTLS_X509_FMT_PEM) <= 0) {
 			snprintf(why, size,
 				 "no CA certificate in %.96s to check its "
 				 "certificate against",
-				 t->t_tls->tt_castore);
+				 t->t_sh->tt_castore);
 			return -1;
 		}
 		gnutls_session_set_verify_cert(t->t_session, t->t_conf.st_host,
@@ -134,6 +190,9 @@ void target_free(struct target *t)
 	t->t_fd = -1;
 	while (t->t_head != NULL)
 		pop(t);
+	if (t->t_spill_fd >= 0)
+		close(t->t_spill_fd);
+	t->t_spill_fd = -1;
 }
 
 static void down(struct target *t, long long now_ms, const char *why)
@@ -217,6 +276,8 @@ static void acked(struct target *t)
 }
 
 /* Write queued messages until the socket takes no more. */
+static void refill(struct target *t);
+
 static void flush(struct target *t, long long now_ms)
 {
 	while (t->t_state == TARGET_UP && t->t_unsent != NULL) {
@@ -256,9 +317,26 @@ static void flush(struct target *t, long long now_ms)
 		}
 	}
 	acked(t);
+	refill(t);
 }
 
-int target_push(struct target *t, const char *msg, size_t len)
+static void append(struct target *t, struct fwd_msg *m)
+{
+	m->m_next = NULL;
+	m->m_end = 0;
+	if (t->t_tail != NULL)
+		t->t_tail->m_next = m;
+	else
+		t->t_head = m;
+	t->t_tail = m;
+	if (t->t_unsent == NULL) {
+		t->t_unsent = m;
+		t->t_unsent_off = 0;
+	}
+	t->t_count++;
+}
+
+int target_push(struct target *t, const char *msg, size_t len, int always)
 {
 	struct fwd_msg *m;
 	char head[24];
@@ -273,32 +351,57 @@ int target_push(struct target *t, const char *msg, size_t len)
 		t->t_sent++;
 		return 0;
 	}
-	if (t->t_count >= t->t_max) {
-		t->t_dropped++;
-		return -1;
-	}
 	/* RFC 6587 octet counting: "LEN SP MSG". */
 	hl = snprintf(head, sizeof(head), "%zu ", len);
+	/* Once some wait in the file, the newer wait behind them. */
+	if (!always && (t->t_spilled > 0 || t->t_count >= t->t_max)) {
+		char *framed = malloc((size_t)hl + len);
+		int rc = -1;
+		if (framed != NULL) {
+			memcpy(framed, head, (size_t)hl);
+			memcpy(framed + hl, msg, len);
+			rc = spill(t, framed, (size_t)hl + len);
+			free(framed);
+		}
+		if (rc < 0)
+			t->t_dropped++;
+		return rc;
+	}
 	m = malloc(sizeof(*m) + (size_t)hl + len);
 	if (m == NULL) {
 		t->t_dropped++;
 		return -1;
 	}
-	m->m_next = NULL;
 	m->m_len = (size_t)hl + len;
 	memcpy(m->m_data, head, (size_t)hl);
 	memcpy(m->m_data + hl, msg, len);
-	if (t->t_tail != NULL)
-		t->t_tail->m_next = m;
-	else
-		t->t_head = m;
-	t->t_tail = m;
-	if (t->t_unsent == NULL) {
-		t->t_unsent = m;
-		t->t_unsent_off = 0;
-	}
-	t->t_count++;
+	append(t, m);
 	return 0;
+}
+
+/* Back from the spill file while memory has room, oldest first. */
+static void refill(struct target *t)
+{
+	while (t->t_spilled > 0 && t->t_count < t->t_max) {
+		uint32_t n;
+		struct fwd_msg *m;
+		if (pread(t->t_spill_fd, &n, 4, t->t_spill_rd) != 4 ||
+		    (m = malloc(sizeof(*m) + n)) == NULL)
+			return;
+		if (pread(t->t_spill_fd, m->m_data, n, t->t_spill_rd + 4) !=
+		    (ssize_t)n) {
+			free(m);
+			return;
+		}
+		m->m_len = n;
+		append(t, m);
+		t->t_spill_rd += 4 + (long long)n;
+		if (--t->t_spilled == 0) {
+			/* Empty: the room is whole again. */
+			t->t_spill_rd = t->t_spill_wr = 0;
+			(void)ftruncate(t->t_spill_fd, 0);
+		}
+	}
 }
 
 void target_tick(struct target *t, long long now_ms)

@@ -27,7 +27,8 @@
 #include "syslogd/record.h"
 #include "syslogd/syslogd.h"
 
-#define DROP_REPORT_MS 10000
+#define DROP_REPORT_MS 10000 /* while drops go on */
+#define DROP_QUIET_MS  1000  /* once they stopped */
 #define STOP_FLUSH_MS  2000
 
 static const char usage[] =
@@ -98,7 +99,7 @@ static int listen_unix(const char *path, int type, struct err *e)
 }
 
 /* Write a record to its file and queue it for every target. */
-static void deliver(struct syslogd *s, const struct record *r)
+static void deliver(struct syslogd *s, const struct record *r, int always)
 {
 	static char line[RECORD_LINE_MAX];
 	size_t n;
@@ -109,7 +110,7 @@ static void deliver(struct syslogd *s, const struct record *r)
 		return;
 	n = record_format_5424(r, s->sd_hostname, line, sizeof(line));
 	for (int i = 0; i < s->sd_ntargets; i++)
-		(void)target_push(&s->sd_targets[i], line, n);
+		(void)target_push(&s->sd_targets[i], line, n, always);
 }
 
 void syslogd_take(struct syslogd *s, const char *data, size_t len)
@@ -120,7 +121,7 @@ void syslogd_take(struct syslogd *s, const char *data, size_t len)
 	clock_gettime(CLOCK_REALTIME, &now);
 	record_parse(&r, data, len, &now);
 	s->sd_received++;
-	deliver(s, &r);
+	deliver(s, &r, 0);
 }
 
 /* A message of syslogd's own (app "syslogd"), beyond any queue bound. */
@@ -142,11 +143,7 @@ static void say(struct syslogd *s, int severity, const char *fmt, ...)
 	va_end(ap);
 	r.rc_msg_len = strlen(r.rc_msg);
 	log_info("%s", r.rc_msg);
-	for (int i = 0; i < s->sd_ntargets; i++)
-		s->sd_targets[i].t_max++; /* the report always fits */
-	deliver(s, &r);
-	for (int i = 0; i < s->sd_ntargets; i++)
-		s->sd_targets[i].t_max--;
+	deliver(s, &r, 1); /* a report of drops is never dropped itself */
 }
 
 /* -- inputs ----------------------------------------------------------- */
@@ -295,7 +292,7 @@ static void read_kmsg(struct syslogd *s)
 		r.rc_host[0] = r.rc_procid[0] = r.rc_msgid[0] = r.rc_sd[0] =
 			'\0';
 		s->sd_received++;
-		deliver(s, &r);
+		deliver(s, &r, 0);
 	}
 }
 
@@ -342,7 +339,8 @@ static void configure(struct syslogd *s, int first)
 	}
 	files_reconfigure(&s->sd_files, s->sd_files.lf_dir,
 			  c.sc_size_kib * 1024, (int)c.sc_rotate);
-	s->sd_tls.tt_check = c.sc_check_certs;
+	s->sd_shared.tt_check = c.sc_check_certs;
+	s->sd_shared.tt_spill_max = (long long)c.sc_queue_mib << 20;
 	/* A target that stays keeps its queue and connection. */
 	memcpy(old, s->sd_targets, sizeof(old));
 	s->sd_ntargets = 0;
@@ -360,7 +358,7 @@ static void configure(struct syslogd *s, int first)
 			old[k].t_conf.st_url[0] = '\0';
 		} else {
 			target_init(t, &c.sc_targets[i], c.sc_queue_msgs,
-				    &s->sd_tls);
+				    &s->sd_shared);
 		}
 	}
 	for (int k = 0; k < nold; k++) {
@@ -418,23 +416,31 @@ static void targets_poll(struct syslogd *s, long long now)
 	}
 }
 
-static void report_drops(struct syslogd *s, long long now)
+/* Say what each target dropped: once the drops have stopped for a
+ * second, and every 10 s while they go on. */
+static void report_drops(struct syslogd *s, long long now, int final)
 {
-	static long long last;
-
-	if (now - last < DROP_REPORT_MS)
-		return;
 	for (int i = 0; i < s->sd_ntargets; i++) {
 		struct target *t = &s->sd_targets[i];
 		unsigned long long n = t->t_dropped - t->t_dropped_said;
-		if (n == 0)
+		if (t->t_dropped != t->t_dropped_seen) {
+			/* The first since the last report starts the 10 s. */
+			if (t->t_dropped_seen == t->t_dropped_said)
+				t->t_drop_said_ms = now;
+			t->t_dropped_seen = t->t_dropped;
+			t->t_drop_change_ms = now;
+		}
+		if (n == 0 ||
+		    (!final && now - t->t_drop_change_ms < DROP_QUIET_MS &&
+		     now - t->t_drop_said_ms < DROP_REPORT_MS))
 			continue;
 		t->t_dropped_said = t->t_dropped;
-		last = now;
+		t->t_drop_said_ms = now;
 		say(s, 4, "%llu message(s) for %s dropped: %s (%llu in all)", n,
 		    t->t_conf.st_url,
-		    t->t_conf.st_proto == SYSLOG_UDP ? "it could not be sent to"
-						     : "its queue was full",
+		    t->t_conf.st_proto == SYSLOG_UDP
+			    ? "it could not be sent to"
+			    : "its queue (memory and spill file) was full",
 		    t->t_dropped);
 	}
 }
@@ -479,7 +485,7 @@ static void loop(struct syslogd *s)
 				(void)!read(fd, &ticks, sizeof(ticks));
 				(void)gethostname(s->sd_hostname,
 						  sizeof(s->sd_hostname) - 1);
-				report_drops(s, now);
+				report_drops(s, now, 0);
 			} else if (fd == s->sd_signal_fd) {
 				struct signalfd_siginfo si;
 				if (read(fd, &si, sizeof(si)) != sizeof(si))
@@ -498,7 +504,7 @@ static void loop(struct syslogd *s)
 			}
 		}
 	}
-	report_drops(s, 1LL << 62);
+	report_drops(s, now_ms(CLOCK_MONOTONIC), 1);
 	for (int i = 0; i < s->sd_ntargets; i++)
 		if (s->sd_targets[i].t_count > 0)
 			log_warnx("%s: %ld message(s) not sent at stop",
@@ -582,8 +588,10 @@ int main(int argc, char **argv)
 	if (kmsg == NULL)
 		kmsg = in_root ? "/dev/kmsg" : "none";
 	snprintf(s.sd_root, sizeof(s.sd_root), "%s", rootp);
+	snprintf(s.sd_shared.tt_spool, sizeof(s.sd_shared.tt_spool),
+		 "%s/var/spool/syslogd", rootp);
 	/* ssl:// targets are checked against the host's CA store. */
-	snprintf(s.sd_tls.tt_castore, sizeof(s.sd_tls.tt_castore),
+	snprintf(s.sd_shared.tt_castore, sizeof(s.sd_shared.tt_castore),
 		 "%s/etc/basalt/ssl/castore.pem", rootp);
 	if (strlen(logdir) >= sizeof(s.sd_logdir)) {
 		fprintf(stderr, "syslogd: %s: too long\n", logdir);

@@ -36,7 +36,7 @@ struct syslogd {
 	struct logfiles sd_files;
 	struct syslogcfg sd_cfg;
 	struct target sd_targets[SYSLOGCFG_TARGETS_MAX];
-	struct target_tls sd_tls;
+	struct target_shared sd_shared;
 	int sd_ntargets;
 	unsigned long long sd_received;
 	long long sd_boot_wall_us; /* CLOCK_REALTIME - CLOCK_BOOTTIME */

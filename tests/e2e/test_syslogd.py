@@ -16,6 +16,8 @@ import pytest
 from syslog_peers import Collector, Syslogd, make_ca
 
 HOST = socket.gethostname()
+DROPPED = (r"(\d+) message\(s\) for tcp://\S+ dropped: its queue \(memory "
+           r"and spill file\) was full \((\d+) in all\)")
 
 
 @pytest.fixture
@@ -95,19 +97,16 @@ def test_collector_away_for_30_s_loses_nothing(syslogd, collector):
 def test_a_small_queue_drops_exactly_the_rest_and_says_so(syslogd,
                                                            collector):
     syslogd.settings(logHost=f"tcp://127.0.0.1:{collector.tcp_port}",
-                     queue_memoryMessages="1000")
+                     queue_memoryMessages="1000", queue_fileSize="0")
     syslogd.start()
     collector.stop()
     s = syslogd.sender()
     for i in range(2500):
         s.send(f"<14>burst: seq {i}".encode())
     s.close()
-    # Reports come at most every 10 s; the last one has the total.
-    syslogd.wait_file("syslog.log", "queue was full (1500 in all)",
-                      timeout=25)
-    said = re.findall(r"(\d+) message\(s\) for tcp://\S+ dropped: its "
-                      r"queue was full \((\d+) in all\)",
-                      syslogd.file("syslog.log"))
+    # Said once the drops have stopped for a second.
+    syslogd.wait_file("syslog.log", "was full (1500 in all)", timeout=25)
+    said = re.findall(DROPPED, syslogd.file("syslog.log"))
     assert sum(int(n) for n, _ in said) == 1500, said
     collector.start()
     got = collector.wait_lines(lambda ln: "seq " in ln, 1000)
@@ -116,6 +115,44 @@ def test_a_small_queue_drops_exactly_the_rest_and_says_so(syslogd,
     collector.wait_lines(lambda ln: "(1500 in all)" in ln, 1)
     time.sleep(1)
     assert len([ln for ln in collector.lines() if "seq " in ln]) == 1000
+
+
+def test_the_spill_file_holds_what_memory_cannot(syslogd, collector):
+    """100 messages in memory and 1 MiB on disk: 5,000 of about 130
+    bytes wait through an outage, in order; 20,000 more than the file
+    holds: the first ones arrive, the rest are dropped, and the count
+    said is exactly what did not arrive."""
+    syslogd.settings(logHost=f"tcp://127.0.0.1:{collector.tcp_port}",
+                     queue_memoryMessages="100", queue_fileSize="1")
+    syslogd.start()
+    collector.stop()
+    s = syslogd.sender()
+    for i in range(5000):
+        s.send(f"<14>spill: seq {i}".encode())
+    time.sleep(1)
+    collector.start()
+    got = collector.wait_lines(lambda ln: "|spill|" in ln, 5000, timeout=60)
+    assert [int(ln.rsplit("seq ", 1)[1]) for ln in got] == \
+        list(range(5000))
+    assert "dropped" not in syslogd.file("syslog.log")
+
+    collector.stop()
+    for i in range(20000):
+        s.send(f"<14>over: seq {i} ".encode() + b"y" * 40)
+    s.close()
+    # Said once the drops have stopped for a second.
+    syslogd.wait_file("syslog.log", "dropped", timeout=25)
+    said = re.findall(DROPPED, syslogd.file("syslog.log"))
+    assert len(said) == 1 and said[0][0] == said[0][1], said
+    dropped = int(said[-1][1])
+    collector.start()
+    kept = 20000 - dropped
+    assert 0 < kept < 20000, said
+    collector.wait_lines(lambda ln: "|over|" in ln, kept, timeout=60)
+    time.sleep(1)
+    got = [ln for ln in collector.lines() if "|over|" in ln]
+    assert [int(ln.split("seq ")[1].split()[0]) for ln in got] == \
+        list(range(kept)), (len(got), kept)
 
 
 def test_rotation_keeps_the_configured_number(syslogd):
