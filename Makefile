@@ -11,6 +11,7 @@
 #   make bench-lifecycle  a VM's lifecycle through hostd and through
 #                   libvirt + QEMU, in the nested bed (about 15 minutes)
 #   make bench-proxy  rhttpproxy beside nginx: requests/s, a 1 GiB download
+#   make bench-syslog syslogd beside rsyslog: messages/s to a file and over TCP
 #                   over TLS, memory with 1,000 connections (about 3 minutes)
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
 #   make hosted     hostd and rhttpproxy in hosted mode, in the foreground,
@@ -36,7 +37,7 @@ export BASALT_ASAN_DIR    := $(abspath $(ASAN_DIR))
 export BASALT_RELEASE_DIR := $(abspath $(RELEASE_DIR))
 
 .PHONY: all build build-asan run deps-image dcui test test-unit test-vmm test-e2e bench \
-	bench-nested bench-lifecycle bench-proxy fuzz hosted image format deps deps-test deps-fuzz clean
+	bench-nested bench-lifecycle bench-proxy bench-syslog fuzz hosted image format deps deps-test deps-fuzz clean
 
 all: build
 
@@ -95,6 +96,9 @@ bench-lifecycle: deps-test build
 
 bench-proxy: deps-test build
 	@$(PYTHON) bench/proxy.py
+
+bench-syslog: deps-test build
+	@$(PYTHON) bench/syslog.py
 
 fuzz: deps-fuzz $(FUZZ_DIR)/build.ninja
 	@ninja --quiet -C $(FUZZ_DIR)

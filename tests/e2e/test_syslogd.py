@@ -240,3 +240,38 @@ def test_tls_target_checks_the_collector_certificate(syslogd, tmp_path):
                        f"{HOST}|tls-app|5|3|sealed two"], got
     finally:
         c.stop()
+
+
+def test_the_api_sets_the_target_and_audits_reach_it(hostd, syslogd_bin,
+                                                     collector):
+    """Syslog.global.logHost set through pyVmomi's OptionManager on a
+    hosted hostd: syslogd (same root) forwards from then on, without a
+    restart; hostd's audit records go through it to audit.log and the
+    collector; a value syslogd could not use is refused by the API."""
+    from pyVmomi import vim, vmodl
+    s = Syslogd(syslogd_bin, hostd.root)
+    s.start()
+    try:
+        pid = s.proc.pid
+        si = hostd.connect()
+        om = si.content.rootFolder.childEntity[0].hostFolder \
+            .childEntity[0].host[0].configManager.advancedOption
+        with pytest.raises(vmodl.fault.InvalidArgument):
+            om.UpdateOptions([vim.option.OptionValue(
+                key="Syslog.global.logHost", value="tcp://[::1:514")])
+        om.UpdateOptions([vim.option.OptionValue(
+            key="Syslog.global.logHost",
+            value=f"tcp://127.0.0.1:{collector.tcp_port}")])
+        s.wait_file("syslog.log", "settings read again: 1 remote")
+        s.send(b"<14>after-api: forwarded")
+        collector.wait_lines(lambda ln: "after-api" in ln, 1)
+        # An audited call after the change: its record on both ends.
+        om.UpdateOptions([vim.option.OptionValue(
+            key="Annotations.WelcomeMessage", value="hello")])
+        got = collector.wait_lines(
+            lambda ln: "|hostd|" in ln and "UpdateOptions" in ln, 1)
+        assert "root" in got[-1], got
+        s.wait_file("audit.log", "UpdateOptions")
+        assert s.proc.pid == pid
+    finally:
+        s.stop()
