@@ -11,8 +11,9 @@
 #   make bench-lifecycle  a VM's lifecycle through hostd and through
 #                   libvirt + QEMU, in the nested bed (about 15 minutes)
 #   make bench-proxy  rhttpproxy beside nginx: requests/s, a 1 GiB download
-#   make bench-syslog syslogd beside rsyslog: messages/s to a file and over TCP
 #                   over TLS, memory with 1,000 connections (about 3 minutes)
+#   make bench-syslog syslogd beside rsyslog: messages/s to a file and over
+#                   TCP, peak memory (under a minute)
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
 #   make hosted     hostd and rhttpproxy in hosted mode, in the foreground,
 #                   rooted at ROOT (default ./run): the VI API on
