@@ -152,11 +152,17 @@ int syslogcfg_logdir(const char *value, char *out, size_t size, struct err *e)
 				       "needs an absolute path");
 		n = snprintf(out, size, "%s", path);
 	} else {
+		size_t nl = (size_t)(close - value - 1);
 		for (const char *p = value + 1; p < close; p++)
 			if (*p == '/')
 				return err_set(e, -EINVAL,
 					       "Syslog.global.logDir: a "
 					       "datastore name has no '/'");
+		if ((nl == 1 && value[1] == '.') ||
+		    (nl == 2 && value[1] == '.' && value[2] == '.'))
+			return err_set(e, -EINVAL,
+				       "Syslog.global.logDir: no datastore is "
+				       "called '.' or '..'");
 		n = snprintf(out, size, "/vmfs/volumes/%.*s/%s",
 			     (int)(close - value - 1), value + 1,
 			     path[0] == '/' ? path + 1 : path);
