@@ -279,6 +279,27 @@ static int esc(const char *text, char *out, size_t size, struct err *e)
 	return 0;
 }
 
+int host_set_syslog(struct api *a, const char *hosts, const char *dir,
+		    long rotate, long size_kib, struct err *e)
+{
+	char h[1200], d[1200], args[3072];
+
+	if (esc(hosts, h, sizeof(h), e) < 0 || esc(dir, d, sizeof(d), e) < 0)
+		return -1;
+	snprintf(args, sizeof(args),
+		 "<_this type=\"OptionManager\">ha-adv-options</_this>"
+		 "<changedValue><key>Syslog.global.logHost</key>"
+		 "<value xsi:type=\"xsd:string\">%s</value></changedValue>"
+		 "<changedValue><key>Syslog.global.logDir</key>"
+		 "<value xsi:type=\"xsd:string\">%s</value></changedValue>"
+		 "<changedValue><key>Syslog.global.defaultRotate</key>"
+		 "<value xsi:type=\"xsd:long\">%ld</value></changedValue>"
+		 "<changedValue><key>Syslog.global.defaultSize</key>"
+		 "<value xsi:type=\"xsd:long\">%ld</value></changedValue>",
+		 h, d, rotate, size_kib);
+	return api_invoke(a, "UpdateOptions", args, NULL, e);
+}
+
 int host_net_vlan(struct api *a, int vlan, struct err *e)
 {
 	char args[1024];

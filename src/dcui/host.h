@@ -51,6 +51,10 @@ int host_option(struct api *a, const char *key, char *value, size_t size,
 		struct err *e);
 int host_set_long_option(struct api *a, const char *key, long value,
 			 struct err *e);
+/* The syslog settings in one change, checked whole by hostd:
+ * Syslog.global.logHost, .logDir, .defaultRotate, .defaultSize. */
+int host_set_syslog(struct api *a, const char *hosts, const char *dir,
+		    long rotate, long size_kib, struct err *e);
 
 struct support_info {
 	char si_product[128]; /* "Basalt 0.1.0 build-..." */

@@ -568,6 +568,59 @@ static int shell_timeout(void)
 	}
 }
 
+/* Syslog.global.*: where the logs go (remote targets), where they are
+ * kept, how many rotated files of what size; one change, checked whole
+ * by hostd, applied by syslogd at once. */
+static int configure_syslog(void)
+{
+	static const char *const keys[] = {
+		"Syslog.global.logHost", "Syslog.global.logDir",
+		"Syslog.global.defaultRotate", "Syslog.global.defaultSize"};
+	char v[4][1024];
+	struct ui_field f[] = {{"Log hosts:", v[0], sizeof(v[0]), 0},
+			       {"Log folder:", v[1], sizeof(v[1]), 0},
+			       {"Files kept:", v[2], sizeof(v[2]), 0},
+			       {"File size (KiB):", v[3], sizeof(v[3]), 0}};
+	struct err e = {0};
+
+	for (int i = 0; i < 4; i++)
+		if (host_option(&api, keys[i], v[i], sizeof(v[i]), &e) < 0) {
+			if (session_gone())
+				return -1;
+			ui_message("Configure Syslog", err_msg(&e));
+			return 0;
+		}
+	for (;;) {
+		char *end2, *end3;
+		long rotate, size;
+		if (!ui_form("Configure Syslog",
+			     "Remote targets, comma-separated "
+			     "(udp://host:514, tcp://host:514, "
+			     "ssl://host:1514; empty: none); the log folder "
+			     "(\"[datastore] path\" or \"[] /path\"); rotated "
+			     "files kept and their size.",
+			     f, 4))
+			return 0;
+		rotate = strtol(v[2], &end2, 10);
+		size = strtol(v[3], &end3, 10);
+		if (v[2][0] == '\0' || *end2 != '\0' || v[3][0] == '\0' ||
+		    *end3 != '\0') {
+			ui_message("Configure Syslog",
+				   "Files kept and file size are numbers.");
+			continue;
+		}
+		if (host_set_syslog(&api, v[0], v[1], rotate, size, &e) < 0) {
+			if (session_gone())
+				return -1;
+			ui_message("Configure Syslog", err_msg(&e));
+			continue;
+		}
+		ui_message("Configure Syslog",
+			   "Saved: syslogd uses it from now on.");
+		return 0;
+	}
+}
+
 static int network_conf(char *path, size_t size)
 {
 	path_in_root(path, size, "/etc/basalt/network.conf");
@@ -688,6 +741,10 @@ static const struct item {
 	 "restart the management agents (hostd and rhttpproxy: API sessions "
 	 "end, running VMs keep running).",
 	 troubleshooting},
+	{"Configure Syslog",
+	 "Where the host's logs go: remote syslog targets (UDP, TCP, TLS), "
+	 "the folder they are kept in, their rotation.",
+	 configure_syslog},
 	{"View System Logs", "The host's logs: hostd, syslog, the kernel's.",
 	 view_logs},
 	{"View Support Information",

@@ -267,6 +267,37 @@ def test_restart_management_agents(console, hosted):
     del s
 
 
+def test_configure_syslog(console, hosted):
+    """Configure Syslog: the form shows the settings; a target syslogd
+    could not use is refused with hostd's reason and nothing saved; a
+    good change is one UpdateOptions, audited as the console's."""
+    conf = os.path.join(hosted.root, "etc", "basalt", "advanced.conf")
+    console.login(PASSWORD)
+    console.open_item("Configure Syslog")
+    s = console.wait("Log hosts:")
+    assert "[] /scratch/log" in s and "1024" in s, s
+    console.keys("Home", "C-u")
+    console.type("ftp://collector.example")
+    console.keys("End", "Enter")            # Enter on the last accepts
+    s = console.wait("the scheme must be udp, tcp or ssl")
+    assert not os.path.exists(conf) or "logHost" not in open(conf).read()
+    console.keys("Enter")                   # back to the form
+    console.wait("Log hosts:")
+    console.keys("Home", "C-u")
+    console.type("tcp://127.0.0.1:1514,udp://127.0.0.1")
+    console.keys("Down", "Down", "C-u")
+    console.type("4")
+    console.keys("End", "Enter")
+    console.wait("Saved: syslogd uses it from now on.")
+    text = open(conf).read()
+    assert 'Syslog.global.logHost = "tcp://127.0.0.1:1514,udp://127.0.0.1"' \
+        in text, text
+    assert 'Syslog.global.defaultRotate = "4"' in text, text
+    assert "defaultSize" not in text      # the default, not written
+    assert re.search(r"audit: dcui from console:root: UpdateOptions on "
+                     r"OptionManager:ha-adv-options: ok", hosted.log())
+
+
 def test_reset_system_configuration(console, hosted):
     si = hosted.connect()
     si.content.accountManager.CreateUser(spec("alice", "Pass-for-al1-16"))
