@@ -182,6 +182,12 @@ static void pop(struct target *t)
 	free(m);
 }
 
+void target_moved(struct target *t)
+{
+	if (t->t_session != NULL)
+		gnutls_transport_set_ptr(t->t_session, t);
+}
+
 void target_free(struct target *t)
 {
 	tls_end(t);

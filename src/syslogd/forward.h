@@ -72,6 +72,9 @@ void target_init(struct target *t, const struct syslog_target *conf, long max,
 		 const struct target_shared *tls);
 /* Close it and free its queue. */
 void target_free(struct target *t);
+/* t was copied to where it is now (the settings changed): its TLS
+ * session writes through the new place. */
+void target_moved(struct target *t);
 
 /* Queue one message (RFC 5424 text, no framing): 0, or -1 when it was
  * dropped (full queue; UDP that could not be sent). always: into memory

@@ -354,6 +354,7 @@ static void configure(struct syslogd *s, int first)
 				break;
 		if (k < nold) {
 			*t = old[k];
+			target_moved(t);
 			t->t_max = c.sc_queue_msgs;
 			old[k].t_conf.st_url[0] = '\0';
 		} else {

@@ -521,10 +521,15 @@ def etc_digest(app):
     return out
 
 
-def test_a_power_cut_keeps_what_the_api_changed(app):
+def test_a_power_cut_keeps_what_the_api_changed(app, tmp_path):
     """A user added and the syslog target changed through the API are
     saved by stated within seconds: a power cut (QEMU killed) right after
-    loses neither."""
+    loses neither. The target is an rsyslog on this machine (QEMU's
+    10.0.2.2 is its loopback): the appliance's syslogd forwards to it at
+    once, and again from the next boot on."""
+    from syslog_peers import Collector
+    collector = Collector(tmp_path / "collector")
+    target = f"tcp://10.0.2.2:{collector.tcp_port}"
     si = connect(app)
     before = stated_saves(app)
     si.content.accountManager.CreateUser(
@@ -535,7 +540,9 @@ def test_a_power_cut_keeps_what_the_api_changed(app):
             principal="carol", group=False, roleId=-1, propagate=True)])
     host_of(si).configManager.advancedOption.UpdateOptions(
         [vim.option.OptionValue(key="Syslog.global.logHost",
-                                value="udp://192.0.2.9:514")])
+                                value=target)])
+    collector.wait_lines(lambda ln: "|syslogd|" in ln and
+                         "settings read again: 1 remote" in ln, 1)
     deadline = time.monotonic() + 30
     while len(stated_saves(app)) == len(before):
         assert time.monotonic() < deadline, "stated saved nothing"
@@ -556,9 +563,15 @@ def test_a_power_cut_keeps_what_the_api_changed(app):
     try:
         opt = host_of(si).configManager.advancedOption.QueryOptions(
             "Syslog.global.logHost")
-        assert opt[0].value == "udp://192.0.2.9:514"
+        assert opt[0].value == target
+        # The second boot's hostd, forwarded from its start.
+        got = collector.wait_lines(lambda ln: "|hostd|" in ln and
+                                   "the VI API on" in ln, 1)
+        # The host name test_management_network_set_static gave it.
+        assert re.match(r"esx-b\|hostd\|6\|\d+\|", got[-1]), got
     finally:
         Disconnect(si)
+        collector.stop()
 
 
 def test_backup_restored_onto_a_fresh_host_makes_it_the_same(

@@ -238,6 +238,14 @@ def test_tls_target_checks_the_collector_certificate(syslogd, tmp_path):
         got = c.wait_lines(lambda ln: "sealed" in ln, 2, timeout=30)
         assert got == [f"{HOST}|tls-app|5|3|sealed one",
                        f"{HOST}|tls-app|5|3|sealed two"], got
+        # A target added before it: it stays, with its session, in
+        # another place of the daemon's table.
+        syslogd.settings(logHost=f"udp://127.0.0.1:9,"
+                                 f"ssl://127.0.0.1:{c.tcp_port}")
+        syslogd.wait_file("syslog.log", "settings read again: 2 remote")
+        syslogd.send(b"<13>tls-app[3]: sealed three")
+        got = c.wait_lines(lambda ln: "sealed" in ln, 3, timeout=30)
+        assert got[-1] == f"{HOST}|tls-app|5|3|sealed three", got
     finally:
         c.stop()
 
